@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail: hash chain, signed checkpoints, export and verification."""

@@ -1,0 +1,1 @@
+"""Pure domain: types, errors, roles and policies, progress and cancel (stdlib and numpy only)."""

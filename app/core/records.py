@@ -1,0 +1,97 @@
+"""Plain records the services return (never ORM rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.core.roles import Role
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A local account as shown to administrators."""
+
+    user_id: int
+    username: str
+    roles: tuple[Role, ...]
+    locked: bool
+    failed_attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One row of the audit trail."""
+
+    seq: int
+    ts: str
+    utc_offset_min: int
+    user: str
+    role: str
+    workstation: str
+    action: str
+    object: str
+    old: Any
+    new: Any
+    reason: str
+    result: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement that the chain up to ``seq`` ends in ``head_hash``."""
+
+    seq: int
+    head_hash: str
+    ts: str
+    workstation: str
+    key_id: str
+    signature: str
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`verify` found; ``ok`` is False as soon as one problem was found."""
+
+    ok: bool
+    events_checked: int
+    last_seq: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+    checkpoint_seq: int | None = None
+    unsigned_tail: int = 0
+    key_id: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph a person can read."""
+        if not self.ok:
+            where = f" at sequence {self.first_bad_seq}" if self.first_bad_seq is not None else ""
+            return f"AUDIT TRAIL BROKEN{where}: {self.problem}"
+        text = f"audit trail intact: {self.events_checked} events, last sequence {self.last_seq}"
+        if self.checkpoint_seq is not None:
+            text += f"; signed checkpoint at {self.checkpoint_seq} (key {self.key_id})"
+        if self.unsigned_tail:
+            text += (f"; {self.unsigned_tail} events after the last checkpoint are covered by "
+                     "the hash chain only, not yet by a signature")
+        return text
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An electronic signature over the hash of a record."""
+
+    signature_id: int
+    username: str
+    meaning: str
+    reason: str
+    record_type: str
+    record_id: str
+    record_hash: str
+    signed_at: str
+    key_id: str
+    signature: str

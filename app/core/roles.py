@@ -1,0 +1,98 @@
+"""Roles and the one policy table that says which role may do which action (DESIGN.md 1)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A user's job in the plant; one person may hold several."""
+
+    ENGINEER = "engineer"
+    APPROVER = "approver"
+    OPERATOR = "operator"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    """Every action a service checks before it changes or reveals anything."""
+
+    USER_ADD = "user.add"
+    USER_LIST = "user.list"
+    USER_SET_PASSWORD = "user.passwd"
+    USER_UNLOCK = "user.unlock"
+    USER_SET_ROLES = "user.roles"
+    SETTINGS_CHANGE = "settings.change"
+    KEYS_MANAGE = "keys.manage"
+    AUDIT_READ = "audit.show"
+    AUDIT_VERIFY = "audit.verify"
+    AUDIT_EXPORT = "audit.export"
+    DATA_IMPORT = "data.import"
+    DATA_ACQUIRE = "data.acquire"
+    DATA_LABEL = "data.label"
+    DATA_READ = "data.read"
+    MODEL_TRAIN = "model.train"
+    MODEL_PROPOSE = "model.propose"
+    MODEL_READ = "model.read"
+    MODEL_APPROVE = "model.approve"
+    PACKAGE_BUILD_DRAFT = "package.build_draft"
+    PACKAGE_EXPORT = "package.export"
+    PACKAGE_IMPORT = "package.import"
+    CONTROLLER_DEPLOY = "controller.deploy"
+    CONTROLLER_ROLLBACK = "controller.rollback"
+    CONTROLLER_WATCH = "controller.watch"
+    DEMO_ACTION = "demo.record"
+
+
+E, AP, O, AU, AD = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
+
+#: The policy table: action -> roles allowed.  Approving one's own version is refused
+#: separately (four eyes), since it depends on the record, not only the role.
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.USER_ADD: frozenset({AD}),
+    Action.USER_LIST: frozenset({AD, AU}),
+    Action.USER_SET_PASSWORD: frozenset({AD}),
+    Action.USER_UNLOCK: frozenset({AD}),
+    Action.USER_SET_ROLES: frozenset({AD}),
+    Action.SETTINGS_CHANGE: frozenset({AD}),
+    Action.KEYS_MANAGE: frozenset({AD}),
+    Action.AUDIT_READ: frozenset({E, AP, O, AU, AD}),
+    Action.AUDIT_VERIFY: frozenset({AU, AD}),
+    Action.AUDIT_EXPORT: frozenset({AU}),
+    Action.DATA_IMPORT: frozenset({E}),
+    Action.DATA_ACQUIRE: frozenset({E}),
+    Action.DATA_LABEL: frozenset({E}),
+    Action.DATA_READ: frozenset({E, AP, O, AU}),
+    Action.MODEL_TRAIN: frozenset({E}),
+    Action.MODEL_PROPOSE: frozenset({E}),
+    Action.MODEL_READ: frozenset({E, AP, O, AU}),
+    Action.MODEL_APPROVE: frozenset({AP}),
+    Action.PACKAGE_BUILD_DRAFT: frozenset({E}),
+    Action.PACKAGE_EXPORT: frozenset({E, AP, O}),
+    Action.PACKAGE_IMPORT: frozenset({E, O}),
+    Action.CONTROLLER_DEPLOY: frozenset({O}),
+    Action.CONTROLLER_ROLLBACK: frozenset({O}),
+    Action.CONTROLLER_WATCH: frozenset({O, E, AU}),
+    Action.DEMO_ACTION: frozenset({E}),
+}
+
+assert set(POLICY) == set(Action), "every action needs a row in the policy table"
+
+
+def allowed_roles(action: Action) -> frozenset[Role]:
+    """Roles that may perform ``action``."""
+    return POLICY[action]
+
+
+def acting_role(roles: frozenset[Role] | set[Role], action: Action) -> Role | None:
+    """The role under which a holder of ``roles`` performs ``action``, or None if none may.
+
+    The order of :class:`Role` decides when several roles qualify, so the audit row names
+    the same role every time.
+    """
+    permitted = POLICY[action]
+    for role in Role:
+        if role in roles and role in permitted:
+            return role
+    return None

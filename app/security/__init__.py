@@ -1,0 +1,1 @@
+"""Accounts, password hashing, role checks, electronic signatures and Ed25519 keys."""

@@ -1,0 +1,123 @@
+"""Audit use cases: show, verify (workspace or export), export for auditors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.audit import reading
+from app.audit.checkpoints import read_latest_file, stored_checkpoints
+from app.audit.export import ExportResult, is_export, verify_export, write_export
+from app.audit.keys import AuditKey, load_public_pem
+from app.audit.reading import AuditFilter
+from app.audit.verify import verify_rows
+from app.core.errors import PlantMLError, UsageError
+from app.core.principal import Principal
+from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.records import AuditEvent, VerifyReport
+from app.core.roles import Action
+from app.services.base import ServiceContext
+
+
+class AuditService:
+    """Reading, verifying and exporting the audit trail."""
+
+    def __init__(self, ctx: ServiceContext, key: AuditKey) -> None:
+        self.ctx = ctx
+        self.key = key
+
+    @property
+    def key_id(self) -> str:
+        """Identifier of this workstation's audit key (auditors compare it with exports)."""
+        return self.key.key_id
+
+    def show(self, principal: Principal, flt: AuditFilter | None = None) -> list[AuditEvent]:
+        """Events matching the filter, newest first by default."""
+        self.ctx.authorize(principal, Action.AUDIT_READ)
+        with self.ctx.db.reader() as s:
+            return reading.query_events(s, flt or AuditFilter())
+
+    def verify(self, principal: Principal, *, progress: ProgressFn = no_progress,
+               cancel: CancelToken = NEVER_CANCELLED) -> VerifyReport:
+        """Verify the whole chain and every checkpoint; the result itself is audited."""
+        role = self.ctx.authorize(principal, Action.AUDIT_VERIFY)
+        report = self._verify_workspace(progress, cancel)
+        self.ctx.audit_outcome(principal, role.value, Action.AUDIT_VERIFY.value, "audit-trail",
+                               result="ok" if report.ok else "failed",
+                               new={"last_seq": report.last_seq,
+                                    "first_bad_seq": report.first_bad_seq},
+                               reason=report.problem)
+        return report
+
+    def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken) -> VerifyReport:
+        with self.ctx.db.reader() as s:
+            checkpoints = stored_checkpoints(s)
+            total = reading.event_count(s)
+        latest = read_latest_file(self.ctx.trail.latest_file)
+        if latest is not None:
+            checkpoints.append(latest)
+        conn = self.ctx.db.raw_connection()
+        try:
+            rows = _with_progress(reading.stream_rows(conn), total, progress, cancel)
+            return verify_rows(rows, checkpoints, self.key.public)
+        finally:
+            conn.close()
+
+    def export(self, principal: Principal, *, folder: Path, progress: ProgressFn = no_progress,
+               cancel: CancelToken = NEVER_CANCELLED) -> ExportResult:
+        """Write an offline export: the export is audited and a checkpoint signed first, so
+        the export itself is the last event it contains."""
+        folder = Path(folder)
+        role = self.ctx.authorize(principal, Action.AUDIT_EXPORT, str(folder))
+        progress(0.0, "checking the trail")
+        check = self._verify_workspace(no_progress, cancel)
+
+        def begin(s: Session):
+            self.ctx.trail.append(s, user=principal.username, role=role.value,
+                                  action=Action.AUDIT_EXPORT.value, obj=str(folder),
+                                  new={"verified": check.ok, "last_seq": check.last_seq})
+            return self.ctx.trail.checkpoint(s)
+
+        cp = self.ctx.write(begin)
+        conn = self.ctx.db.raw_connection()
+
+        def rows():
+            cur = conn.execute("SELECT seq, body, prev_hash, hash FROM audit_events "
+                               "WHERE seq <= ? ORDER BY seq", (cp.seq,))
+            yield from iter(lambda: cur.fetchmany(10_000), [])
+
+        def flat():
+            for chunk in rows():
+                yield from chunk
+
+        try:
+            return write_export(folder, flat, cp.seq, cp, self.key, check,
+                                progress=progress, cancel=cancel)
+        except (PlantMLError, OSError) as exc:
+            self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),
+                                   result="failed", reason=str(exc))
+            raise
+        finally:
+            conn.close()
+
+
+def verify_export_folder(folder: Path, key_file: Path | None = None) -> VerifyReport:
+    """Verify an export anywhere, without a workspace or a sign-in (auditors' machines)."""
+    if not is_export(folder):
+        raise UsageError(f"{folder} is not an audit export (no manifest.json)")
+    pinned = None
+    if key_file is not None:
+        pinned = Path(key_file).read_bytes()
+        load_public_pem(pinned, str(key_file))
+    return verify_export(Path(folder), pinned)
+
+
+def _with_progress(rows, total: int, progress: ProgressFn, cancel: CancelToken):
+    step = max(total // 100, 10_000)
+    for i, row in enumerate(rows, 1):
+        if i % step == 0:
+            cancel.raise_if_cancelled()
+            progress(i / max(total, 1), f"verified {i} of {total} events")
+        yield row
+    progress(1.0, "verification finished")

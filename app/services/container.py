@@ -1,0 +1,128 @@
+"""Composition root: opens a workspace and wires the services the CLI and the GUI share."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from app.audit.keys import AuditKey
+from app.audit.trail import AuditTrail, default_workstation
+from app.core.clock import Clock
+from app.core.errors import PlantMLError, StorageError, UsageError
+from app.core.principal import SYSTEM
+from app.security.passwords import HashParams, Passwords
+from app.services.audit import AuditService
+from app.services.auth import AuthService
+from app.services.base import ServiceContext
+from app.services.health import Health
+from app.services.users import UserService
+from app.store.durable import remove_stale_temps
+from app.store.engine import Database
+from app.store.migrate import ensure_schema
+from app.store.settings import get_setting, set_setting
+from app.store.workspace import WorkspacePaths, resolve_home
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Every service of one open workspace. Close it when done."""
+
+    def __init__(self, paths: WorkspacePaths, db: Database, ctx: ServiceContext,
+                 audit_key: AuditKey, passwords: Passwords) -> None:
+        self.paths = paths
+        self.db = db
+        self.ctx = ctx
+        self.auth = AuthService(ctx, passwords)
+        self.users = UserService(ctx, passwords)
+        self.audit = AuditService(ctx, audit_key)
+
+    @property
+    def home(self) -> Path:
+        """The workspace folder."""
+        return self.paths.home
+
+    @property
+    def health(self) -> Health:
+        """Storage health and the read-only alarm."""
+        return self.ctx.health
+
+    def close(self) -> None:
+        """Release the database."""
+        self.db.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_services(home: str | Path | None = None, *, create: bool = False,
+                  clock: Clock | None = None, hash_params: HashParams | None = None,
+                  checkpoint_interval: int | None = None) -> Services:
+    """Open (or with ``create`` make) the workspace at ``home`` and wire its services.
+
+    ``hash_params`` and ``checkpoint_interval`` are stored when the workspace is created.
+    Raises StorageError for a damaged database, WorkspaceVersionError for a newer one.
+    """
+    paths = WorkspacePaths(resolve_home(home))
+    existed = paths.db.exists()
+    if not existed and not create:
+        raise UsageError(f"there is no PlantML workspace at {paths.home}; run 'plantml init' "
+                         "first or pass --home")
+    paths.create()
+    if existed:
+        _refuse_corrupt(paths.db)
+    remove_stale_temps(paths.home)
+    db = Database(paths.db)
+    try:
+        backup = ensure_schema(db.engine, paths.db, paths.backups)
+        key = AuditKey.load_or_create(paths.keys)
+        clock = clock or Clock()
+        with db.transaction() as s:
+            if not existed:
+                if hash_params is not None:
+                    set_setting(s, "security.argon2", hash_params.__dict__)
+                if checkpoint_interval is not None:
+                    set_setting(s, "audit.checkpoint_interval", checkpoint_interval)
+            params = HashParams.from_setting(get_setting(s, "security.argon2"))
+            interval = int(get_setting(s, "audit.checkpoint_interval"))
+            workstation = get_setting(s, "workstation.name") or default_workstation()
+        trail = AuditTrail(key, clock=clock, workstation=workstation,
+                           checkpoint_interval=interval,
+                           latest_file=paths.audit_dir / "latest-checkpoint.json")
+        ctx = ServiceContext(db, trail, clock, Health())
+        services = Services(paths, db, ctx, key, Passwords(params))
+        if not existed:
+            ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
+                                             action="workspace.create", obj=str(paths.home),
+                                             new={"audit_key": key.key_id}))
+        elif backup:
+            ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
+                                             action="workspace.upgrade", obj=str(paths.home),
+                                             new={"backup": backup}))
+        return services
+    except PlantMLError:
+        db.dispose()
+        raise
+    except OSError as exc:
+        db.dispose()
+        raise StorageError(f"the workspace at {paths.home} could not be opened: {exc}") from exc
+
+
+def _refuse_corrupt(db_path: Path) -> None:
+    """Refuse a damaged database before anything writes to it."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path.as_posix()}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{db_path} is damaged and was not opened ({exc}); restore it from a "
+                           "backup") from exc
+    if not result or result[0] != "ok":
+        raise StorageError(f"{db_path} is damaged and was not opened ({result and result[0]}); "
+                           "restore it from a backup")
