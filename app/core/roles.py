@@ -42,7 +42,6 @@ class Action(StrEnum):
     CONTROLLER_DEPLOY = "controller.deploy"
     CONTROLLER_ROLLBACK = "controller.rollback"
     CONTROLLER_WATCH = "controller.watch"
-    DEMO_ACTION = "demo.record"
 
 
 E, AP, O, AU, AD = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
@@ -74,7 +73,6 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CONTROLLER_DEPLOY: frozenset({O}),
     Action.CONTROLLER_ROLLBACK: frozenset({O}),
     Action.CONTROLLER_WATCH: frozenset({O, E, AU}),
-    Action.DEMO_ACTION: frozenset({E}),
 }
 
 assert set(POLICY) == set(Action), "every action needs a row in the policy table"

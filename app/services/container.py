@@ -16,6 +16,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
 from app.services.health import Health
+from app.services.settings import SettingsService
 from app.services.users import UserService
 from app.store.durable import remove_stale_temps
 from app.store.engine import Database
@@ -37,6 +38,7 @@ class Services:
         self.auth = AuthService(ctx, passwords)
         self.users = UserService(ctx, passwords)
         self.audit = AuditService(ctx, audit_key)
+        self.settings = SettingsService(ctx)
 
     @property
     def home(self) -> Path:

@@ -1,0 +1,37 @@
+"""``plantml demo`` and ``plantml gui``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+
+def cmd_demo(args) -> int:
+    from app.services.demo import run_demo
+
+    print("PlantML demo: the loop so far, headless, on a throwaway workspace")
+    if args.keep:
+        home = Path(args.keep)
+        home.mkdir(parents=True, exist_ok=True)
+        result = run_demo(home, say=print, fast_hashing=not args.strong_hashing)
+    else:
+        with tempfile.TemporaryDirectory(prefix="plantml-demo-") as tmp:
+            result = run_demo(Path(tmp), say=print, fast_hashing=not args.strong_hashing)
+    print(f"demo {'passed' if result.ok else 'FAILED'}: {len(result.steps)} steps")
+    return 0 if result.ok else 1
+
+
+def cmd_gui(args) -> int:
+    from app.ui.main import run_gui
+
+    return run_gui(home=args.home)
+
+
+def register(sub) -> None:
+    """Add the commands to the argparse sub-parsers."""
+    p = sub.add_parser("demo", help="run the end-to-end demo headless")
+    p.add_argument("--keep", help="run in this folder and keep it (default: a temp folder)")
+    p.add_argument("--strong-hashing", action="store_true",
+                   help="use the production Argon2 parameters (slower)")
+    p.set_defaults(func=cmd_demo)
+    sub.add_parser("gui", help="start the desktop application").set_defaults(func=cmd_gui)
