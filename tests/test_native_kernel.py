@@ -107,7 +107,7 @@ def test_one_dimensional_is_one_channel():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda x: np.asfortranarray(x),
+        np.asfortranarray,
         lambda x: x[:, ::-1],
         lambda x: x.astype(np.float32),
         lambda x: np.round(x * 100).astype(np.int32),

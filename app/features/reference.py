@@ -53,9 +53,19 @@ def _block_stats(w: np.ndarray) -> np.ndarray:
 
     return np.stack(
         [
-            mean, std, rms, mn, mx, mx - mn, skew, kurt,
-            ratio(maxabs, rms), ratio(rms, meanabs), ratio(maxabs, meanabs),
-            zcr, mac,
+            mean,
+            std,
+            rms,
+            mn,
+            mx,
+            mx - mn,
+            skew,
+            kurt,
+            ratio(maxabs, rms),
+            ratio(rms, meanabs),
+            ratio(maxabs, meanabs),
+            zcr,
+            mac,
         ],
         axis=-1,
     )

@@ -1,0 +1,267 @@
+"""Runs service calls on one background worker and hands their results back to the GUI thread."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
+
+from app.core.errors import Cancelled, PlantMLError
+from app.core.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+#: What the user sees for an exception that is not a PlantMLError.
+INTERNAL_ERROR = "internal error, see log"
+
+#: Progress reports closer together than this are dropped (the final one never is), so a
+#: chatty job cannot flood the GUI thread's event queue.
+_PROGRESS_INTERVAL_S = 0.02
+
+DoneFn = Callable[[Any], None]
+ErrorFn = Callable[[BaseException], None]
+ProgressCb = Callable[[float, str], None]
+
+
+def describe_error(exc: BaseException) -> str:
+    """The text a user sees for ``exc``: never a traceback."""
+    if isinstance(exc, Cancelled):
+        return "cancelled"
+    if isinstance(exc, PlantMLError):
+        return str(exc)
+    return INTERNAL_ERROR
+
+
+class TaskHandle:
+    """What :meth:`TaskRunner.submit` returns: lets the GUI ask the job to stop."""
+
+    def __init__(self, task_id: int, token: CancelToken, cancellable: bool) -> None:
+        self.task_id = task_id
+        self._token = token
+        self._cancellable = cancellable
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check; a job that is not cancellable ignores it."""
+        if self._cancellable:
+            self._token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once cancellation was requested."""
+        return self._token.cancelled
+
+
+@dataclass
+class _Task:
+    fn: Callable[..., Any]
+    kwargs_for: Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]]
+    on_done: DoneFn
+    on_error: ErrorFn
+    on_progress: ProgressCb | None
+    handle: TaskHandle
+    token: CancelToken
+
+
+class TaskRunner(QObject):
+    """Runs callables one at a time on a single worker thread.
+
+    One worker keeps the workspace database single-writer and the audit trail's order
+    equal to the order the user asked for things. Callbacks (``on_done``, ``on_error``,
+    ``on_progress``) always run on the GUI thread; the background function must never touch
+    a widget. Call :meth:`submit` and :meth:`shutdown` from the GUI thread only.
+    """
+
+    sig_busy_changed = Signal(bool)
+    """Emitted when the runner goes from idle to busy (True) or back (False); idle means
+    every submitted job finished and its callbacks ran."""
+
+    # Internal hops from the worker to the GUI thread; queued explicitly because the worker
+    # is not a QThread the auto connection could reason about.
+    _sig_progress = Signal(int, float, str)
+    _sig_finished = Signal(int, bool, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # A plain Python thread (as in Anki's task manager): it is joinable, visible to
+        # threading.enumerate() for leak checks, and signals emitted from it are queued.
+        self._pool: ThreadPoolExecutor | None = None
+        self._tasks: dict[int, _Task] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._sig_progress.connect(self._deliver_progress, Qt.ConnectionType.QueuedConnection)
+        self._sig_finished.connect(self._deliver_finished, Qt.ConnectionType.QueuedConnection)
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def busy(self) -> bool:
+        """True while a job is queued, running, or its callbacks have not run yet."""
+        return bool(self._tasks)
+
+    def submit(self, fn: Callable[..., Any], *, on_done: DoneFn, on_error: ErrorFn,
+               on_progress: ProgressCb | None = None, cancellable: bool = True) -> TaskHandle:
+        """Queue ``fn`` for the worker; returns a handle with ``cancel()``.
+
+        ``fn`` receives ``progress`` and ``cancel`` as keyword arguments if its signature
+        names them (or takes ``**kwargs``). ``on_error`` receives the exception: a
+        :class:`Cancelled` after :meth:`TaskHandle.cancel`, a PlantMLError for a refusal,
+        anything else for a bug (already logged with its traceback).
+        """
+        if self._closed:
+            raise RuntimeError("the task runner was shut down")
+        task_id = next(self._ids)
+        token = CancelToken()
+        handle = TaskHandle(task_id, token, cancellable)
+        task = _Task(fn=fn, kwargs_for=_kwargs_builder(fn), on_done=on_done, on_error=on_error,
+                     on_progress=on_progress, handle=handle, token=token)
+        was_idle = not self._tasks
+        self._tasks[task_id] = task
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plantml-task")
+        self._pool.submit(self._run, task_id, task)
+        if was_idle:
+            self.sig_busy_changed.emit(True)
+        return handle
+
+    def cancel_all(self) -> None:
+        """Ask every queued or running job to stop."""
+        for task in list(self._tasks.values()):
+            task.handle.cancel()
+
+    def wait_idle(self, timeout_ms: int = 5000) -> bool:
+        """Process GUI events until every job finished and its callbacks ran; returns False
+        if that did not happen within ``timeout_ms``. Do not call it from a callback."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self._tasks:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break
+            loop = QEventLoop()
+            timer = QTimer()
+            timer.setSingleShot(True)
+            timer.timeout.connect(loop.quit)
+
+            def on_busy(busy: bool, loop: QEventLoop = loop) -> None:
+                if not busy:
+                    loop.quit()
+
+            self.sig_busy_changed.connect(on_busy)
+            try:
+                # Short slices: the worker's last signal may land between our check and exec.
+                timer.start(min(remaining_ms, 50))
+                loop.exec()
+            finally:
+                timer.stop()
+                self.sig_busy_changed.disconnect(on_busy)
+        return not self._tasks
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel what is left, wait for it, and stop the worker thread; True if it was idle
+        in time. Safe to call twice."""
+        self.cancel_all()
+        idle = self.wait_idle(timeout_ms)
+        self._closed = True
+        if self._pool is not None:
+            # Jobs check their cancel token; waiting here only covers a job that ignores it,
+            # which we must not abandon halfway through a database write.
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if not idle:
+            log.warning("task runner shut down with %d job(s) unfinished", len(self._tasks))
+        self._tasks.clear()
+        return idle
+
+    # ---------------------------------------------------------------- worker side
+
+    def _run(self, task_id: int, task: _Task) -> None:
+        """Runs on the worker thread; touches nothing but the job and the signals."""
+        last = [0.0]
+
+        def progress(fraction: float, message: str) -> None:
+            now = time.monotonic()
+            if fraction < 1.0 and now - last[0] < _PROGRESS_INTERVAL_S:
+                return
+            last[0] = now
+            self._sig_progress.emit(task_id, float(fraction), str(message))
+
+        try:
+            task.token.raise_if_cancelled()
+            result = task.fn(**task.kwargs_for(progress, task.token))
+        except PlantMLError as exc:
+            log.info("task %d ended: %s", task_id, exc)
+            self._sig_finished.emit(task_id, False, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in a job must reach on_error, not kill the worker
+            log.error("task %d failed", task_id, exc_info=exc)
+            self._sig_finished.emit(task_id, False, exc)
+        else:
+            self._sig_finished.emit(task_id, True, result)
+
+    # ---------------------------------------------------------------- GUI side
+
+    @Slot(int, float, str)
+    def _deliver_progress(self, task_id: int, fraction: float, message: str) -> None:
+        task = self._tasks.get(task_id)
+        if task is None or task.on_progress is None:
+            return
+        try:
+            task.on_progress(fraction, message)
+        except Exception:  # noqa: BLE001 - a broken progress display must not end the job
+            log.exception("progress callback of task %d failed", task_id)
+
+    @Slot(int, bool, object)
+    def _deliver_finished(self, task_id: int, ok: bool, payload: object) -> None:
+        task = self._tasks.get(task_id)
+        if task is None:
+            return
+        try:
+            if ok:
+                try:
+                    task.on_done(payload)
+                except Exception as exc:  # noqa: BLE001 - shown to the user via on_error
+                    log.exception("completion callback of task %d failed", task_id)
+                    self._call_on_error(task_id, task, exc)
+            else:
+                assert isinstance(payload, BaseException)
+                self._call_on_error(task_id, task, payload)
+        finally:
+            # Removed only after the callbacks, so a follow-up job they submit keeps the
+            # runner busy and wait_idle() covers the whole chain.
+            del self._tasks[task_id]
+            if not self._tasks:
+                self.sig_busy_changed.emit(False)
+
+    @staticmethod
+    def _call_on_error(task_id: int, task: _Task, exc: BaseException) -> None:
+        try:
+            task.on_error(exc)
+        except Exception:  # noqa: BLE001 - last line of defence: log it, never crash the GUI
+            log.exception("error callback of task %d failed", task_id)
+
+
+def _kwargs_builder(fn: Callable[..., Any]
+                    ) -> Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]]:
+    """Which of ``progress`` and ``cancel`` ``fn`` accepts, decided once at submit time."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    wants_progress = takes_all or "progress" in params
+    wants_cancel = takes_all or "cancel" in params
+
+    def build(progress: Callable[[float, str], None], cancel: CancelToken) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if wants_progress:
+            out["progress"] = progress
+        if wants_cancel:
+            out["cancel"] = cancel
+        return out
+
+    return build

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up a development environment on Debian/Ubuntu with Python 3.11: the Debian libraries
+# Qt needs to run offscreen, socat for virtual serial links, a virtual environment in .venv
+# with PlantML installed in editable mode (this builds the Cython module) and test tools.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEBS="libegl1 libgl1 libglx0 libglvnd0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
+      libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat gcc python3-dev"
+missing=""
+for p in $DEBS; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing Debian packages:$missing"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    else
+        echo "warning: missing Debian packages:$missing (run as root or install them)" >&2
+    fi
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+"$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
+    || { echo "PlantML needs Python 3.11 or newer" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"

@@ -1,0 +1,71 @@
+"""Shared fixtures: a real workspace on disk with cheap password hashing, users per role."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core import faults
+from app.core.principal import Principal
+from app.core.roles import Role
+from app.security.passwords import HashParams
+from app.services import Services, open_services
+
+FAST = HashParams(time_cost=1, memory_cost=1024, parallelism=1)
+PASSWORD = "Sup3r-Secret-Passw0rd-%s"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CWRU = SHARED / "data" / "cwru"
+
+
+def password_of(name: str) -> str:
+    """Test password of user ``name``; distinctive so it can be searched for in files."""
+    return PASSWORD % name
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads_or_faults() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    faults.install(None)
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
+              and not t.daemon and "pytest_timeout" not in t.name]
+    assert not leaked, f"test leaked threads: {leaked}"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def services(home: Path) -> Iterator[Services]:
+    sv = open_services(home, create=True, hash_params=FAST, checkpoint_interval=5)
+    try:
+        yield sv
+    finally:
+        sv.close()
+
+
+@pytest.fixture
+def admin(services: Services) -> Principal:
+    return services.auth.bootstrap_admin(username="admin", password=password_of("admin"))
+
+
+@pytest.fixture
+def people(services: Services, admin: Principal) -> dict[str, Principal]:
+    """One signed-in user per role, keyed by role name; plus 'admin'."""
+    out = {"admin": admin}
+    for role in Role:
+        if role is Role.ADMIN:
+            continue
+        name = f"{role.value}1"
+        services.users.add(admin, username=name, password=password_of(name), roles=[role.value])
+        out[role.value] = services.auth.login(username=name, password=password_of(name))
+    return out

@@ -1,0 +1,74 @@
+"""T23: every role tries every existing action through the services; the outcome matches the
+policy table exactly and every refusal is audited."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from app.core.errors import PermissionDenied
+from app.core.roles import POLICY, Action, Role
+from app.services.audit import AuditFilter
+from tests.conftest import password_of
+
+_counter = itertools.count()
+
+
+def _calls(services, tmp_path):
+    """Action -> a call performing it as the given principal."""
+    return {
+        Action.USER_ADD: lambda p: services.users.add(
+            p, username=f"new{next(_counter)}", password="new-user-password", roles=["operator"]),
+        Action.USER_LIST: lambda p: services.users.list(p),
+        Action.USER_SET_PASSWORD: lambda p: services.users.set_password(
+            p, username="operator1", password=password_of("operator1")),
+        Action.USER_UNLOCK: lambda p: services.users.unlock(p, username="operator1"),
+        Action.USER_SET_ROLES: lambda p: services.users.set_roles(
+            p, username="operator1", roles=["operator"]),
+        Action.SETTINGS_CHANGE: lambda p: services.settings.set(
+            p, key="security.idle_lock_minutes", value=20),
+        Action.AUDIT_READ: lambda p: services.audit.show(p),
+        Action.AUDIT_VERIFY: lambda p: services.audit.verify(p),
+        Action.AUDIT_EXPORT: lambda p: services.audit.export(
+            p, folder=tmp_path / f"export-{next(_counter)}"),
+    }
+
+
+def test_t23_role_action_matrix_matches_policy_table(services, people, tmp_path):
+    calls = _calls(services, tmp_path)
+    observed: dict[tuple[Role, Action], bool] = {}
+    for role in Role:
+        principal = people[role.value]
+        for action, call in calls.items():
+            try:
+                call(principal)
+                observed[role, action] = True
+            except PermissionDenied as exc:
+                assert action.value in str(exc)
+                observed[role, action] = False
+    expected = {(r, a): r in POLICY[a] for r in Role for a in calls}
+    assert observed == expected
+    refused = services.audit.show(people["admin"], AuditFilter(result="refused", limit=10_000))
+    refused_pairs = {(e.user, e.action) for e in refused}
+    for (role, action), ok in expected.items():
+        if not ok:
+            assert (people[role.value].username, action.value) in refused_pairs
+
+
+def test_t23_esign_requires_the_role_of_the_signed_action(services, people):
+    for role in Role:
+        p = people[role.value]
+        call = lambda p=p: services.auth.esign(  # noqa: E731
+            p, password=password_of(p.username), action=Action.AUDIT_EXPORT, meaning="reviewed",
+            reason="review", record_type="audit-export", record_id="x", record_hash="0" * 64)
+        if role in POLICY[Action.AUDIT_EXPORT]:
+            assert call().meaning == "reviewed"
+        else:
+            with pytest.raises(PermissionDenied):
+                call()
+
+
+def test_admin_cannot_sign_approvals_by_policy():
+    assert Role.ADMIN not in POLICY[Action.MODEL_APPROVE]
+    assert POLICY[Action.MODEL_APPROVE] == frozenset({Role.APPROVER})
