@@ -3,6 +3,7 @@ its verification on any machine, without the workspace."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -98,19 +99,26 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
         length = durable_write(folder / name, counted)
         sizes[name] = (hasher.hexdigest(), length)
 
-    put(EVENTS_JSONL, _jsonl(rows_factory(), total, progress, cancel))
-    progress(0.7, "writing CSV")
-    put(EVENTS_CSV, _csv(rows_factory(), cancel))
-    put(CHECKPOINT, [json.dumps(checkpoint_to_json(checkpoint), indent=2).encode("utf-8")])
-    put(PUBLIC_KEY, [key.public_pem()])
-    progress(0.9, "writing report")
-    put(REPORT, [render_report(rows_factory(), total, checkpoint, key.key_id,
-                               report_check).encode("utf-8")])
-    files = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(sizes.items())}
-    signed = {"format": FORMAT, "events": total, "checkpoint_seq": checkpoint.seq,
-              "key_id": key.key_id, "files": files}
-    manifest = dict(signed, signature=key.sign(canonical_bytes(signed)))
-    durable_write(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+    try:
+        put(EVENTS_JSONL, _jsonl(rows_factory(), total, progress, cancel))
+        progress(0.7, "writing CSV")
+        put(EVENTS_CSV, _csv(rows_factory(), cancel))
+        put(CHECKPOINT, [json.dumps(checkpoint_to_json(checkpoint), indent=2).encode("utf-8")])
+        put(PUBLIC_KEY, [key.public_pem()])
+        progress(0.9, "writing report")
+        put(REPORT, [render_report(rows_factory(), total, checkpoint, key.key_id,
+                                   report_check).encode("utf-8")])
+        files = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(sizes.items())}
+        signed = {"format": FORMAT, "events": total, "checkpoint_seq": checkpoint.seq,
+                  "key_id": key.key_id, "files": files}
+        manifest = dict(signed, signature=key.sign(canonical_bytes(signed)))
+        durable_write(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+    except BaseException:
+        # A half-written export must not lie around looking like evidence.
+        for name in sizes:
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
+        raise
     progress(1.0, "export complete")
     return ExportResult(folder=folder, events=total, checkpoint=checkpoint,
                         files=(*sorted(sizes), MANIFEST))

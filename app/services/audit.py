@@ -12,7 +12,7 @@ from app.audit.export import ExportResult, is_export, verify_export, write_expor
 from app.audit.keys import AuditKey, load_public_pem
 from app.audit.reading import AuditFilter
 from app.audit.verify import verify_rows
-from app.core.errors import PlantMLError, UsageError
+from app.core.errors import PlantMLError, StorageError, UsageError
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import AuditEvent, VerifyReport
@@ -94,7 +94,13 @@ class AuditService:
         try:
             return write_export(folder, flat, cp.seq, cp, self.key, check,
                                 progress=progress, cancel=cancel)
-        except (PlantMLError, OSError) as exc:
+        except OSError as exc:
+            self.ctx.health.failed(str(exc))
+            self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),
+                                   result="failed", reason=str(exc))
+            raise StorageError(f"the audit export to {folder} could not be written ({exc}); "
+                               "its partial files were removed") from exc
+        except PlantMLError as exc:
             self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),
                                    result="failed", reason=str(exc))
             raise
