@@ -151,9 +151,8 @@ def test_t05_whole_chain_recomputed_without_the_key_is_detected(services, trail)
     conn = _db(services)
     rows = conn.execute("SELECT seq, body FROM audit_events ORDER BY seq").fetchall()
     prev = "0" * 64
-    for seq, body in rows:
-        if seq == 8:
-            body = body.replace('"result":"ok"', '"result":"refused"')
+    for seq, original in rows:
+        body = original.replace('"result":"ok"', '"result":"refused"') if seq == 8 else original
         digest = chain_hash(seq, prev, body)
         conn.execute("UPDATE audit_events SET body=?, prev_hash=?, hash=? WHERE seq=?",
                      (body, prev, digest, seq))

@@ -20,7 +20,7 @@ def _calls(services, tmp_path):
     return {
         Action.USER_ADD: lambda p: services.users.add(
             p, username=f"new{next(_counter)}", password="new-user-password", roles=["operator"]),
-        Action.USER_LIST: lambda p: services.users.list(p),
+        Action.USER_LIST: services.users.list,
         Action.USER_SET_PASSWORD: lambda p: services.users.set_password(
             p, username="operator1", password=password_of("operator1")),
         Action.USER_UNLOCK: lambda p: services.users.unlock(p, username="operator1"),
@@ -28,8 +28,8 @@ def _calls(services, tmp_path):
             p, username="operator1", roles=["operator"]),
         Action.SETTINGS_CHANGE: lambda p: services.settings.set(
             p, key="security.idle_lock_minutes", value=20),
-        Action.AUDIT_READ: lambda p: services.audit.show(p),
-        Action.AUDIT_VERIFY: lambda p: services.audit.verify(p),
+        Action.AUDIT_READ: services.audit.show,
+        Action.AUDIT_VERIFY: services.audit.verify,
         Action.AUDIT_EXPORT: lambda p: services.audit.export(
             p, folder=tmp_path / f"export-{next(_counter)}"),
     }

@@ -13,10 +13,9 @@ from sqlalchemy import text
 from app.core.errors import IntegrityError, StorageError, UsageError, WorkspaceVersionError
 from app.services import open_services
 from app.store.blobs import BlobStore
-from app.store.durable import TEMP_MARK, durable_write, remove_stale_temps
+from app.store.durable import TEMP_MARK, durable_write
 from app.store.engine import Database
 from app.store.migrate import alembic_config, head_revision
-
 from tests.conftest import FAST
 
 
@@ -29,9 +28,9 @@ def test_every_connection_has_wal_full_sync_and_foreign_keys(services):
 
 
 def test_foreign_keys_are_enforced(services):
-    with pytest.raises(sqlalchemy.exc.IntegrityError, match="FOREIGN KEY"):
-        with services.db.transaction() as s:
-            s.execute(text("INSERT INTO user_roles (user_id, role) VALUES (999, 'admin')"))
+    with (pytest.raises(sqlalchemy.exc.IntegrityError, match="FOREIGN KEY"),
+          services.db.transaction() as s):
+        s.execute(text("INSERT INTO user_roles (user_id, role) VALUES (999, 'admin')"))
 
 
 def test_new_workspace_is_at_head_revision(services):

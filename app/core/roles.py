@@ -44,35 +44,35 @@ class Action(StrEnum):
     CONTROLLER_WATCH = "controller.watch"
 
 
-E, AP, O, AU, AD = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
+ENG, APR, OPR, AUD, ADM = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
 
 #: The policy table: action -> roles allowed.  Approving one's own version is refused
 #: separately (four eyes), since it depends on the record, not only the role.
 POLICY: dict[Action, frozenset[Role]] = {
-    Action.USER_ADD: frozenset({AD}),
-    Action.USER_LIST: frozenset({AD, AU}),
-    Action.USER_SET_PASSWORD: frozenset({AD}),
-    Action.USER_UNLOCK: frozenset({AD}),
-    Action.USER_SET_ROLES: frozenset({AD}),
-    Action.SETTINGS_CHANGE: frozenset({AD}),
-    Action.KEYS_MANAGE: frozenset({AD}),
-    Action.AUDIT_READ: frozenset({E, AP, O, AU, AD}),
-    Action.AUDIT_VERIFY: frozenset({AU, AD}),
-    Action.AUDIT_EXPORT: frozenset({AU}),
-    Action.DATA_IMPORT: frozenset({E}),
-    Action.DATA_ACQUIRE: frozenset({E}),
-    Action.DATA_LABEL: frozenset({E}),
-    Action.DATA_READ: frozenset({E, AP, O, AU}),
-    Action.MODEL_TRAIN: frozenset({E}),
-    Action.MODEL_PROPOSE: frozenset({E}),
-    Action.MODEL_READ: frozenset({E, AP, O, AU}),
-    Action.MODEL_APPROVE: frozenset({AP}),
-    Action.PACKAGE_BUILD_DRAFT: frozenset({E}),
-    Action.PACKAGE_EXPORT: frozenset({E, AP, O}),
-    Action.PACKAGE_IMPORT: frozenset({E, O}),
-    Action.CONTROLLER_DEPLOY: frozenset({O}),
-    Action.CONTROLLER_ROLLBACK: frozenset({O}),
-    Action.CONTROLLER_WATCH: frozenset({O, E, AU}),
+    Action.USER_ADD: frozenset({ADM}),
+    Action.USER_LIST: frozenset({ADM, AUD}),
+    Action.USER_SET_PASSWORD: frozenset({ADM}),
+    Action.USER_UNLOCK: frozenset({ADM}),
+    Action.USER_SET_ROLES: frozenset({ADM}),
+    Action.SETTINGS_CHANGE: frozenset({ADM}),
+    Action.KEYS_MANAGE: frozenset({ADM}),
+    Action.AUDIT_READ: frozenset({ENG, APR, OPR, AUD, ADM}),
+    Action.AUDIT_VERIFY: frozenset({AUD, ADM}),
+    Action.AUDIT_EXPORT: frozenset({AUD}),
+    Action.DATA_IMPORT: frozenset({ENG}),
+    Action.DATA_ACQUIRE: frozenset({ENG}),
+    Action.DATA_LABEL: frozenset({ENG}),
+    Action.DATA_READ: frozenset({ENG, APR, OPR, AUD}),
+    Action.MODEL_TRAIN: frozenset({ENG}),
+    Action.MODEL_PROPOSE: frozenset({ENG}),
+    Action.MODEL_READ: frozenset({ENG, APR, OPR, AUD}),
+    Action.MODEL_APPROVE: frozenset({APR}),
+    Action.PACKAGE_BUILD_DRAFT: frozenset({ENG}),
+    Action.PACKAGE_EXPORT: frozenset({ENG, APR, OPR}),
+    Action.PACKAGE_IMPORT: frozenset({ENG, OPR}),
+    Action.CONTROLLER_DEPLOY: frozenset({OPR}),
+    Action.CONTROLLER_ROLLBACK: frozenset({OPR}),
+    Action.CONTROLLER_WATCH: frozenset({OPR, ENG, AUD}),
 }
 
 assert set(POLICY) == set(Action), "every action needs a row in the policy table"

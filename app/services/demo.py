@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from collections.abc import Callable
@@ -67,10 +68,8 @@ def run_demo(home: Path, *, say: Callable[[str], None] = lambda _l: None,
         except PermissionDenied:
             step("engineer 'erin' tried to create an admin account: refused and audited")
         for _ in range(2):
-            try:
+            with contextlib.suppress(AuthenticationError):
                 sv.auth.login(username="omar", password="not-his-password")
-            except AuthenticationError:
-                pass
         step("two wrong passwords for 'omar': refused and audited")
 
         aud = sv.auth.login(username="aud", password=passwords["aud"])

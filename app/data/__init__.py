@@ -1,0 +1,1 @@
+"""Importers, tag maps, Modbus acquisition and dataset snapshots."""

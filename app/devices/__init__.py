@@ -1,0 +1,1 @@
+"""Controller protocol client, discovery and the reference controller runtime."""

@@ -1,0 +1,1 @@
+"""Training, validation, ONNX export, parity and drift statistics."""

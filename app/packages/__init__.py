@@ -1,0 +1,1 @@
+"""Signed model packages: build, verify, USB export and import."""

@@ -1,0 +1,1 @@
+"""Model versions, lineage, lifecycle and approvals."""

@@ -1,0 +1,124 @@
+"""The ``plantml`` command line, run as a real process: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plantml(*args: str, home: Path | None = None, user: str | None = None,
+            password: str | None = None, new_password: str | None = None,
+            ) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANTML_")}
+    if home is not None:
+        env["PLANTML_HOME"] = str(home)
+    if user:
+        env["PLANTML_USER"] = user
+    if password:
+        env["PLANTML_PASSWORD"] = password
+    if new_password:
+        env["PLANTML_NEW_PASSWORD"] = new_password
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=120,
+                          check=False)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    home = tmp_path / "ws"
+    r = plantml("init", "--admin", "boss", home=home, new_password="boss-password-1")
+    assert r.returncode == 0, r.stderr
+    assert "workspace ready" in r.stdout
+    r = plantml("user", "add", "audrey", "--role", "auditor", home=home, user="boss",
+                password="boss-password-1", new_password="audrey-password-1")
+    assert r.returncode == 0, r.stderr
+    return home
+
+
+def test_user_list_and_audit_show(ws):
+    r = plantml("user", "list", home=ws, user="boss", password="boss-password-1")
+    assert r.returncode == 0
+    assert "audrey" in r.stdout and "auditor" in r.stdout
+    r = plantml("audit", "show", "--action", "user.add", home=ws, user="audrey",
+                password="audrey-password-1")
+    assert r.returncode == 0
+    assert "user:audrey" in r.stdout and "user:boss" in r.stdout
+
+
+def test_wrong_password_exit_code_and_no_traceback(ws):
+    r = plantml("user", "list", home=ws, user="boss", password="nope-nope-nope")
+    assert r.returncode == 3
+    assert "invalid user name or password" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_permission_denied_exit_code(ws):
+    r = plantml("user", "add", "x1", "--role", "engineer", home=ws, user="audrey",
+                password="audrey-password-1", new_password="x1-password-1")
+    assert r.returncode == 4
+    assert "needs the role admin" in r.stderr
+
+
+def test_no_terminal_and_no_environment_gives_a_clear_message(ws):
+    r = plantml("user", "list", home=ws)
+    assert r.returncode == 2
+    assert "PLANTML_USER" in r.stderr
+
+
+def test_missing_workspace_is_a_clear_error(tmp_path):
+    r = plantml("audit", "show", home=tmp_path / "none", user="a", password="b")
+    assert r.returncode == 2
+    assert "plantml init" in r.stderr
+
+
+def test_export_then_verify_on_another_machine(ws, tmp_path):
+    out = tmp_path / "usb" / "audit"
+    r = plantml("audit", "export", str(out), home=ws, user="audrey", password="audrey-password-1")
+    assert r.returncode == 0, r.stderr
+    # "Another machine": no workspace, no sign-in, only the export folder.
+    r = plantml("audit", "verify", str(out), home=tmp_path / "no-workspace-here")
+    assert r.returncode == 0, r.stderr
+    assert "audit trail intact" in r.stdout
+    assert not (tmp_path / "no-workspace-here").exists()
+    events = out / "events.jsonl"
+    events.write_text(events.read_text(encoding="utf-8").replace("audrey", "mallor", 1),
+                      encoding="utf-8")
+    r = plantml("audit", "verify", str(out))
+    assert r.returncode == 5
+    assert "events.jsonl" in r.stderr and "differs" in r.stderr
+
+
+def test_verify_workspace_names_first_bad_sequence(ws):
+    import sqlite3
+
+    conn = sqlite3.connect(ws / "plantml.db")
+    conn.execute("DROP TRIGGER audit_events_no_update")
+    seq = conn.execute("SELECT min(seq) FROM audit_events WHERE body LIKE '%user:audrey%'"
+                       ).fetchone()[0]
+    conn.execute("UPDATE audit_events SET body = replace(body, 'audrey', 'audrex') WHERE seq = ?",
+                 (seq,))
+    conn.commit()
+    conn.close()
+    r = plantml("audit", "verify", home=ws, user="boss", password="boss-password-1")
+    assert r.returncode == 5
+    assert f"at sequence {seq}:" in r.stdout
+
+
+def test_demo_runs_headless():
+    r = plantml("demo")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "demo passed" in r.stdout
+    assert "FAIL" not in r.stdout
+
+
+def test_help_lists_commands():
+    r = plantml("--help")
+    assert r.returncode == 0
+    for word in ("init", "user", "audit", "demo", "gui"):
+        assert word in r.stdout
