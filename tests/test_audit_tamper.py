@@ -176,3 +176,17 @@ def test_verify_needs_the_auditor_or_admin_role(services, people):
     with pytest.raises(PermissionDenied):
         services.audit.verify(people["engineer"])
     assert services.audit.verify(people["admin"]).ok
+
+
+@pytest.mark.parametrize("victim", [2, 13, 14, 15, 26])
+def test_parallel_scan_names_the_same_first_bad_sequence(services, trail, monkeypatch, victim):
+    from app.audit import scan
+
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
+    top = services.audit.verify(trail).last_seq
+    assert top >= 27
+    assert services.audit.verify(trail).ok
+    conn = _db(services)
+    conn.execute("DELETE FROM audit_events WHERE seq = ?", (victim,))
+    report = services.audit.verify(trail)
+    assert (report.ok, report.first_bad_seq) == (False, victim), report.summary()

@@ -62,15 +62,16 @@ class ChainBreak(Exception):
         self.problem = problem
 
 
-def walk_chain(rows: Iterable[tuple[int, str, str, str]],
-               want: set[int] | None = None) -> Iterator[tuple[int, str]]:
-    """Check rows ``(seq, body, prev_hash, hash)`` in order; yields ``(seq, hash)`` for the
-    sequence numbers in ``want`` and finally ``(last_seq, last_hash)`` once more.
+def walk_chain(rows: Iterable[tuple[int, str, str, str]], want: set[int] | None = None, *,
+               start_seq: int = 1, start_prev: str = GENESIS) -> Iterator[tuple[int, str]]:
+    """Check rows ``(seq, body, prev_hash, hash)`` in order, starting at ``start_seq`` whose
+    predecessor's hash is ``start_prev``; yields ``(seq, hash)`` for the sequence numbers in
+    ``want`` and finally ``(last_seq, last_hash)`` once more.
 
     Raises :class:`ChainBreak` at the first row that does not verify.
     """
-    expected_seq = 1
-    prev = GENESIS
+    expected_seq = start_seq
+    prev = start_prev
     sha = hashlib.sha256
     want = want or set()
     for seq, body, prev_hash, hash_ in rows:

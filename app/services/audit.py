@@ -11,7 +11,7 @@ from app.audit.checkpoints import read_latest_file, stored_checkpoints
 from app.audit.export import ExportResult, is_export, verify_export, write_export
 from app.audit.keys import AuditKey, load_public_pem
 from app.audit.reading import AuditFilter
-from app.audit.verify import verify_rows
+from app.audit.verify import verify_database
 from app.core.errors import PlantMLError, StorageError, UsageError
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
@@ -53,16 +53,14 @@ class AuditService:
     def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken) -> VerifyReport:
         with self.ctx.db.reader() as s:
             checkpoints = stored_checkpoints(s)
-            total = reading.event_count(s)
         latest = read_latest_file(self.ctx.trail.latest_file)
         if latest is not None:
             checkpoints.append(latest)
-        conn = self.ctx.db.raw_connection()
-        try:
-            rows = _with_progress(reading.stream_rows(conn), total, progress, cancel)
-            return verify_rows(rows, checkpoints, self.key.public)
-        finally:
-            conn.close()
+        cancel.raise_if_cancelled()
+        progress(0.05, "verifying the hash chain and signed checkpoints")
+        report = verify_database(self.ctx.db.path, checkpoints, self.key.public)
+        progress(1.0, "verification finished")
+        return report
 
     def export(self, principal: Principal, *, folder: Path, progress: ProgressFn = no_progress,
                cancel: CancelToken = NEVER_CANCELLED) -> ExportResult:
@@ -117,13 +115,3 @@ def verify_export_folder(folder: Path, key_file: Path | None = None) -> VerifyRe
         pinned = Path(key_file).read_bytes()
         load_public_pem(pinned, str(key_file))
     return verify_export(Path(folder), pinned)
-
-
-def _with_progress(rows, total: int, progress: ProgressFn, cancel: CancelToken):
-    step = max(total // 100, 10_000)
-    for i, row in enumerate(rows, 1):
-        if i % step == 0:
-            cancel.raise_if_cancelled()
-            progress(i / max(total, 1), f"verified {i} of {total} events")
-        yield row
-    progress(1.0, "verification finished")
