@@ -17,6 +17,7 @@ from app.core.principal import Principal
 from app.core.roles import Action, Role
 from app.security.authz import require
 from app.services.health import Health
+from app.store.blobs import BlobStore
 from app.store.engine import Database
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,15 @@ T = TypeVar("T")
 
 
 class ServiceContext:
-    """What every service needs: the database, the audit trail, the clock, health."""
+    """What every service needs: database, blob store, audit trail, clock and health."""
 
-    def __init__(self, db: Database, trail: AuditTrail, clock: Clock, health: Health) -> None:
+    def __init__(self, db: Database, trail: AuditTrail, clock: Clock, health: Health,
+                 blobs: BlobStore) -> None:
         self.db = db
         self.trail = trail
         self.clock = clock
         self.health = health
+        self.blobs = blobs
 
     def authorize(self, principal: Principal, action: Action, obj: str = "") -> Role:
         """The role under which ``principal`` acts; a refusal is audited, then raised."""

@@ -18,6 +18,7 @@ from app.services.base import ServiceContext
 from app.services.health import Health
 from app.services.settings import SettingsService
 from app.services.users import UserService
+from app.store.blobs import BlobStore
 from app.store.durable import remove_stale_temps
 from app.store.engine import Database
 from app.store.migrate import ensure_schema
@@ -95,7 +96,7 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
         trail = AuditTrail(key, clock=clock, workstation=workstation,
                            checkpoint_interval=interval,
                            latest_file=paths.audit_dir / "latest-checkpoint.json")
-        ctx = ServiceContext(db, trail, clock, Health())
+        ctx = ServiceContext(db, trail, clock, Health(), BlobStore(paths.blobs))
         services = Services(paths, db, ctx, key, Passwords(params))
         if not existed:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
