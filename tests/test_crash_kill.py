@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from app.services import open_services
 from app.services.audit import AuditFilter, verify_export_folder
 from tests.conftest import FAST
@@ -59,6 +61,7 @@ def _check(home: Path, acked: list[str]) -> None:
             assert (f"life {life}", int(i)) in settings, line
 
 
+@pytest.mark.timeout(120 + KILLS * 4)
 def test_t01_random_kills_lose_nothing_acknowledged(tmp_path):
     home, out = tmp_path / "ws", tmp_path / "exports"
     with open_services(home, create=True, hash_params=FAST, checkpoint_interval=7) as sv:

@@ -95,3 +95,61 @@ class Signature:
     signed_at: str
     key_id: str
     signature: str
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """One measured quantity of a dataset."""
+
+    name: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    """One contiguous recording inside a dataset snapshot."""
+
+    index: int
+    name: str
+    n_samples: int
+    label: str = ""
+    interrupted: bool = False
+    start_time: str = ""
+
+
+@dataclass(frozen=True)
+class LabelInfo:
+    """A label on a recording, optionally limited to ``[t_start, t_end)`` seconds."""
+
+    recording: int
+    label: str
+    t_start: float | None = None
+    t_end: float | None = None
+    created_by: str = ""
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """An immutable dataset snapshot, named by the SHA-256 of its Parquet file."""
+
+    dataset_id: str
+    name: str
+    sample_rate: float
+    channels: tuple[ChannelInfo, ...]
+    recordings: tuple[RecordingInfo, ...]
+    provenance: dict
+    size_bytes: int
+    created_at: str
+    created_by: str
+    labels: tuple[LabelInfo, ...] = ()
+
+    @property
+    def n_samples(self) -> int:
+        """Samples per channel over all recordings."""
+        return sum(r.n_samples for r in self.recordings)
+
+    @property
+    def duration_s(self) -> float:
+        """Total recorded time in seconds."""
+        return self.n_samples / self.sample_rate if self.sample_rate else 0.0

@@ -15,6 +15,7 @@ from app.security.passwords import HashParams, Passwords
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
+from app.services.datasets import DatasetService
 from app.services.health import Health
 from app.services.settings import SettingsService
 from app.services.users import UserService
@@ -40,6 +41,7 @@ class Services:
         self.users = UserService(ctx, passwords)
         self.audit = AuditService(ctx, audit_key)
         self.settings = SettingsService(ctx)
+        self.datasets = DatasetService(ctx)
 
     @property
     def home(self) -> Path:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core import faults
 from app.core.errors import IntegrityError, NotFound
-from app.store.durable import durable_write, remove_stale_temps
+from app.store.durable import TEMP_MARK, durable_write, remove_stale_temps
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
@@ -48,6 +51,30 @@ class BlobStore:
             if self.hash_file(target) != digest:
                 target.unlink()
                 raise IntegrityError(f"{source} changed while it was being stored")
+        return digest
+
+    def temp_path(self, suffix: str = "") -> Path:
+        """A fresh temporary path inside the store, for writers that stream into a blob;
+        left-overs of a crash are removed at the next start."""
+        return self.root / f"{TEMP_MARK}{uuid.uuid4().hex}{suffix}"
+
+    def adopt(self, temp: Path, existed: set[str] | None = None) -> str:
+        """Move a finished temporary file (from :meth:`temp_path`) into the store under its
+        SHA-256 name, durably; returns the name. If the blob was already present its name is
+        added to ``existed``."""
+        digest = self.hash_file(temp)
+        target = self.path_of(digest)
+        if target.exists():
+            temp.unlink()
+            if existed is not None:
+                existed.add(digest)
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp, "rb+") as fh:
+            faults.hit("fsync", str(temp))
+            os.fsync(fh.fileno())
+        faults.hit("rename", str(target))
+        os.replace(temp, target)
         return digest
 
     def open(self, digest: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Computed,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -112,3 +113,30 @@ class AuditCheckpointRow(Base):
     workstation: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class DatasetRow(Base):
+    """An immutable dataset snapshot: the Parquet blob ``id`` plus its metadata (JSON)."""
+
+    __tablename__ = "datasets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sample_rate: Mapped[float] = mapped_column(Float)
+    meta: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class DatasetLabelRow(Base):
+    """A label on a whole recording (no time range) or on a time range of it."""
+
+    __tablename__ = "dataset_labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    recording: Mapped[int] = mapped_column(Integer)
+    t_start: Mapped[float | None] = mapped_column(Float, nullable=True)
+    t_end: Mapped[float | None] = mapped_column(Float, nullable=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
