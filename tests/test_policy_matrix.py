@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from app.core.errors import PermissionDenied
+from app.core.records import ChannelInfo
 from app.core.roles import POLICY, Action, Role
 from app.services.audit import AuditFilter
+from app.services.datasets import RecordingInput
 from tests.conftest import password_of
 
 _counter = itertools.count()
 
 
-def _calls(services, tmp_path):
+def _calls(services, tmp_path, dataset_id):
     """Action -> a call performing it as the given principal."""
     return {
+        Action.DATA_IMPORT: lambda p: services.datasets.create_from_arrays(
+            p, action=Action.DATA_IMPORT, name="d", channels=[ChannelInfo("x")],
+            sample_rate=100.0, provenance={}, recordings=[
+                RecordingInput(name="r", data=np.full((1, 50), float(next(_counter))))]),
+        Action.DATA_LABEL: lambda p: services.datasets.label(
+            p, dataset=dataset_id, recording=0, label="normal"),
+        Action.DATA_READ: services.datasets.list,
         Action.USER_ADD: lambda p: services.users.add(
             p, username=f"new{next(_counter)}", password="new-user-password", roles=["operator"]),
         Action.USER_LIST: services.users.list,
@@ -36,7 +46,11 @@ def _calls(services, tmp_path):
 
 
 def test_t23_role_action_matrix_matches_policy_table(services, people, tmp_path):
-    calls = _calls(services, tmp_path)
+    seed = services.datasets.create_from_arrays(
+        people["engineer"], action=Action.DATA_IMPORT, name="seed", channels=[ChannelInfo("x")],
+        sample_rate=100.0, provenance={}, recordings=[RecordingInput(name="r",
+                                                                     data=np.zeros((1, 50)))])
+    calls = _calls(services, tmp_path, seed.dataset_id)
     observed: dict[tuple[Role, Action], bool] = {}
     for role in Role:
         principal = people[role.value]
