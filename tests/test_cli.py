@@ -122,3 +122,33 @@ def test_help_lists_commands():
     assert r.returncode == 0
     for word in ("init", "user", "audit", "demo", "gui"):
         assert word in r.stdout
+
+
+def test_datasets_list_show_label(tmp_path):
+    import numpy as np
+
+    from app.core.records import ChannelInfo
+    from app.core.roles import Action
+    from app.services import open_services
+    from app.services.datasets import RecordingInput
+    from tests.conftest import FAST
+
+    home = tmp_path / "ws"
+    with open_services(home, create=True, hash_params=FAST) as sv:
+        admin = sv.auth.bootstrap_admin(username="admin", password="admin-password-1")
+        sv.users.add(admin, username="erin", password="erin-password-1", roles=["engineer"])
+        erin = sv.auth.login(username="erin", password="erin-password-1")
+        info = sv.datasets.create_from_arrays(
+            erin, action=Action.DATA_IMPORT, name="line 3 pump", sample_rate=1000.0,
+            channels=[ChannelInfo("acc", "g")], provenance={"source": "test"},
+            recordings=[RecordingInput(name="run1", data=np.zeros((1, 2000)))])
+    creds = {"home": home, "user": "erin", "password": "erin-password-1"}
+    r = plantml("datasets", "list", **creds)
+    assert r.returncode == 0 and "line 3 pump" in r.stdout and info.dataset_id[:12] in r.stdout
+    r = plantml("datasets", "label", info.dataset_id[:8], "0", "cavitation", "--start", "0.5",
+                "--end", "1.5", **creds)
+    assert r.returncode == 0, r.stderr
+    r = plantml("datasets", "show", info.dataset_id[:8], **creds)
+    assert "cavitation" in r.stdout and "[0.5 s, 1.5 s)" in r.stdout
+    r = plantml("datasets", "show", "zzzzzzzz", **creds)
+    assert r.returncode == 6 and "no dataset" in r.stderr
