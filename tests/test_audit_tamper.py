@@ -183,10 +183,10 @@ def test_parallel_scan_names_the_same_first_bad_sequence(services, trail, monkey
     from app.audit import scan
 
     monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
-    top = services.audit.verify(trail).last_seq
+    top = services.audit.verify(trail, processes=2).last_seq
     assert top >= 27
-    assert services.audit.verify(trail).ok
+    assert services.audit.verify(trail, processes=2).ok
     conn = _db(services)
     conn.execute("DELETE FROM audit_events WHERE seq = ?", (victim,))
-    report = services.audit.verify(trail)
+    report = services.audit.verify(trail, processes=2)
     assert (report.ok, report.first_bad_seq) == (False, victim), report.summary()

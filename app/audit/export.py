@@ -87,8 +87,8 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
     """Write an export into ``folder``; the manifest, signed by the audit key, comes last so
     an interrupted export never looks complete. ``rows_factory()`` yields rows in order."""
     folder = Path(folder)
-    if (folder / MANIFEST).exists():
-        raise Conflict(f"{folder} already holds an audit export; choose an empty folder")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise Conflict(f"{folder} is not empty; choose a new or empty folder for the export")
     folder.mkdir(parents=True, exist_ok=True)
     progress(0.02, "writing events")
     sizes: dict[str, tuple[str, int]] = {}

@@ -71,8 +71,12 @@ def scan_range(db_path: str, lo: int, hi: int, want: frozenset[int]) -> ScanResu
         conn.close()
 
 
-def scan_database(db_path: Path, want: set[int], workers: int = 2) -> ScanResult:
-    """Verify the whole chain stored in ``db_path``."""
+def scan_database(db_path: Path, want: set[int], workers: int = 1) -> ScanResult:
+    """Verify the whole chain stored in ``db_path``.
+
+    ``workers`` > 1 forks helper processes: only for callers without other threads (the CLI),
+    since forking a threaded process (the GUI) can deadlock the child.
+    """
     conn = _connect(str(db_path))
     try:
         count, top = conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM audit_events"
@@ -80,15 +84,14 @@ def scan_database(db_path: Path, want: set[int], workers: int = 2) -> ScanResult
     finally:
         conn.close()
     frozen = frozenset(want)
-    if workers <= 1 or count < PARALLEL_THRESHOLD:
+    # spawn would re-import the whole program in each helper, which costs more than it saves.
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 1 or count < PARALLEL_THRESHOLD or not can_fork:
         return scan_range(str(db_path), 1, max(top, count), frozen)
     # The whole sequence range, so that rows beyond a gap are still looked at.
     bounds = [round(i * top / workers) for i in range(workers + 1)]
     ranges = [(bounds[i] + 1, bounds[i + 1]) for i in range(workers)]
-    # fork starts a helper in milliseconds; Windows has only spawn, which re-imports the
-    # program, so there the split pays off only for the largest trails.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         parts = list(pool.map(scan_range, [str(db_path)] * workers, [r[0] for r in ranges],
                               [r[1] for r in ranges], [frozen] * workers))

@@ -25,8 +25,9 @@ def verify_rows(rows: Iterable[tuple[int, str, str, str]], checkpoints: list[Che
 
 
 def verify_database(db_path: Path, checkpoints: list[Checkpoint], public: Ed25519PublicKey,
-                    *, workers: int = 2) -> VerifyReport:
-    """Verify the chain stored in the SQLite file ``db_path`` (large trails in parallel)."""
+                    *, workers: int = 1) -> VerifyReport:
+    """Verify the chain stored in the SQLite file ``db_path``; see :func:`scan_database`
+    for ``workers``."""
     by_seq, refused = _signed(checkpoints, public)
     if refused is not None:
         return refused

@@ -32,7 +32,7 @@ def cmd_verify(args) -> int:
     else:
         with open_workspace(args) as sv:
             me = sign_in(sv)
-            report = sv.audit.verify(me, progress=TextProgress())
+            report = sv.audit.verify(me, progress=TextProgress(), processes=2)
     print(report.summary())
     for note in report.notes:
         print(f"note: {note}")

@@ -39,10 +39,14 @@ class AuditService:
             return reading.query_events(s, flt or AuditFilter())
 
     def verify(self, principal: Principal, *, progress: ProgressFn = no_progress,
-               cancel: CancelToken = NEVER_CANCELLED) -> VerifyReport:
-        """Verify the whole chain and every checkpoint; the result itself is audited."""
+               cancel: CancelToken = NEVER_CANCELLED, processes: int = 1) -> VerifyReport:
+        """Verify the whole chain and every checkpoint; the result itself is audited.
+
+        ``processes`` > 1 splits a large trail across forked helpers: for single-threaded
+        callers only (the CLI), never from the GUI.
+        """
         role = self.ctx.authorize(principal, Action.AUDIT_VERIFY)
-        report = self._verify_workspace(progress, cancel)
+        report = self._verify_workspace(progress, cancel, processes)
         self.ctx.audit_outcome(principal, role.value, Action.AUDIT_VERIFY.value, "audit-trail",
                                result="ok" if report.ok else "failed",
                                new={"last_seq": report.last_seq,
@@ -50,7 +54,8 @@ class AuditService:
                                reason=report.problem)
         return report
 
-    def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken) -> VerifyReport:
+    def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken,
+                          processes: int = 1) -> VerifyReport:
         with self.ctx.db.reader() as s:
             checkpoints = stored_checkpoints(s)
         latest = read_latest_file(self.ctx.trail.latest_file)
@@ -58,7 +63,8 @@ class AuditService:
             checkpoints.append(latest)
         cancel.raise_if_cancelled()
         progress(0.05, "verifying the hash chain and signed checkpoints")
-        report = verify_database(self.ctx.db.path, checkpoints, self.key.public)
+        report = verify_database(self.ctx.db.path, checkpoints, self.key.public,
+                                 workers=processes)
         progress(1.0, "verification finished")
         return report
 

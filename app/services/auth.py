@@ -43,6 +43,8 @@ class AuthService:
             self.ctx.trail.append(s, user=SYSTEM.username, role="", action="user.add",
                                   obj=f"user:{user.username}", new={"roles": ["admin"]},
                                   reason="first run: administrator created")
+            self.ctx.trail.append(s, user=user.username, role="", action="login",
+                                  obj=f"user:{user.username}")
             return self._principal(user)
 
         return self.ctx.write(body)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal, Slot
 
 from app.core.errors import Cancelled, PlantMLError
 from app.core.progress import CancelToken
@@ -60,13 +61,12 @@ class TaskHandle:
 
 @dataclass
 class _Task:
-    fn: Callable[..., Any]
-    kwargs_for: Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]]
+    """The GUI side of a job: its callbacks stay on the GUI thread (see _run)."""
+
     on_done: DoneFn
     on_error: ErrorFn
     on_progress: ProgressCb | None
     handle: TaskHandle
-    token: CancelToken
 
 
 class TaskRunner(QObject):
@@ -82,10 +82,13 @@ class TaskRunner(QObject):
     """Emitted when the runner goes from idle to busy (True) or back (False); idle means
     every submitted job finished and its callbacks ran."""
 
-    # Internal hops from the worker to the GUI thread; queued explicitly because the worker
-    # is not a QThread the auto connection could reason about.
+    # Internal hops from the worker to the GUI thread. The connections are queued explicitly:
+    # callbacks must run from the GUI thread's event loop, never inside the emitting call.
     _sig_progress = Signal(int, float, str)
+    """The worker reported progress: task id, fraction, message."""
+
     _sig_finished = Signal(int, bool, object)
+    """A job ended: task id, whether it succeeded, its result or exception."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +100,8 @@ class TaskRunner(QObject):
         self._closed = False
         self._sig_progress.connect(self._deliver_progress, Qt.ConnectionType.QueuedConnection)
         self._sig_finished.connect(self._deliver_finished, Qt.ConnectionType.QueuedConnection)
+        # Set by the worker after each signal, so wait_idle() wakes without polling hard.
+        self._posted = threading.Event()
 
     # ---------------------------------------------------------------- public API
 
@@ -110,22 +115,22 @@ class TaskRunner(QObject):
         """Queue ``fn`` for the worker; returns a handle with ``cancel()``.
 
         ``fn`` receives ``progress`` and ``cancel`` as keyword arguments if its signature
-        names them (or takes ``**kwargs``). ``on_error`` receives the exception: a
-        :class:`Cancelled` after :meth:`TaskHandle.cancel`, a PlantMLError for a refusal,
-        anything else for a bug (already logged with its traceback).
+        names them (or takes ``**kwargs``); it must not reference widgets. ``on_error``
+        receives the exception: a :class:`Cancelled` after :meth:`TaskHandle.cancel`, a
+        PlantMLError for a refusal, anything else for a bug (already logged with its
+        traceback).
         """
         if self._closed:
             raise RuntimeError("the task runner was shut down")
         task_id = next(self._ids)
         token = CancelToken()
         handle = TaskHandle(task_id, token, cancellable)
-        task = _Task(fn=fn, kwargs_for=_kwargs_builder(fn), on_done=on_done, on_error=on_error,
-                     on_progress=on_progress, handle=handle, token=token)
+        task = _Task(on_done=on_done, on_error=on_error, on_progress=on_progress, handle=handle)
         was_idle = not self._tasks
         self._tasks[task_id] = task
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plantml-task")
-        self._pool.submit(self._run, task_id, task)
+        self._pool.submit(self._run, task_id, fn, _kwargs_builder(fn), token)
         if was_idle:
             self.sig_busy_changed.emit(True)
         return handle
@@ -140,26 +145,15 @@ class TaskRunner(QObject):
         if that did not happen within ``timeout_ms``. Do not call it from a callback."""
         deadline = time.monotonic() + timeout_ms / 1000
         while self._tasks:
-            remaining_ms = int((deadline - time.monotonic()) * 1000)
-            if remaining_ms <= 0:
+            # processEvents rather than a nested QEventLoop: after QApplication.quit() a new
+            # loop's exec() can return at once, which made this a busy loop at shutdown.
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
+            remaining = deadline - time.monotonic()
+            if not self._tasks or remaining <= 0:
                 break
-            loop = QEventLoop()
-            timer = QTimer()
-            timer.setSingleShot(True)
-            timer.timeout.connect(loop.quit)
-
-            def on_busy(busy: bool, loop: QEventLoop = loop) -> None:
-                if not busy:
-                    loop.quit()
-
-            self.sig_busy_changed.connect(on_busy)
-            try:
-                # Short slices: the worker's last signal may land between our check and exec.
-                timer.start(min(remaining_ms, 50))
-                loop.exec()
-            finally:
-                timer.stop()
-                self.sig_busy_changed.disconnect(on_busy)
+            # Sleep until the worker posts a result (bounded, so timers and input still run).
+            self._posted.wait(min(remaining, 0.01))
+            self._posted.clear()
         return not self._tasks
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
@@ -180,8 +174,14 @@ class TaskRunner(QObject):
 
     # ---------------------------------------------------------------- worker side
 
-    def _run(self, task_id: int, task: _Task) -> None:
-        """Runs on the worker thread; touches nothing but the job and the signals."""
+    def _run(self, task_id: int, fn: Callable[..., Any],
+             kwargs_for: Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]],
+             token: CancelToken) -> None:
+        """Runs on the worker thread; touches nothing but the job and the signals.
+
+        It gets no callbacks: they are bound to widgets, and the worker must never hold the
+        last reference to a widget, or the widget would be destroyed on the wrong thread.
+        """
         last = [0.0]
 
         def progress(fraction: float, message: str) -> None:
@@ -190,10 +190,11 @@ class TaskRunner(QObject):
                 return
             last[0] = now
             self._sig_progress.emit(task_id, float(fraction), str(message))
+            self._posted.set()
 
         try:
-            task.token.raise_if_cancelled()
-            result = task.fn(**task.kwargs_for(progress, task.token))
+            token.raise_if_cancelled()
+            result = fn(**kwargs_for(progress, token))
         except PlantMLError as exc:
             log.info("task %d ended: %s", task_id, exc)
             self._sig_finished.emit(task_id, False, exc)
@@ -202,6 +203,7 @@ class TaskRunner(QObject):
             self._sig_finished.emit(task_id, False, exc)
         else:
             self._sig_finished.emit(task_id, True, result)
+        self._posted.set()
 
     # ---------------------------------------------------------------- GUI side
 

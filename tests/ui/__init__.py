@@ -1,0 +1,1 @@
+"""Tests of the Qt desktop application (pytest-qt, offscreen)."""

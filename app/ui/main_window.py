@@ -1,0 +1,126 @@
+"""The main window: page navigation on the left, the page on the right, user and alarm below."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from app.core.principal import Principal
+from app.services import Services
+from app.ui.audit_view import AuditView
+from app.ui.coming_view import ComingView
+from app.ui.task_runner import TaskRunner
+
+log = logging.getLogger(__name__)
+
+#: Pages in navigation order; the ones not built yet say what they will do.
+PAGES: tuple[tuple[str, str], ...] = (
+    ("Data", "Import and acquire process data, label it and browse the data sets."),
+    ("Train", "Train models on labelled data sets and compare the runs."),
+    ("Models", "Review model versions, propose them and approve them (four eyes)."),
+    ("Controllers", "Deploy approved model packages to controllers, watch them, roll back."),
+    ("Audit", ""),
+)
+
+ALARM_STYLE = "color: white; background-color: #b00020; font-weight: bold; padding: 2px 6px;"
+
+#: How often the status bar rereads the workspace alarm (a thread-safe attribute read).
+ALARM_POLL_MS = 2000
+
+#: How long closing waits for a running job to notice its cancellation.
+CLOSE_WAIT_MS = 15_000
+
+
+class MainWindow(QMainWindow):
+    """Navigation list, stacked pages, and a status bar with the user and any alarm."""
+
+    sig_page_changed = Signal(str)
+    """The visible page changed; carries its name (e.g. "Audit")."""
+
+    def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.principal = principal
+        self.setWindowTitle(f"PlantML - {services.home}")
+        self.resize(1100, 700)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setMaximumWidth(180)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for name, description in PAGES:
+            page: QWidget
+            if name == "Audit":
+                page = AuditView(services, runner, principal)
+                self.audit_view = page
+            else:
+                page = ComingView(name, description)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+            self.nav.addItem(name)
+        self.nav.currentRowChanged.connect(self._row_changed)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        roles = ", ".join(sorted(r.value for r in principal.roles)) or "no roles"
+        self.user_label = QLabel(f"Signed in as {principal.username} ({roles})")
+        self.alarm_label = QLabel("")
+        self.alarm_label.setStyleSheet(ALARM_STYLE)
+        self.alarm_label.setVisible(False)
+        self.statusBar().addWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.alarm_label)
+        self.update_alarm()
+        # The alarm is raised by whichever write fails; check after every job and now and
+        # then, since Health has no notification of its own.
+        runner.sig_busy_changed.connect(self.update_alarm)
+        self._alarm_timer = QTimer(self)
+        self._alarm_timer.timeout.connect(self.update_alarm)
+        self._alarm_timer.start(ALARM_POLL_MS)
+
+        # Audit is the one page with content in this release; open on it.
+        self.show_page("Audit")
+
+    def show_page(self, name: str) -> None:
+        """Switch to the page called ``name`` (as listed in the navigation)."""
+        names = [n for n, _ in PAGES]
+        self.nav.setCurrentRow(names.index(name))
+
+    def current_page_name(self) -> str:
+        """Name of the visible page."""
+        return PAGES[self.stack.currentIndex()][0]
+
+    def update_alarm(self, *_args: object) -> None:
+        """Show the workspace alarm in red, or hide the alarm line when there is none."""
+        alarm = self.services.health.alarm
+        self.alarm_label.setText(alarm)
+        self.alarm_label.setVisible(bool(alarm))
+
+    def _row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.sig_page_changed.emit(PAGES[row][0])
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # Jobs hold the database and call back into these widgets: stop them first.
+        self._alarm_timer.stop()
+        self.runner.cancel_all()
+        if not self.runner.wait_idle(CLOSE_WAIT_MS):
+            log.warning("closing with a background job still running")
+        super().closeEvent(event)

@@ -1,0 +1,88 @@
+"""Main window: navigation, placeholder pages, status bar with user and alarm."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.ui.audit_view import AuditView
+from app.ui.coming_view import COMING_TEXT, ComingView
+from app.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, workspace, runner) -> MainWindow:
+    win = MainWindow(workspace.services, runner, workspace.admin)
+    qtbot.addWidget(win)
+    win.show()
+    assert runner.wait_idle(5000)
+    return win
+
+
+def _click_nav(qtbot, window: MainWindow, name: str) -> None:
+    item = window.nav.findItems(name, Qt.MatchFlag.MatchExactly)[0]
+    rect = window.nav.visualItemRect(item)
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_navigation_lists_the_pages_and_opens_on_audit(window):
+    names = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert names == ["Data", "Train", "Models", "Controllers", "Audit"]
+    assert window.current_page_name() == "Audit"
+    assert isinstance(window.stack.currentWidget(), AuditView)
+
+
+@pytest.mark.parametrize("name", ["Data", "Train", "Models", "Controllers"])
+def test_navigation_switches_to_a_placeholder_page(qtbot, window, name):
+    with qtbot.waitSignal(window.sig_page_changed, timeout=2000) as changed:
+        _click_nav(qtbot, window, name)
+    assert changed.args == [name]
+    page = window.stack.currentWidget()
+    assert isinstance(page, ComingView) and page is window.pages[name]
+    assert page.isVisible()
+    assert page.notice_label.text() == f"{name}: {COMING_TEXT}."
+    assert page.description_label.text(), "each placeholder says what the page will do"
+    assert COMING_TEXT in page.text()
+
+    _click_nav(qtbot, window, "Audit")
+    assert window.stack.currentWidget() is window.audit_view
+    assert window.audit_view.isVisible() and not page.isVisible()
+
+
+def test_status_bar_names_the_user_and_roles(qtbot, workspace, runner):
+    win = MainWindow(workspace.services, runner, workspace.auditor)
+    qtbot.addWidget(win)
+    assert win.user_label.text() == "Signed in as aud (auditor)"
+    assert win.alarm_label.isHidden()
+    assert runner.wait_idle(5000)
+
+
+def test_workspace_alarm_shows_in_red_after_the_next_job(window, workspace, runner):
+    assert window.alarm_label.isHidden()
+    workspace.services.health.alarm = "ALARM: the workspace is read-only (test)"
+    runner.submit(lambda: None, on_done=lambda _v: None, on_error=pytest.fail)
+    assert runner.wait_idle(3000)
+    assert not window.alarm_label.isHidden()
+    assert window.alarm_label.text() == "ALARM: the workspace is read-only (test)"
+    assert "#b00020" in window.alarm_label.styleSheet()
+
+
+def test_closing_waits_for_the_running_job(qtbot, window, runner):
+    started = threading.Event()
+    finished = []
+
+    def job(cancel):
+        started.set()
+        for _ in range(400):
+            cancel.raise_if_cancelled()
+            threading.Event().wait(0.005)
+        finished.append("ran to the end")
+
+    errors = []
+    runner.submit(job, on_done=lambda _v: None, on_error=errors.append)
+    assert started.wait(2)
+    window.close()
+    assert not runner.busy, "close returned only after the job ended"
+    assert finished == [] and [type(e).__name__ for e in errors] == ["Cancelled"]
