@@ -16,6 +16,7 @@ from app.services.datasets import RecordingInput
 from tests.conftest import password_of
 
 _counter = itertools.count()
+_retirable = itertools.count(1)
 
 
 def _calls(services, tmp_path, dataset_id):
@@ -28,6 +29,15 @@ def _calls(services, tmp_path, dataset_id):
         Action.DATA_LABEL: lambda p: services.datasets.label(
             p, dataset=dataset_id, recording=0, label="normal"),
         Action.DATA_READ: services.datasets.list,
+        Action.MODEL_TRAIN: lambda p: services.registry.register(
+            p, line="line-a", kind="classifier", dataset_id=dataset_id, feature_spec={},
+            recipe={}, metrics={}, lineage={}, artifacts={"model.onnx": b"m"},
+            parity_passed=True),
+        Action.MODEL_READ: services.registry.lines,
+        Action.MODEL_ALIAS: lambda p: services.registry.set_alias(
+            p, ref="seed-line:v1", alias="candidate", reason="trial"),
+        Action.MODEL_RETIRE: lambda p: services.registry.retire(
+            p, ref=f"seed-line:v{next(_retirable)}", reason="done"),
         Action.USER_ADD: lambda p: services.users.add(
             p, username=f"new{next(_counter)}", password="new-user-password", roles=["operator"]),
         Action.USER_LIST: services.users.list,
@@ -50,6 +60,11 @@ def test_t23_role_action_matrix_matches_policy_table(services, people, tmp_path)
         people["engineer"], action=Action.DATA_IMPORT, name="seed", channels=[ChannelInfo("x")],
         sample_rate=100.0, provenance={}, recordings=[RecordingInput(name="r",
                                                                      data=np.zeros((1, 50)))])
+    for _ in range(len(Role) + 1):
+        services.registry.register(
+            people["engineer"], line="seed-line", kind="classifier", dataset_id=seed.dataset_id,
+            feature_spec={}, recipe={}, metrics={}, lineage={}, artifacts={"model.onnx": b"s"},
+            parity_passed=True)
     calls = _calls(services, tmp_path, seed.dataset_id)
     observed: dict[tuple[Role, Action], bool] = {}
     for role in Role:

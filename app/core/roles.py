@@ -36,6 +36,8 @@ class Action(StrEnum):
     MODEL_PROPOSE = "model.propose"
     MODEL_READ = "model.read"
     MODEL_APPROVE = "model.approve"
+    MODEL_RETIRE = "model.retire"
+    MODEL_ALIAS = "model.alias"
     PACKAGE_BUILD_DRAFT = "package.build_draft"
     PACKAGE_EXPORT = "package.export"
     PACKAGE_IMPORT = "package.import"
@@ -67,6 +69,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.MODEL_PROPOSE: frozenset({ENG}),
     Action.MODEL_READ: frozenset({ENG, APR, OPR, AUD}),
     Action.MODEL_APPROVE: frozenset({APR}),
+    Action.MODEL_RETIRE: frozenset({ENG, APR}),
+    Action.MODEL_ALIAS: frozenset({APR, OPR}),
     Action.PACKAGE_BUILD_DRAFT: frozenset({ENG}),
     Action.PACKAGE_EXPORT: frozenset({ENG, APR, OPR}),
     Action.PACKAGE_IMPORT: frozenset({ENG, OPR}),

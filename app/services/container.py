@@ -17,6 +17,7 @@ from app.services.auth import AuthService
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
 from app.services.health import Health
+from app.services.registry import RegistryService
 from app.services.settings import SettingsService
 from app.services.users import UserService
 from app.store.blobs import BlobStore
@@ -42,6 +43,7 @@ class Services:
         self.audit = AuditService(ctx, audit_key)
         self.settings = SettingsService(ctx)
         self.datasets = DatasetService(ctx)
+        self.registry = RegistryService(ctx)
 
     @property
     def home(self) -> Path:

@@ -140,3 +140,61 @@ class DatasetLabelRow(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ModelLineRow(Base):
+    """A named line of model versions (one use case, e.g. "pump-7 bearing")."""
+
+    __tablename__ = "model_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    release_counter: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ModelVersionRow(Base):
+    """One trained model with its lineage; ``record`` (JSON) is what signatures bind."""
+
+    __tablename__ = "model_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("model_lines.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    record: Mapped[str] = mapped_column(Text)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
+    proposed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    release_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    release_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    proposal_signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"),
+                                                              nullable=True)
+    decision_signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"),
+                                                              nullable=True)
+
+
+class ModelAliasRow(Base):
+    """Where an alias (e.g. ``production``) of a line points now."""
+
+    __tablename__ = "model_aliases"
+    line_id: Mapped[int] = mapped_column(ForeignKey("model_lines.id"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    moved_at: Mapped[str] = mapped_column(String(40))
+    moved_by: Mapped[str] = mapped_column(String(64))
+
+
+class AliasHistoryRow(Base):
+    """Every alias move, so "which version was in production on which day" has an answer."""
+
+    __tablename__ = "alias_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("model_lines.id"))
+    alias: Mapped[str] = mapped_column(String(40))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"),
+                                                   nullable=True)
+    moved_at: Mapped[str] = mapped_column(String(40))
+    moved_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
