@@ -152,3 +152,28 @@ def test_datasets_list_show_label(tmp_path):
     assert "cavitation" in r.stdout and "[0.5 s, 1.5 s)" in r.stdout
     r = plantml("datasets", "show", "zzzzzzzz", **creds)
     assert r.returncode == 6 and "no dataset" in r.stderr
+
+
+def test_models_list_show_compare(tmp_path):
+    from app.services import open_services
+    from tests.conftest import FAST
+
+    home = tmp_path / "ws"
+    with open_services(home, create=True, hash_params=FAST) as sv:
+        admin = sv.auth.bootstrap_admin(username="admin", password="admin-password-1")
+        sv.users.add(admin, username="erin", password="erin-password-1", roles=["engineer"])
+        erin = sv.auth.login(username="erin", password="erin-password-1")
+        for acc in (0.97, 0.99):
+            sv.registry.register(erin, line="pump-7", kind="classifier", dataset_id="d" * 64,
+                                 feature_spec={"window": 2048}, recipe={"model": "rf"},
+                                 metrics={"accuracy": acc}, lineage={},
+                                 artifacts={"model.onnx": b"m%f" % acc}, parity_passed=True)
+    creds = {"home": home, "user": "erin", "password": "erin-password-1"}
+    r = plantml("models", "list", **creds)
+    assert r.returncode == 0 and "pump-7" in r.stdout and "2 versions" in r.stdout
+    r = plantml("models", "show", "pump-7:v2", "--history", **creds)
+    assert r.returncode == 0 and "validated" in r.stdout and "model.register" in r.stdout
+    r = plantml("models", "compare", "pump-7:v1", "pump-7:v2", **creds)
+    assert "metrics.accuracy" in r.stdout and "0.97" in r.stdout
+    r = plantml("models", "alias", "pump-7:v2", "production", "--reason", "go", **creds)
+    assert r.returncode == 4  # an engineer may not move aliases
