@@ -1,0 +1,1 @@
+"""Tests of the signed package domain layer (app.packages)."""
