@@ -75,6 +75,14 @@ def revoke_keys(session: Session, user: User, now: datetime) -> None:
         key.revoked_at = now.isoformat()
 
 
+def unlock_private_key(session: Session, user: User, password: str
+                       ) -> tuple[UserKey, Ed25519PrivateKey]:
+    """The user's active key and its private half, unlocked by their password (which the
+    caller has just checked against the account)."""
+    key = active_key(session, user)
+    return key, _unlock(key, password)
+
+
 def _unlock(key: UserKey, password: str) -> Ed25519PrivateKey:
     try:
         private = serialization.load_pem_private_key(key.private_key_enc,

@@ -12,11 +12,14 @@ from app.core.clock import Clock
 from app.core.errors import PlantMLError, StorageError, UsageError
 from app.core.principal import SYSTEM
 from app.security.passwords import HashParams, Passwords
+from app.services.approvals import ApprovalService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
 from app.services.health import Health
+from app.services.keys import KeyService
+from app.services.packages import PackageService
 from app.services.registry import RegistryService
 from app.services.settings import SettingsService
 from app.services.users import UserService
@@ -44,6 +47,9 @@ class Services:
         self.settings = SettingsService(ctx)
         self.datasets = DatasetService(ctx)
         self.registry = RegistryService(ctx)
+        self.approvals = ApprovalService(ctx, passwords)
+        self.packages = PackageService(ctx, paths.home)
+        self.keys = KeyService(ctx)
 
     @property
     def home(self) -> Path:

@@ -81,14 +81,14 @@ class RegistryService:
             line_row = repo.get_line(s, line)
             rows = s.scalars(select(ModelVersionRow).where(ModelVersionRow.line_id == line_row.id)
                              .order_by(ModelVersionRow.version.desc()))
-            return [repo.to_info(s, line_row, r, _signatures(s, line_row, r)) for r in rows]
+            return [repo.to_info(s, line_row, r, version_signatures(s, line_row, r)) for r in rows]
 
     def show(self, principal: Principal, *, ref: str) -> ModelVersionInfo:
         """One version with its signatures and aliases."""
         self.ctx.authorize(principal, Action.MODEL_READ)
         with self.ctx.db.reader() as s:
             line_row, row = repo.get_version(s, ref)
-            return repo.to_info(s, line_row, row, _signatures(s, line_row, row))
+            return repo.to_info(s, line_row, row, version_signatures(s, line_row, row))
 
     def history(self, principal: Principal, *, ref: str) -> list[AuditEvent]:
         """The audit trail of one version (and of its line's aliases), oldest first."""
@@ -181,7 +181,8 @@ class RegistryService:
                                 reason=reason)
 
 
-def _signatures(s: Session, line: ModelLineRow, row: ModelVersionRow) -> tuple[Signature, ...]:
+def version_signatures(s: Session, line: ModelLineRow,
+                       row: ModelVersionRow) -> tuple[Signature, ...]:
     """The version's signatures, each verified against what it must bind: the release body
     once the version was proposed, else the version record. A mismatch raises."""
     record_id = f"{line.name}:v{row.version}"

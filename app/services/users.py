@@ -12,6 +12,7 @@ from app.core.roles import Action, Role
 from app.security import accounts, signing
 from app.security.passwords import Passwords
 from app.services.base import ServiceContext
+from app.services.trust import trust_user_key
 from app.store.schema import User, UserRole
 
 
@@ -31,8 +32,12 @@ class UserService:
         def change(s: Session, _role: Role):
             now = self.ctx.clock.now()
             user = accounts.create_user(s, self.passwords, name, password, wanted, now)
-            signing.create_user_key(s, user, password, now)
-            return None, {"roles": sorted(r.value for r in wanted)}, accounts.to_info(user)
+            key = signing.create_user_key(s, user, password, now)
+            trusted = trust_user_key(s, user, key, {r.value for r in wanted}, now, rotate=False)
+            new = {"roles": sorted(r.value for r in wanted), "signing_key": key.key_id}
+            if trusted:
+                new["trust"] = trusted
+            return None, new, accounts.to_info(user)
 
         return self.ctx.audited(principal, Action.USER_ADD, f"user:{name}", change)
 
@@ -50,8 +55,13 @@ class UserService:
             now = self.ctx.clock.now()
             user.password_hash = self.passwords.hash(password)
             signing.revoke_keys(s, user, now)
-            signing.create_user_key(s, user, password, now)
-            return None, {"password": "reset", "signing_key": "replaced"}, None
+            key = signing.create_user_key(s, user, password, now)
+            roles = {r.value for r in accounts.user_roles(user)}
+            trusted = trust_user_key(s, user, key, roles, now, rotate=True)
+            new = {"password": "reset", "signing_key": key.key_id}
+            if trusted:
+                new["trust"] = trusted
+            return None, new, None
 
         self.ctx.audited(principal, Action.USER_SET_PASSWORD, f"user:{username.lower()}", change)
 

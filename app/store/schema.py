@@ -169,6 +169,7 @@ class ModelVersionRow(Base):
     proposed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     release_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     release_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    release_signatures: Mapped[str | None] = mapped_column(Text, nullable=True)
     proposal_signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"),
                                                               nullable=True)
     decision_signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"),

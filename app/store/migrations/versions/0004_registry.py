@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("proposed_by", sa.String(64), nullable=True),
         sa.Column("release_body", sa.Text, nullable=True),
         sa.Column("release_counter", sa.Integer, nullable=True),
+        sa.Column("release_signatures", sa.Text, nullable=True),
         sa.Column("proposal_signature_id", sa.Integer, sa.ForeignKey("signatures.id"),
                   nullable=True),
         sa.Column("decision_signature_id", sa.Integer, sa.ForeignKey("signatures.id"),

@@ -1,0 +1,179 @@
+"""Four-eyes release: an engineer proposes (signs the release body), an approver decides."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from app.audit.checkpoints import checkpoint_to_json
+from app.core.canonical import canonical_bytes
+from app.core.errors import AuthenticationError, Conflict, PermissionDenied, UsageError
+from app.core.lifecycle import State, check_transition
+from app.core.principal import Principal
+from app.core.records import ModelVersionInfo
+from app.core.roles import Action
+from app.packages import make_body, sign_body
+from app.registry import repo
+from app.registry.release import check_releasable, io_schema, library_versions
+from app.security import accounts, signing
+from app.security.passwords import Passwords
+from app.services.base import ServiceContext
+from app.services.registry import RECORD_TYPE, version_signatures
+from app.store.settings import get_setting
+
+DEFAULT_VALIDITY_DAYS = 365
+
+
+class ApprovalService:
+    """Propose and approve or reject model versions; signatures need the password again."""
+
+    def __init__(self, ctx: ServiceContext, passwords: Passwords) -> None:
+        self.ctx = ctx
+        self.passwords = passwords
+
+    def propose(self, principal: Principal, *, ref: str, password: str,
+                hardware_ids: list[str], reason: str,
+                valid_days: int = DEFAULT_VALIDITY_DAYS) -> ModelVersionInfo:
+        """Fix the release body (files, release counter, hardware ids, expiry) and sign it as
+        the engineer; the version then waits for an approver."""
+        if not hardware_ids or any(not h.strip() or h.strip() == "*" for h in hardware_ids):
+            raise UsageError("name the hardware ids this model may run on ('*' is not allowed)")
+        if not 1 <= valid_days <= 3650:
+            raise UsageError("validity must be between 1 and 3650 days")
+        role = self.ctx.authorize(principal, Action.MODEL_PROPOSE, f"model:{ref}")
+
+        def body(s: Session):
+            line, row = repo.get_version(s, ref)
+            user = self._confirm(s, principal, password, ref, role.value)
+            if user is None:
+                return None
+            if row.proposed_by is not None:
+                raise Conflict(f"{ref} was already proposed by {row.proposed_by}")
+            check_transition(row.state, State.APPROVED, ref)
+            record = json.loads(row.record)
+            check_releasable(record)
+            files = {name: self.ctx.blobs.read_bytes(digest)
+                     for name, digest in record["artifacts"].items()
+                     if name in _PACKAGED}
+            checkpoint = self.ctx.trail.checkpoint(s)
+            files["audit_checkpoint.json"] = canonical_bytes(checkpoint_to_json(checkpoint))
+            self.ctx.blobs.put_bytes(files["audit_checkpoint.json"])
+            inputs, outputs = io_schema(files["model.onnx"])
+            line.release_counter += 1
+            now = self.ctx.clock.now()
+            lineage = dict(record["lineage"], kind=line.kind, recipe=record["recipe"],
+                           metrics=record["metrics"], record_hash=row.record_hash)
+            release = make_body(
+                model_name=line.name, model_version=row.version,
+                release_counter=line.release_counter,
+                hardware_ids=sorted({h.strip() for h in hardware_ids}), input_schema=inputs,
+                output_schema=outputs, feature_spec=record["feature_spec"],
+                dataset_hash=record["dataset_id"], lineage=lineage,
+                library_versions=library_versions(), files=files, created_at=now,
+                expires_in=timedelta(days=valid_days))
+            _key, private = signing.unlock_private_key(s, user, password)
+            sig = sign_body(release, private, "engineer", user.username, "released", now)
+            esig = signing.sign(s, user, password, signing.SignRequest(
+                record_type=RECORD_TYPE, record_id=ref_of(line, row),
+                record_hash=repo.release_hash(release), meaning="released", reason=reason), now)
+            row.proposed_by = user.username
+            row.release_body = json.dumps(release, sort_keys=True)
+            row.release_signatures = json.dumps([sig])
+            row.release_counter = line.release_counter
+            row.proposal_signature_id = esig.signature_id
+            self.ctx.trail.append(
+                s, user=principal.username, role=role.value, action="model.propose",
+                obj=f"model:{ref_of(line, row)}", reason=reason,
+                new={"release_counter": line.release_counter, "hardware_ids": hardware_ids,
+                     "release_hash": repo.release_hash(release), "expires_at":
+                     release["expires_at"], "signature_id": esig.signature_id})
+            s.flush()
+            return repo.to_info(s, line, row, version_signatures(s, line, row))
+
+        return self._signed(body)
+
+    def decide(self, principal: Principal, *, ref: str, password: str, meaning: str,
+               reason: str) -> ModelVersionInfo:
+        """Approve or reject a proposed version. Nobody decides on a version they trained
+        or proposed; the signature binds the release body's hash."""
+        if meaning not in ("approved", "rejected"):
+            raise UsageError("the meaning of the decision is 'approved' or 'rejected'")
+        if not reason.strip():
+            raise UsageError("a decision needs a reason")
+        role = self.ctx.authorize(principal, Action.MODEL_APPROVE, f"model:{ref}")
+        with self.ctx.db.reader() as s:
+            _line, row = repo.get_version(s, ref)
+            authors = {row.created_by, row.proposed_by}
+        if principal.username in authors:
+            msg = (f"{principal.username} trained or proposed {ref} and may not approve or "
+                   "reject it (four eyes)")
+            self.ctx.audit_outcome(principal, role.value, "model.approve", f"model:{ref}",
+                                   result="refused", reason=msg)
+            raise PermissionDenied(msg)
+
+        def body(s: Session):
+            line, row = repo.get_version(s, ref)
+            user = self._confirm(s, principal, password, ref, role.value)
+            if user is None:
+                return None
+            if row.release_body is None:
+                raise Conflict(f"{ref} has not been proposed for release yet")
+            target = State.APPROVED if meaning == "approved" else State.REJECTED
+            check_transition(row.state, target, ref)
+            release = json.loads(row.release_body)
+            now = self.ctx.clock.now()
+            esig = signing.sign(s, user, password, signing.SignRequest(
+                record_type=RECORD_TYPE, record_id=ref_of(line, row),
+                record_hash=repo.release_hash(release), meaning=meaning, reason=reason), now)
+            if target is State.APPROVED:
+                _key, private = signing.unlock_private_key(s, user, password)
+                sigs = json.loads(row.release_signatures or "[]")
+                sigs.append(sign_body(release, private, "approver", user.username, "approved",
+                                      now))
+                row.release_signatures = json.dumps(sigs)
+            old = row.state
+            row.state = target.value
+            row.decision_signature_id = esig.signature_id
+            self.ctx.trail.append(
+                s, user=principal.username, role=role.value, action="model.approve",
+                obj=f"model:{ref_of(line, row)}", reason=reason, old={"state": old},
+                new={"state": row.state, "meaning": meaning, "signature_id": esig.signature_id,
+                     "release_hash": repo.release_hash(release)})
+            self.ctx.trail.checkpoint(s)
+            s.flush()
+            return repo.to_info(s, line, row, version_signatures(s, line, row))
+
+        return self._signed(body)
+
+    def _confirm(self, s: Session, principal: Principal, password: str, ref: str, role: str):
+        """Re-check the password (failures count toward lockout); None if it is wrong."""
+        max_failures = int(get_setting(s, "security.max_failed_logins"))
+        out = accounts.check_login(s, self.passwords, principal.username, password,
+                                   max_failures)
+        if out.ok and out.user is not None:
+            return out.user
+        self.ctx.trail.append(s, user=principal.username, role=role, action="esign",
+                              obj=f"model:{ref}", result="refused",
+                              reason="password not confirmed")
+        if out.locked_now:
+            self.ctx.trail.append(s, user="system", role="", action="user.lock",
+                                  obj=f"user:{principal.username}", new={"locked": True},
+                                  reason=f"{max_failures} failed password entries")
+        return None
+
+    def _signed(self, body) -> ModelVersionInfo:
+        result = self.ctx.write(body)
+        if result is None:
+            raise AuthenticationError("the password was not confirmed; nothing was signed")
+        return result
+
+
+_PACKAGED = ("model.onnx", "validation_report.json", "parity_report.json", "model_card.md",
+             "golden_inputs.npy", "golden_outputs.json")
+
+
+def ref_of(line, row) -> str:
+    """``line:vN`` of a line row and a version row."""
+    return f"{line.name}:v{row.version}"

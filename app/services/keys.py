@@ -1,0 +1,89 @@
+"""Trusted signing keys: list, hand to another workstation, take in, revoke (admin only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import IntegrityError, NotFound, UsageError
+from app.core.principal import Principal
+from app.core.roles import Action, Role
+from app.packages import TrustedKey, TrustStore
+from app.services.base import ServiceContext
+from app.services.trust import load_trust, save_trust
+from app.store.durable import durable_write
+
+EXPORT_FORMAT = "plantml-trusted-keys-v1"
+
+
+class KeyService:
+    """The workstation's trust store, changed only by an administrator and audited."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def list(self, principal: Principal) -> list[TrustedKey]:
+        """Every trusted key, revoked ones included."""
+        self.ctx.authorize(principal, Action.MODEL_READ)
+        with self.ctx.db.reader() as s:
+            return list(load_trust(s).keys)
+
+    def export(self, principal: Principal, *, path: Path) -> int:
+        """Write the trusted public keys (and release counters) to ``path`` for another
+        workstation or a controller; returns how many keys."""
+        self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
+        with self.ctx.db.reader() as s:
+            store = load_trust(s)
+        doc = dict(store.to_dict(), format=EXPORT_FORMAT)
+        durable_write(Path(path), json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"))
+        self.ctx.audit_outcome(principal, Role.ADMIN.value, "keys.export", str(path),
+                               result="ok", new={"keys": len(store.keys)})
+        return len(store.keys)
+
+    def import_keys(self, principal: Principal, *, path: Path, reason: str) -> list[str]:
+        """Trust the keys of an export from another workstation (revocations included);
+        returns the ids added or changed."""
+        if not reason.strip():
+            raise UsageError("say why these keys are trusted")
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{path} is not a readable key file: {exc}") from exc
+        if not isinstance(doc, dict) or doc.pop("format", None) != EXPORT_FORMAT:
+            raise IntegrityError(f"{path} is not a PlantML trusted-keys export")
+        incoming = TrustStore.from_dict({"keys": doc.get("keys"), "counters": {}}, str(path))
+
+        def change(s: Session, _role: Role):
+            store = load_trust(s)
+            changed = []
+            for key in incoming.keys:
+                mine = store.key(key.key_id)
+                if mine is None:
+                    store.keys.append(key)
+                    changed.append(key.key_id)
+                elif key.revoked and not mine.revoked:
+                    store.revoke_key(key.key_id, self.ctx.clock.now(), key.replaced_by)
+                    changed.append(key.key_id)
+            save_trust(s, store)
+            return None, {"keys": changed, "from": str(path)}, changed
+
+        return self.ctx.audited(principal, Action.KEYS_MANAGE, "trust-store", change,
+                                reason=reason)
+
+    def revoke(self, principal: Principal, *, key_id: str, reason: str) -> TrustedKey:
+        """Revoke a key: packages it signed are refused from now on."""
+        if not reason.strip():
+            raise UsageError("say why the key is revoked")
+
+        def change(s: Session, _role: Role):
+            store = load_trust(s)
+            if store.key(key_id) is None:
+                raise NotFound(f"no trusted key {key_id}")
+            key = store.revoke_key(key_id, self.ctx.clock.now())
+            save_trust(s, store)
+            return {"revoked": False}, {"revoked": True, "user": key.user}, key
+
+        return self.ctx.audited(principal, Action.KEYS_MANAGE, f"key:{key_id}", change,
+                                reason=reason)

@@ -1,0 +1,204 @@
+"""Package use cases: build signed packages, verify them, carry them by USB stick."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict, PlantMLError, UsageError
+from app.core.lifecycle import State
+from app.core.principal import Principal
+from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.records import ModelVersionInfo
+from app.core.roles import Action
+from app.packages import (
+    ExportResult,
+    RemovableDrive,
+    VerifiedPackage,
+    accept_package,
+    build_package,
+    export_package,
+    import_package,
+    list_removable_drives,
+    package_filename,
+    unpack_to_staging,
+    verify_package,
+)
+from app.registry import repo
+from app.services.base import ServiceContext
+from app.services.trust import load_trust, save_trust
+from app.store.schema import ModelVersionRow
+
+
+@dataclass(frozen=True)
+class PackageSummary:
+    """What verification established about a package file."""
+
+    path: Path
+    model: str
+    version: int
+    release_counter: int
+    signers: tuple[str, ...]
+    expires_at: str
+    package_sha256: str
+
+
+class PackageService:
+    """Every package operation checks the role and is audited, refusals included."""
+
+    def __init__(self, ctx: ServiceContext, home: Path) -> None:
+        self.ctx = ctx
+        self.staging_root = home / "staging"
+
+    def build(self, principal: Principal, *, ref: str, out_dir: Path) -> Path:
+        """Write the package of ``ref`` into ``out_dir``: approved versions carry both
+        signatures; an engineer may build a draft package of a proposed version."""
+        with self.ctx.db.reader() as s:
+            line, row = repo.get_version(s, ref)
+            state, body, sigs = row.state, row.release_body, row.release_signatures
+            record = json.loads(row.record)
+            name = package_filename(line.name, row.version, row.release_counter or 0)
+        draft = state != State.APPROVED.value
+        action = Action.PACKAGE_BUILD_DRAFT if draft else Action.PACKAGE_EXPORT
+        role = self.ctx.authorize(principal, action, f"model:{ref}")
+        if body is None:
+            raise UsageError(f"{ref} has not been proposed for release, so it has no package")
+        release = json.loads(body)
+        files = {n: self.ctx.blobs.read_bytes(d) for n, d in record["artifacts"].items()
+                 if n in release["files"]}
+        # The checkpoint captured at the proposal, stored then as a blob.
+        files["audit_checkpoint.json"] = self.ctx.blobs.read_bytes(
+            release["files"]["audit_checkpoint.json"]["sha256"])
+        out = Path(out_dir) / (name.replace(".plantml", "-DRAFT.plantml") if draft else name)
+        path = build_package(out, release, json.loads(sigs or "[]"), files)
+        self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
+                               result="ok", new={"file": str(path), "draft": draft,
+                                                 "release_counter": release["release_counter"]})
+        return path
+
+    def verify(self, principal: Principal, *, path: Path,
+               hardware_id: str | None = None) -> PackageSummary:
+        """Verify a package file against this workstation's trust store (read-only)."""
+        self.ctx.authorize(principal, Action.MODEL_READ, str(path))
+        with self.ctx.db.reader() as s:
+            trust = load_trust(s)
+        pkg = verify_package(Path(path), trust, clock=self.ctx.clock, hardware_id=hardware_id,
+                             enforce_counter=False)
+        return _summary(pkg)
+
+    def drives(self) -> list[RemovableDrive]:
+        """Removable drives connected now."""
+        return list_removable_drives()
+
+    def export_to_drive(self, principal: Principal, *, ref: str, drive_folder: Path,
+                        progress: ProgressFn = no_progress,
+                        cancel: CancelToken = NEVER_CANCELLED) -> ExportResult:
+        """Build the approved package and write it to a stick, read back and verified."""
+        role = self.ctx.authorize(principal, Action.PACKAGE_EXPORT, f"model:{ref}")
+        info = self._approved(ref)
+        with tempfile.TemporaryDirectory(dir=self.ctx.blobs.root) as tmp:
+            progress(0.05, "building the package")
+            built = self.build(principal, ref=info.ref, out_dir=Path(tmp))
+            with self.ctx.db.reader() as s:
+                trust = load_trust(s)
+            try:
+                result = export_package(built, Path(drive_folder), trust, clock=self.ctx.clock,
+                                        progress=progress, cancel=cancel)
+            except PlantMLError as exc:
+                self.ctx.audit_outcome(principal, role.value, "package.export", f"model:{ref}",
+                                       result="failed", reason=str(exc))
+                raise
+        self.ctx.audit_outcome(principal, role.value, "package.export", f"model:{ref}",
+                               result="ok", new={"file": str(result.path),
+                                                 "sha256": result.sha256,
+                                                 "safe_to_remove": True})
+        return result
+
+    def import_from_drive(self, principal: Principal, *, path: Path,
+                          progress: ProgressFn = no_progress,
+                          cancel: CancelToken = NEVER_CANCELLED) -> ModelVersionInfo:
+        """Verify a package from a stick, then register the version with its lineage; the
+        trusted release counter moves in the same transaction."""
+        role = self.ctx.authorize(principal, Action.PACKAGE_IMPORT, str(path))
+        with self.ctx.db.reader() as s:
+            trust = load_trust(s)
+        self.staging_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="import-", dir=self.staging_root))
+        try:
+            try:
+                pkg = import_package(Path(path), trust, local_dir=work, clock=self.ctx.clock,
+                                     progress=progress, cancel=cancel)
+                files = unpack_to_staging(pkg, work / "staging")
+            except PlantMLError as exc:
+                self.ctx.audit_outcome(principal, role.value, "package.import", str(path),
+                                       result="refused", reason=str(exc))
+                raise
+            artifacts = {n: self.ctx.blobs.put_bytes(p.read_bytes()) for n, p in files.items()}
+            return self.ctx.write(lambda s: self._register(s, principal, role.value, pkg,
+                                                           artifacts, str(path)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _register(self, s: Session, principal: Principal, role: str, pkg: VerifiedPackage,
+                  artifacts: dict[str, str], source: str) -> ModelVersionInfo:
+        body = pkg.body
+        lineage = body["lineage"]
+        now = self.ctx.clock.now().isoformat()
+        line = repo.get_or_create_line(s, body["model_name"], lineage.get("kind", "classifier"),
+                                       now, principal.username)
+        existing = s.query(ModelVersionRow).filter_by(line_id=line.id,
+                                                      version=body["model_version"]).first()
+        if existing is not None:
+            raise Conflict(f"{line.name}:v{body['model_version']} already exists here "
+                           f"({existing.state}); nothing was imported")
+        record = {"line": line.name, "version": body["model_version"], "kind": line.kind,
+                  "dataset_id": body["dataset_hash"], "feature_spec": body["feature_spec"],
+                  "recipe": lineage.get("recipe", {}), "metrics": lineage.get("metrics", {}),
+                  "lineage": lineage, "artifacts": artifacts,
+                  "parity": {"passed": True, "blocked_reason": ""},
+                  "imported": {"package_id": body["package_id"], "source": source,
+                               "package_sha256": pkg.package_sha256}}
+        row = ModelVersionRow(line_id=line.id, version=body["model_version"],
+                              state=State.APPROVED.value,
+                              record=json.dumps(record, sort_keys=True),
+                              record_hash=repo.record_hash(record), created_at=now,
+                              created_by=principal.username,
+                              proposed_by=next(x["user"] for x in pkg.signatures
+                                               if x["role"] == "engineer"),
+                              release_body=json.dumps(body, sort_keys=True),
+                              release_signatures=json.dumps(pkg.signatures),
+                              release_counter=body["release_counter"])
+        s.add(row)
+        line.release_counter = max(line.release_counter, body["release_counter"])
+        trust = load_trust(s)
+        accept_package(trust, pkg)
+        save_trust(s, trust)
+        s.flush()
+        self.ctx.trail.append(
+            s, user=principal.username, role=role, action="package.import",
+            obj=f"model:{line.name}:v{row.version}",
+            new={"package_id": body["package_id"], "package_sha256": pkg.package_sha256,
+                 "release_counter": body["release_counter"],
+                 "signers": [f"{x['role']}:{x['user']}:{x['key_id']}" for x in pkg.signatures],
+                 "source": source})
+        return repo.to_info(s, line, row)
+
+    def _approved(self, ref: str) -> ModelVersionInfo:
+        with self.ctx.db.reader() as s:
+            line, row = repo.get_version(s, ref)
+            if row.state != State.APPROVED.value:
+                raise UsageError(f"{ref} is {row.state}: only approved versions go on a stick")
+            return repo.to_info(s, line, row)
+
+
+def _summary(pkg: VerifiedPackage) -> PackageSummary:
+    return PackageSummary(path=pkg.path, model=pkg.model_name, version=pkg.model_version,
+                          release_counter=pkg.release_counter,
+                          signers=tuple(f"{x['role']}:{x['user']}" for x in pkg.signatures),
+                          expires_at=pkg.body["expires_at"],
+                          package_sha256=pkg.package_sha256)
