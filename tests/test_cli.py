@@ -177,3 +177,38 @@ def test_models_list_show_compare(tmp_path):
     assert "metrics.accuracy" in r.stdout and "0.97" in r.stdout
     r = plantml("models", "alias", "pump-7:v2", "production", "--reason", "go", **creds)
     assert r.returncode == 4  # an engineer may not move aliases
+
+
+def test_propose_approve_export_verify(tmp_path):
+    from app.services import open_services
+    from tests.conftest import FAST
+    from tests.services.release_kit import register
+
+    home = tmp_path / "ws"
+    with open_services(home, create=True, hash_params=FAST) as sv:
+        admin = sv.auth.bootstrap_admin(username="admin", password="admin-password-1")
+        for name, role in (("erin", "engineer"), ("avery", "approver"), ("omar", "operator")):
+            sv.users.add(admin, username=name, password=f"{name}-password-1", roles=[role])
+        register(sv, sv.auth.login(username="erin", password="erin-password-1"))
+
+    def as_(name, *args):
+        return plantml(*args, home=home, user=name, password=f"{name}-password-1")
+
+    r = as_("erin", "propose", "pump-7:v1", "--hardware-id", "EDGE-01", "--reason", "ready")
+    assert r.returncode == 0, r.stderr
+    r = as_("erin", "approve", "pump-7:v1", "--reason", "mine")
+    assert r.returncode == 4
+    r = as_("avery", "approve", "pump-7:v1", "--reason", "reports reviewed")
+    assert r.returncode == 0 and "pump-7:v1 approved" in r.stdout, r.stderr
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    r = as_("omar", "package", "export", "pump-7:v1", str(stick))
+    assert r.returncode == 0 and "may be removed" in r.stdout, r.stderr
+    [pkg] = stick.glob("*.plantml")
+    r = as_("omar", "package", "verify", str(pkg), "--hardware-id", "EDGE-01")
+    assert r.returncode == 0 and "engineer:erin, approver:avery" in r.stdout
+    data = bytearray(pkg.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pkg.write_bytes(bytes(data))
+    r = as_("omar", "package", "verify", str(pkg))
+    assert r.returncode == 5 and "Traceback" not in r.stderr
