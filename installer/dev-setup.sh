@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEBS="libegl1 libgl1 libglx0 libglvnd0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
-      libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat gcc python3-dev"
+      libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat mbpoll gcc python3-dev"
 missing=""
 for p in $DEBS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
