@@ -18,6 +18,7 @@ from app.core.principal import Principal
 from app.services import Services
 from app.ui.audit_view import AuditView
 from app.ui.coming_view import ComingView
+from app.ui.models_view import ModelsView
 from app.ui.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class MainWindow(QMainWindow):
             if name == "Audit":
                 page = AuditView(services, runner, principal)
                 self.audit_view = page
+            elif name == "Models":
+                page = ModelsView(services, runner, principal)
+                self.models_view = page
             else:
                 page = ComingView(name, description)
             self.pages[name] = page
@@ -93,7 +97,7 @@ class MainWindow(QMainWindow):
         self._alarm_timer.timeout.connect(self.update_alarm)
         self._alarm_timer.start(ALARM_POLL_MS)
 
-        # Audit is the one page with content in this release; open on it.
+        # Open on Audit; Models loads its data only when it is first shown.
         self.show_page("Audit")
 
     def show_page(self, name: str) -> None:

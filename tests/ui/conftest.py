@@ -21,7 +21,8 @@ from app.services import Services, open_services
 from app.ui.task_runner import TaskRunner
 
 CHEAP = HashParams(time_cost=1, memory_cost=8192, parallelism=1)
-PASSWORDS = {"admin": "admin-pass-1234", "aud": "aud-pass-1234", "erin": "erin-pass-1234"}
+PASSWORDS = {"admin": "admin-pass-1234", "aud": "aud-pass-1234", "erin": "erin-pass-1234",
+             "avery": "avery-pass-1234", "dual": "dual-pass-1234", "omar": "omar-pass-1234"}
 
 
 @dataclass
@@ -72,3 +73,17 @@ def runner(qtbot) -> Iterator[TaskRunner]:
     r = TaskRunner()
     yield r
     assert r.shutdown(5000), "a background job was still running at the end of the test"
+
+
+@pytest.fixture
+def people(workspace: Workspace) -> dict[str, Principal]:
+    """The workspace's users plus an approver (avery), an engineer who is also an approver
+    (dual) and an operator (omar), signed in, keyed by user name."""
+    sv = workspace.services
+    for name, roles in (("avery", ["approver"]), ("dual", ["engineer", "approver"]),
+                        ("omar", ["operator"])):
+        sv.users.add(workspace.admin, username=name, password=PASSWORDS[name], roles=roles)
+    out = {"admin": workspace.admin, "aud": workspace.auditor, "erin": workspace.engineer}
+    for name in ("avery", "dual", "omar"):
+        out[name] = sv.auth.login(username=name, password=PASSWORDS[name])
+    return out

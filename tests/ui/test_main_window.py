@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from app.ui.audit_view import AuditView
 from app.ui.coming_view import COMING_TEXT, ComingView
 from app.ui.main_window import MainWindow
+from app.ui.models_view import ModelsView
+from tests.services.release_kit import register
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def test_navigation_lists_the_pages_and_opens_on_audit(window):
     assert isinstance(window.stack.currentWidget(), AuditView)
 
 
-@pytest.mark.parametrize("name", ["Data", "Train", "Models", "Controllers"])
+@pytest.mark.parametrize("name", ["Data", "Train", "Controllers"])
 def test_navigation_switches_to_a_placeholder_page(qtbot, window, name):
     with qtbot.waitSignal(window.sig_page_changed, timeout=2000) as changed:
         _click_nav(qtbot, window, name)
@@ -49,6 +51,22 @@ def test_navigation_switches_to_a_placeholder_page(qtbot, window, name):
     _click_nav(qtbot, window, "Audit")
     assert window.stack.currentWidget() is window.audit_view
     assert window.audit_view.isVisible() and not page.isVisible()
+
+
+def test_models_page_lists_the_registry_when_first_shown(qtbot, workspace, runner):
+    register(workspace.services, workspace.engineer)
+    win = MainWindow(workspace.services, runner, workspace.engineer)
+    qtbot.addWidget(win)
+    win.show()
+    assert runner.wait_idle(5000)
+    assert isinstance(win.models_view, ModelsView) and win.pages["Models"] is win.models_view
+    assert win.models_view.version_refs() == [], "nothing is loaded before the page is shown"
+    with qtbot.waitSignal(win.models_view.sig_refreshed, timeout=5000) as refreshed:
+        _click_nav(qtbot, win, "Models")
+    assert runner.wait_idle(5000)
+    assert refreshed.args == [1]
+    assert win.models_view.version_refs() == ["pump-7:v1"]
+    assert win.models_view.details is not None
 
 
 def test_status_bar_names_the_user_and_roles(qtbot, workspace, runner):

@@ -1,0 +1,215 @@
+"""One model version as the Models page shows it: loaded off the GUI thread, formatted as text."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.errors import PlantMLError
+from app.core.principal import Principal
+from app.core.records import AuditEvent, ModelLineInfo, ModelVersionInfo
+from app.services import Services
+from app.ui.audit_table_model import format_time
+
+#: Stored artifacts shown as text, each on its own tab, in tab order.
+REPORTS: tuple[str, ...] = ("validation_report.json", "parity_report.json", "model_card.md")
+
+#: Longest artifact text put on screen; the rest is cut with a note (a report is read, not
+#: scrolled through megabytes).
+MAX_REPORT_CHARS = 200_000
+
+#: Shown in place of a value that is absent.
+MISSING = "-"
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """A version, its reports as display text (keyed by artifact name) and its audit trail."""
+
+    info: ModelVersionInfo
+    reports: dict[str, str] = field(default_factory=dict)
+    history: tuple[AuditEvent, ...] = ()
+
+
+def load_lines(services: Services, principal: Principal
+               ) -> list[tuple[ModelLineInfo, list[ModelVersionInfo]]]:
+    """Every line with its versions, newest first. Runs on the worker: no widgets here."""
+    registry = services.registry
+    return [(line, registry.versions(principal, line=line.name))
+            for line in registry.lines(principal)]
+
+
+def load_details(services: Services, principal: Principal, ref: str) -> VersionDetails:
+    """Everything the detail panel shows of ``ref``. Runs on the worker: no widgets here.
+
+    A report that cannot be read (damaged blob) becomes its error text, so one bad file
+    does not hide the rest of the version.
+    """
+    registry = services.registry
+    info = registry.show(principal, ref=ref)
+    reports: dict[str, str] = {}
+    for name in REPORTS:
+        if name not in info.record.get("artifacts", {}):
+            reports[name] = f"{info.ref} has no {name}."
+            continue
+        try:
+            data = registry.artifact(principal, ref=ref, name=name)
+        except PlantMLError as exc:
+            reports[name] = f"{name} cannot be shown: {exc}"
+        else:
+            reports[name] = format_report(name, data)
+    history = tuple(registry.history(principal, ref=ref))
+    return VersionDetails(info=info, reports=reports, history=history)
+
+
+def format_report(name: str, data: bytes) -> str:
+    """A stored report as readable text: JSON indented with sorted keys, other text as is."""
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".json"):
+        # Not JSON after all: show what is there; the parity gate judged the file, not this.
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
+    if len(text) > MAX_REPORT_CHARS:
+        text = (text[:MAX_REPORT_CHARS]
+                + f"\n\n[cut: {len(text) - MAX_REPORT_CHARS} more characters not shown]")
+    return text
+
+
+def value_text(value: Any, limit: int | None = None) -> str:
+    """A field value on one line: JSON for lists and dicts, ``-`` for nothing."""
+    if value is None:
+        text = MISSING
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text
+
+
+def display_state(info: ModelVersionInfo) -> str:
+    """The state as a person reads it: a validated version waiting for its approver is
+    "proposed"."""
+    if info.state == "validated" and info.proposed_by:
+        return "proposed"
+    return info.state
+
+
+def state_sentence(info: ModelVersionInfo) -> str:
+    """One line on where the version stands and what comes next."""
+    state = info.state
+    if state == "draft":
+        blocked = info.record.get("parity", {}).get("blocked_reason") or "not through the gate"
+        return f"draft: blocked ({blocked}); it cannot be proposed"
+    if state == "validated" and info.proposed_by:
+        return f"proposed by {info.proposed_by}; waiting for an approver (four eyes)"
+    if state == "validated":
+        return "validated: passed the parity gate; an engineer may propose it for release"
+    if state == "approved":
+        return "approved: may be exported as a signed package and deployed"
+    if state == "rejected":
+        return "rejected (final)"
+    if state == "retired":
+        return "retired (final)"
+    return state
+
+
+def _pairs(mapping: Any) -> str:
+    if not isinstance(mapping, dict) or not mapping:
+        return value_text(mapping or None)
+    return ", ".join(f"{k} {value_text(v)}" for k, v in sorted(mapping.items()))
+
+
+def library_versions(record: dict) -> dict:
+    """The library versions recorded with the version (trained here or imported)."""
+    lineage = record.get("lineage") or {}
+    for key in ("libraries", "library_versions"):
+        if isinstance(lineage.get(key), dict):
+            return lineage[key]
+    if isinstance(record.get("library_versions"), dict):
+        return record["library_versions"]
+    # Older records keep library versions as plain lineage entries.
+    return {k: v for k, v in lineage.items() if isinstance(v, str) and k not in _LINEAGE_IDS}
+
+
+_LINEAGE_IDS = ("dataset_hash", "feature_spec_hash", "recipe_hash", "model_hash", "onnx_hash",
+                "record_hash", "kind")
+
+
+def lineage_text(info: ModelVersionInfo) -> str:
+    """The lineage panel: where the version came from and what it scored."""
+    record = info.record
+    parity = record.get("parity") or {}
+    if parity.get("passed"):
+        parity_line = "passed"
+    else:
+        parity_line = f"not passed ({parity.get('blocked_reason') or 'no reason recorded'})"
+    rows = [
+        ("version", f"{info.ref} ({info.kind})"),
+        ("state", state_sentence(info)),
+        ("created", f"{format_time(info.created_at)} by {info.created_by}"),
+        ("proposed by", info.proposed_by or MISSING),
+        ("release counter", value_text(info.release_counter)),
+        ("aliases", ", ".join(info.aliases) or MISSING),
+        ("dataset id", value_text(record.get("dataset_id"))),
+        ("recipe", value_text(record.get("recipe"))),
+        ("feature spec", value_text(record.get("feature_spec"))),
+        ("metrics", _pairs(record.get("metrics"))),
+        ("parity gate", parity_line),
+        ("library versions", _pairs(library_versions(record))),
+        ("record hash", info.record_hash),
+    ]
+    imported = record.get("imported")
+    if isinstance(imported, dict):
+        rows.append(("imported from", f"{imported.get('source', MISSING)} (package sha256 "
+                                      f"{str(imported.get('package_sha256', ''))[:16]})"))
+    lineage = record.get("lineage") or {}
+    rows.extend((f"lineage.{k}", value_text(v, 200)) for k, v in sorted(lineage.items())
+                if k not in ("libraries", "library_versions"))
+    rows.extend((f"artifact {name}", str(digest)[:16])
+                for name, digest in sorted((record.get("artifacts") or {}).items()))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def latest_proposal(history: tuple[AuditEvent, ...] | list[AuditEvent]) -> AuditEvent | None:
+    """The successful ``model.propose`` event of the version, if any."""
+    for event in reversed(list(history)):
+        if event.action == "model.propose" and event.result == "ok":
+            return event
+    return None
+
+
+def evidence_text(details: VersionDetails) -> str:
+    """What an approver reviews before signing: metrics, parity, who trained and proposed."""
+    info = details.info
+    record = info.record
+    parity = record.get("parity") or {}
+    lines = [f"{info.ref} ({info.kind}), {display_state(info)}",
+             f"trained by {info.created_by} on {format_time(info.created_at)}",
+             f"dataset {value_text(record.get('dataset_id'))}",
+             f"metrics: {_pairs(record.get('metrics'))}",
+             "parity gate: " + ("passed" if parity.get("passed") else
+                                f"NOT passed ({parity.get('blocked_reason') or 'no reason'})")]
+    report = details.reports.get("parity_report.json", "")
+    if report and len(report) < 400:
+        lines.append(f"parity report: {' '.join(report.split())}")
+    proposal = latest_proposal(details.history)
+    released = [s for s in info.signatures if s.meaning == "released"]
+    if info.proposed_by:
+        who = f"proposed by {info.proposed_by}"
+        if released:
+            sig = released[-1]
+            who += f" on {format_time(sig.signed_at)}: \"{sig.reason}\""
+        lines.append(who)
+    else:
+        lines.append("not proposed yet")
+    if proposal is not None and isinstance(proposal.new, dict):
+        hardware = ", ".join(proposal.new.get("hardware_ids") or []) or MISSING
+        lines.append(f"hardware ids: {hardware}; release counter "
+                     f"{value_text(proposal.new.get('release_counter'))}; expires "
+                     f"{format_time(str(proposal.new.get('expires_at', '')))}")
+    return "\n".join(lines)
