@@ -1,0 +1,1 @@
+"""Tests of data import, tag maps, Modbus acquisition and the device simulator."""
