@@ -145,9 +145,10 @@ def time_stats(const double[:, ::1] x, Py_ssize_t window, Py_ssize_t hop, int n_
     # One flat loop over (channel, window) pairs so both threads stay busy
     # whether there is one long channel or many short ones.  Every pair writes
     # its own 13 outputs and sums in a fixed order, so results do not depend on
-    # the thread count.
+    # the thread count.  Dynamic chunks: a thread whose core is busy with
+    # another process takes fewer pairs instead of holding the others up.
     with nogil:
-        for k in prange(total, schedule="static", num_threads=n_threads):
+        for k in prange(total, schedule="dynamic", chunksize=16, num_threads=n_threads):
             c = k // n_win
             w = k - c * n_win
             _window_stats(&x[c, w * hop], window, &out[c, w, 0])

@@ -85,4 +85,8 @@ def windowed_time_stats(
         raise ValueError(f"x must be real numeric, got dtype {arr.dtype}")
     # Returns arr itself when it is already C-contiguous float64 (no copy).
     arr = np.ascontiguousarray(arr, dtype=np.float64)
+    # The kernel hands out 16 (channel, window) pairs at a time: a second
+    # thread for fewer pairs would only cost its wake-up.
+    n_win = 0 if arr.shape[1] < window else 1 + (arr.shape[1] - window) // hop
+    n_threads = max(1, min(n_threads, arr.shape[0] * n_win // 16))
     return _timestats.time_stats(arr, window, hop, n_threads)
