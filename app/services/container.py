@@ -16,6 +16,7 @@ from app.services.approvals import ApprovalService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
+from app.services.data_in import DataInService
 from app.services.datasets import DatasetService
 from app.services.health import Health
 from app.services.keys import KeyService
@@ -46,6 +47,7 @@ class Services:
         self.audit = AuditService(ctx, audit_key)
         self.settings = SettingsService(ctx)
         self.datasets = DatasetService(ctx)
+        self.data_in = DataInService(ctx, self.datasets, paths.home / "work")
         self.registry = RegistryService(ctx)
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)

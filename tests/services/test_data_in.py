@@ -1,0 +1,78 @@
+"""Data in through the services: file import with its report, Modbus acquisition, audit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.errors import PermissionDenied, UsageError
+from app.core.roles import Action
+from app.data.csv_options import CsvOptions
+from app.devices.sim_tagmap import simulator_tagmap
+from app.devices.simulator import ModbusSimulator
+from app.services.audit import AuditFilter
+from tests.conftest import CWRU
+
+
+def test_csv_import_keeps_every_row_accounted_for(services, people, tmp_path):
+    path = tmp_path / "pump.csv"
+    path.write_text("time,pressure [bar],flow\n0,1.0,2\n0.5,1.1,x\n1.0,1.2,4\n1.5,1.3,5\n",
+                    encoding="utf-8")
+    out = services.data_in.import_files(people["engineer"], paths=[path], name="pump 3",
+                                        csv=CsvOptions(label="normal"))
+    rep = out.reports["pump.csv"]
+    assert (rep["rows_in"], rep["rows_accepted"], rep["rows_rejected"]) == (4, 3, 1)
+    assert any(i["line"] == 3 for i in rep["issues"])
+    ds = out.dataset
+    assert [c.name for c in ds.channels] == ["pressure", "flow"]
+    assert ds.channels[0].unit == "bar" and ds.recordings[0].label == "normal"
+    assert ds.recordings[0].name == "pump"
+    assert ds.provenance["files"][0]["sha256"]
+    events = services.audit.show(people["admin"], AuditFilter(action="dataset.data.import"))
+    assert events[0].object == f"dataset:{ds.dataset_id}"
+
+
+def test_refused_file_registers_nothing_and_is_audited(services, people, tmp_path):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(b"PK\x03\x04 this is no zip")
+    with pytest.raises(UsageError):
+        services.data_in.import_files(people["engineer"], paths=[path])
+    assert services.datasets.list(people["engineer"]) == []
+    refused = services.audit.show(people["admin"], AuditFilter(action="dataset.data.import",
+                                                                result="refused"))
+    assert refused and "bad.npz" in refused[0].object
+    with pytest.raises(PermissionDenied):
+        services.data_in.import_files(people["operator"], paths=[path])
+
+
+def test_cwru_files_become_one_labelled_dataset(services, people):
+    if not CWRU.exists():
+        pytest.skip(f"CWRU data not found at {CWRU} (../shared is absent)")
+    paths = sorted(CWRU.glob("*.npz"))[:2]
+    out = services.data_in.import_files(people["engineer"], paths=paths, name="cwru", cwru=True)
+    assert [r.label for r in out.dataset.recordings] == ["B_14", "B_21"]
+    info, recs = services.datasets.load(people["engineer"], dataset=out.dataset.dataset_id)
+    first = next(recs)[1]
+    with np.load(paths[0]) as npz:
+        de = npz[next(k for k in npz.files if "DE" in k)].ravel()
+    np.testing.assert_array_equal(first[0], de)
+
+
+def test_acquisition_over_modbus_tcp_becomes_snapshots(services, people, tmp_path):
+    wave = np.sin(np.arange(48_000) / 7.0)
+    with ModbusSimulator(waveform=wave, buffer_len=256) as sim:
+        port = sim.start_tcp()
+        tagmap = tmp_path / "line3.toml"
+        tagmap.write_text(simulator_tagmap(port=port, waveform_len=256, poll_rate_hz=20),
+                          encoding="utf-8")
+        out = services.data_in.acquire(people["engineer"], tagmap=tagmap, duration_s=0.6,
+                                       name="line 3")
+    assert out.end_reason == "duration" and not out.interrupted
+    names = sorted(d.name for d in out.datasets)
+    assert names[0].startswith("line 3") and len(out.datasets) >= 2
+    wave_ds = next(d for d in out.datasets if d.sample_rate == 12000.0)
+    assert wave_ds.provenance["source"] == "modbus" and wave_ds.provenance["tagmap_sha256"]
+    assert wave_ds.n_samples >= 256
+    events = services.audit.show(people["admin"], AuditFilter(action="dataset.data.acquire"))
+    assert len(events) == len(out.datasets)
+    assert Action.DATA_ACQUIRE.value == "data.acquire"
