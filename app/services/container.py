@@ -23,6 +23,7 @@ from app.services.keys import KeyService
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
 from app.services.settings import SettingsService
+from app.services.training import TrainingService
 from app.services.users import UserService
 from app.store.blobs import BlobStore
 from app.store.durable import remove_stale_temps
@@ -49,6 +50,7 @@ class Services:
         self.datasets = DatasetService(ctx)
         self.data_in = DataInService(ctx, self.datasets, paths.home / "work")
         self.registry = RegistryService(ctx)
+        self.training = TrainingService(ctx, self.datasets, self.registry)
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)

@@ -58,10 +58,12 @@ class DataInService:
 
     def import_files(self, principal: Principal, *, paths: list[Path], name: str = "",
                      csv: CsvOptions | None = None, binary: BinaryOptions | None = None,
-                     cwru: bool = False, progress: ProgressFn = no_progress,
+                     cwru: bool = False, channels: list[str] | None = None,
+                     progress: ProgressFn = no_progress,
                      cancel: CancelToken = NEVER_CANCELLED) -> ImportOutcome:
         """Import each file as one recording of a new dataset. All files must have the same
-        channels and sample rate. A refused file registers nothing; the refusal is audited."""
+        ``channels`` (default: all of the first file's) and sample rate. A refused file
+        registers nothing; the refusal is audited."""
         if not paths:
             raise UsageError("name at least one file to import")
         role = self.ctx.authorize(principal, Action.DATA_IMPORT, str(paths[0]))
@@ -71,7 +73,8 @@ class DataInService:
             for i, path in enumerate(paths):
                 step = _sub(progress, i, len(paths), 0.8)
                 recordings.append(self._read(Path(path), csv, binary, cwru, step, cancel))
-            _check_same_shape(recordings)
+            picked = channels or recordings[0].channel_names
+            _check_same_shape(recordings, picked)
             reports = {Path(p).name: dict(r.report.to_dict(), summary=r.report.summary())
                        for p, r in zip(paths, recordings, strict=True)}
             report_blob = self.ctx.blobs.put_bytes(json.dumps(reports, indent=1).encode())
@@ -81,9 +84,10 @@ class DataInService:
             progress(0.85, "writing the snapshot")
             dataset = self.datasets.create(
                 principal, action=Action.DATA_IMPORT, name=name or Path(paths[0]).stem,
-                channels=list(first.channels), sample_rate=first.nominal_rate(),
-                provenance=provenance,
-                fill=_writer_of(recordings, [Path(p).stem for p in paths]), cancel=cancel)
+                channels=[c for c in first.channels if c.name in picked],
+                sample_rate=first.nominal_rate(), provenance=provenance,
+                fill=_writer_of(recordings, [Path(p).stem for p in paths], picked),
+                cancel=cancel)
         except PlantMLError as exc:
             self.ctx.audit_outcome(principal, role.value, "dataset.data.import",
                                    ", ".join(map(str, paths)), result="refused",
@@ -150,24 +154,29 @@ class DataInService:
         return list_serial_ports()
 
 
-def _writer_of(recordings: list[Recording], names: list[str] | None = None):
+def _writer_of(recordings: list[Recording], names: list[str] | None = None,
+               channels: list[str] | None = None):
     def fill(writer: SnapshotWriter) -> None:
         for i, rec in enumerate(recordings):
             name = names[i] if names else rec.name
+            order = list(channels or rec.channel_names)
+            rows = [rec.channel_names.index(c) for c in
+                    sorted(order, key=rec.channel_names.index)]
             writer.begin_recording(name, label=rec.label or "",
                                    start_time=rec.start_time_iso())
             for block, t in rec.blocks():
-                writer.write(block, t)
+                writer.write(block[rows], t)
             writer.end_recording(interrupted=rec.interrupted)
     return fill
 
 
-def _check_same_shape(recordings: list[Recording]) -> None:
+def _check_same_shape(recordings: list[Recording], channels: list[str]) -> None:
     first = recordings[0]
-    for rec in recordings[1:]:
-        if rec.channel_names != first.channel_names:
-            raise UsageError(f"{rec.name} has channels {rec.channel_names}, {first.name} has "
-                             f"{first.channel_names}: import them as separate datasets")
+    for rec in recordings:
+        missing = [c for c in channels if c not in rec.channel_names]
+        if missing:
+            raise UsageError(f"{rec.name} has no channel {missing[0]!r} (it has "
+                             f"{', '.join(rec.channel_names)}): choose channels all files have")
         if abs(rec.nominal_rate() - first.nominal_rate()) > 1e-9 * first.nominal_rate():
             raise UsageError(f"{rec.name} is sampled at {rec.nominal_rate():g} Hz, "
                              f"{first.name} at {first.nominal_rate():g} Hz")
