@@ -9,7 +9,7 @@ from pathlib import Path
 def cmd_demo(args) -> int:
     from app.services.demo import run_demo
 
-    print("PlantML demo: the loop so far, headless, on a throwaway workspace")
+    print("PlantML demo: the loop, headless, on a throwaway workspace and simulated devices")
     if args.keep:
         home = Path(args.keep)
         home.mkdir(parents=True, exist_ok=True)

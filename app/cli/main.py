@@ -9,7 +9,16 @@ import traceback
 from pathlib import Path
 
 from app import __version__
-from app.cli import cmd_audit, cmd_datasets, cmd_misc, cmd_models, cmd_release, cmd_users
+from app.cli import (
+    cmd_audit,
+    cmd_data,
+    cmd_datasets,
+    cmd_misc,
+    cmd_models,
+    cmd_release,
+    cmd_train,
+    cmd_users,
+)
 from app.core.errors import PlantMLError
 
 EXIT_INTERNAL = 70
@@ -29,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_users.register(sub)
     cmd_audit.register(sub)
     cmd_datasets.register(sub)
+    cmd_data.register(sub)
+    cmd_train.register(sub)
     cmd_models.register(sub)
     cmd_release.register(sub)
     cmd_misc.register(sub)

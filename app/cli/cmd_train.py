@@ -1,0 +1,77 @@
+"""``plantml train``, ``plantml evaluate`` and ``plantml export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.cli.progress import TextProgress
+from app.cli.session import open_workspace, sign_in
+from app.services.recipes import make_recipe
+
+
+def cmd_train(args) -> int:
+    recipe = make_recipe(task=args.task, model=args.model,
+                         params=json.loads(args.params) if args.params else {},
+                         seed=args.seed, split=args.split, test_fraction=args.test_fraction)
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        out = sv.training.train(me, dataset=args.dataset, line=args.line, recipe=recipe,
+                                window=args.window, hop=args.hop, channels=args.channel,
+                                progress=TextProgress())
+    v = out.version
+    print(f"{v.ref} registered as {v.state}; metrics {v.record['metrics']}")
+    p = out.parity
+    print(f"parity gate: {'PASSED' if p['deployable'] else 'FAILED'}; label agreement "
+          f"{p['label_agreement']}, max score error {p['score_max_abs_err']:.2e}, "
+          f"max feature error {p['feature_max_rel_err']:.2e} (relative)")
+    for reason in p["reasons"]:
+        print(f"  blocked: {reason}")
+    return 0 if p["deployable"] else 1
+
+
+def cmd_evaluate(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        r = sv.training.evaluate(me, ref=args.ref, dataset=args.dataset,
+                                 progress=TextProgress())
+    print(f"{r['ref']} on {r['dataset'][:12]}: {r['windows']} windows, accuracy "
+          f"{r['accuracy']:.4f}")
+    width = max(len(str(n)) for n in r["labels"])
+    for name, row in zip(r["labels"], r["confusion"], strict=True):
+        print(f"  {name!s:>{width}} " + " ".join(f"{n:5d}" for n in row))
+    return 0
+
+
+def cmd_export(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        path = sv.training.export(me, ref=args.ref, out=Path(args.out))
+    print(f"ONNX model written to {path}")
+    return 0
+
+
+def register(sub) -> None:
+    """Add the commands to the argparse sub-parsers."""
+    p = sub.add_parser("train", help="train, validate, export to ONNX and run the parity gate")
+    p.add_argument("dataset", help="dataset id (prefix)")
+    p.add_argument("--line", required=True, help="model line, e.g. pump-7-bearing")
+    p.add_argument("--task", default="classification",
+                   choices=("classification", "regression", "anomaly"))
+    p.add_argument("--model", default="random_forest")
+    p.add_argument("--params", help="hyper-parameters as JSON")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=("time", "recording"), default="time")
+    p.add_argument("--test-fraction", type=float, default=0.3)
+    p.add_argument("--window", type=int, default=2048)
+    p.add_argument("--hop", type=int, default=1024)
+    p.add_argument("--channel", action="append")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("evaluate", help="run a version's ONNX model on a labelled dataset")
+    p.add_argument("ref")
+    p.add_argument("dataset")
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("export", help="write a version's ONNX model (deployable ones only)")
+    p.add_argument("ref")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_export)
