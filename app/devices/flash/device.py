@@ -1,0 +1,222 @@
+"""A controller as the workstation sees it: read identity, status, live data; send commands."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+import numpy as np
+
+from app.core.progress import NEVER_CANCELLED, CancelToken
+from app.devices.controller import registers as r
+from app.devices.controller.codes import Command
+from app.devices.controller.words import (
+    bytes_words,
+    crc32_words,
+    sha_words,
+    u32_words,
+    words_f32,
+    words_u32,
+)
+from app.devices.flash.errors import (
+    ControllerError,
+    DeviceRefused,
+    FlashFailed,
+    LinkTimeout,
+    ProtocolError,
+)
+from app.devices.flash.link import Endpoint, ModbusLink, RetryPolicy
+from app.devices.flash.views import FeatureStats, Identity, Live, Status, Waveform
+
+log = logging.getLogger(__name__)
+
+PAGE_TRIES = 3
+BLOCK = 124  # registers per read: at most 125; even keeps float32 pairs together
+
+
+def _name(code: int) -> str:
+    try:
+        return Command(code).name
+    except ValueError:
+        return f"command {code}"
+
+
+class ControllerClient:
+    """Requests of the PlantML controller protocol over one :class:`ModbusLink`.
+
+    Every read of the identity or status page is checked with its CRC-32 (and re-read a
+    few times if it fails), so a frame corrupted past the Modbus CRC cannot pass.
+    """
+
+    def __init__(self, link: ModbusLink) -> None:
+        self.link = link
+        self._seq = random.randint(1, 0xFFFE)
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, policy: RetryPolicy | None = None) -> ControllerClient:
+        return cls(ModbusLink(endpoint, policy))
+
+    def close(self) -> None:
+        self.link.close()
+
+    def __enter__(self) -> ControllerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads --------------------------------------------------------------------------
+    def _page(self, base: int, count: int, crc: r.Field, what: str) -> list[int]:
+        for _ in range(PAGE_TRIES):
+            regs = self.link.read_input(base, count, what)
+            if r.sealed(regs, crc, base):
+                return regs
+            self.link.stats.garbled += 1
+        raise ProtocolError(f"{what}: the page at register {base} failed its CRC-32 "
+                            f"{PAGE_TRIES} times", step=what, register=base)
+
+    def identity(self) -> Identity:
+        """The identity block; raises ProtocolError if this is no PlantML controller."""
+        base, crc = r.IDENTITY_BASE, r.FIELDS["identity_crc"]
+        for _ in range(PAGE_TRIES):
+            regs = self.link.read_input(base, r.IDENTITY_COUNT, "identity")
+            if r.sealed(regs, crc, base):
+                break
+            self.link.stats.garbled += 1
+        magic = r.decode(r.FIELDS["magic"], regs, base)
+        if magic != r.MAGIC:
+            raise ProtocolError(f"{self.link.endpoint} is not a PlantML controller (magic "
+                                f"{magic!r})", step="identity", register=0)
+        if not r.sealed(regs, crc, base):
+            raise ProtocolError(f"identity: the page failed its CRC-32 {PAGE_TRIES} times",
+                                step="identity", register=base)
+        ident = Identity.decode(regs)
+        if ident.protocol_version != r.PROTOCOL_VERSION:
+            raise ProtocolError(f"controller speaks protocol {ident.protocol_version}; this "
+                                f"client speaks {r.PROTOCOL_VERSION}", step="identity",
+                                register=2)
+        return ident
+
+    def status(self) -> Status:
+        """The status block (one read, CRC-checked)."""
+        return Status.decode(self._page(r.STATUS_BASE, r.STATUS_COUNT, r.FIELDS["status_crc"],
+                                        "status"))
+
+    def _floats(self, base: int, n: int, what: str) -> np.ndarray:
+        regs: list[int] = []
+        for start in range(base, base + 2 * n, BLOCK):
+            regs += self.link.read_input(start, min(BLOCK, base + 2 * n - start), what)
+        return words_f32(regs)
+
+    def live(self, features: bool = True) -> Live:
+        """Latest prediction and scores; with ``features`` also the feature tables."""
+        head = self.link.read_input(r.LIVE_BASE, r.LIVE_HEAD_COUNT, "live")
+        v = {f.name: r.decode(f, head, r.LIVE_BASE) for f in r.LIVE if f.kind != "f32[]"}
+        sf = r.FIELDS["scores"]
+        scores = words_f32(head[sf.address - r.LIVE_BASE: sf.end - r.LIVE_BASE])[:v["n_scores"]]
+        n = v["n_features"]
+        empty = np.zeros(0)
+        stats = FeatureStats(v["stats_count"],
+                             self._floats(700, n, "feature mean") if features and n else empty,
+                             self._floats(1000, n, "feature m2") if features and n else empty)
+        return Live(inference_count=v["inference_count"], prediction=v["prediction"],
+                    scores=scores, features=self._floats(400, n, "features")
+                    if features and n else empty, stats=stats, latency_us=v["latency_us"])
+
+    def waveform(self, tries: int = 3) -> Waveform:
+        """One whole waveform buffer: the sequence counter is read before and after, and the
+        read is repeated if the buffer changed meanwhile."""
+        for _ in range(tries):
+            head = self.link.read_input(r.WAVE_BASE, r.WAVE_HEAD_COUNT, "waveform")
+            seq, length, channels = head[0], head[1], head[2]
+            data = self._floats(r.WAVE_BASE + r.WAVE_HEAD_COUNT, length * channels, "waveform")
+            if self.link.read_input(r.WAVE_BASE, 1, "waveform")[0] == seq:
+                return Waveform(seq, data.astype(np.float32).reshape(channels, length),
+                                float(words_f32(head[4:6])[0]))
+        raise ControllerError("the waveform buffer changed during every read; poll faster or "
+                              "with a shorter buffer", step="waveform", register=r.WAVE_BASE)
+
+    def digests(self, first: int, n: int) -> list[int]:
+        """CRC-32 of stored chunks ``first`` .. ``first + n - 1`` as the controller computes
+        them from its stored bytes (read-back verification)."""
+        out: list[int] = []
+        per = BLOCK // 2
+        for i in range(first, first + n, per):
+            k = min(per, first + n - i)
+            regs = self.link.read_input(r.DIGEST_BASE + 2 * i, 2 * k, "read-back")
+            out += [words_u32(regs[2 * j:2 * j + 2]) for j in range(k)]
+        return out
+
+    # -- writes -------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self._seq = self._seq % 0xFFFE + 1
+        return self._seq
+
+    def send(self, cmd: Command, *, arg0: int = 0, arg1: int = 0, flags: int = 0,
+             chunk_size: int = 0, sha256: str | None = None) -> int:
+        """Write one checked command block; returns its sequence number. A refusal raises
+        DeviceRefused with the controller's own reason."""
+        seq = self._next_seq()
+        regs = [int(cmd), seq, *u32_words(arg0), *u32_words(arg1), flags, chunk_size,
+                *sha_words(sha256)]
+        regs += u32_words(crc32_words(regs))
+        try:
+            self.link.write(r.COMMAND_BASE, regs, what=cmd.name)
+        except DeviceRefused as exc:
+            raise self._explained(exc) from None
+        return seq
+
+    def wait(self, seq: int, timeout_s: float, poll_s: float = 0.05,
+             cancel: CancelToken = NEVER_CANCELLED) -> Status:
+        """Poll until command ``seq`` finished; raises FlashFailed if it failed, Cancelled
+        if ``cancel`` is set meanwhile (the command itself goes on on the controller)."""
+        deadline = time.monotonic() + timeout_s
+        pause = 0.005  # most commands end within milliseconds; slow ones are polled gently
+        while True:
+            st = self.status()
+            if st.last_cmd_seq == seq and not st.running:
+                if st.last_cmd_result:
+                    raise FlashFailed(f"{_name(st.last_cmd_code)} failed on the controller: "
+                                      f"{st.reason}", step="command", chunk=st.error_chunk,
+                                      status=st)
+                return st
+            if time.monotonic() > deadline:
+                raise LinkTimeout(f"the controller did not finish command {seq} within "
+                                  f"{timeout_s:g} s (state {st.state.name})", step="command",
+                                  status=st)
+            cancel.raise_if_cancelled()
+            time.sleep(pause)
+            pause = min(poll_s, pause * 2)
+
+    def run(self, cmd: Command, timeout_s: float = 60.0, cancel: CancelToken = NEVER_CANCELLED,
+            **kw: int | str | None) -> Status:
+        """Send ``cmd`` and wait for it to finish."""
+        return self.wait(self.send(cmd, **kw), timeout_s, cancel=cancel)  # type: ignore[arg-type]
+
+    def write_chunk(self, offset: int, data: bytes, crc: int) -> None:
+        """One transfer window write (function 16, one request)."""
+        regs = [*u32_words(offset), len(data), *u32_words(crc), *bytes_words(data)]
+        try:
+            self.link.write(r.WINDOW_BASE, regs, what="transfer")
+        except DeviceRefused as exc:
+            raise self._explained(exc) from None
+
+    def _explained(self, exc: DeviceRefused) -> DeviceRefused:
+        """The refusal with the controller's own reason (from its status block) added."""
+        st = self._status_or_none()
+        if st is None or not st.reason:
+            return exc
+        return DeviceRefused(f"{exc}; controller says: {st.reason}", step=exc.step,
+                             register=exc.register, exception_code=exc.exception_code,
+                             chunk=st.error_chunk, status=st)
+
+    def _status_or_none(self) -> Status | None:
+        try:
+            return self.status()
+        except ControllerError:
+            return None
+
+    def rollback(self, timeout_s: float = 60.0) -> Status:
+        """Go back to the previous model (or revert an unconfirmed activation)."""
+        return self.run(Command.ROLLBACK, timeout_s)

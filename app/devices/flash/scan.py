@@ -1,0 +1,81 @@
+"""Find controllers: serial ports on this machine, and what answers at given endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from serial.tools import list_ports
+
+from app.devices.flash.device import ControllerClient
+from app.devices.flash.errors import ControllerError
+from app.devices.flash.link import Endpoint, RetryPolicy
+from app.devices.flash.views import Identity, Live, Status
+
+log = logging.getLogger(__name__)
+
+#: Scans should be quick: one try, a short timeout.
+SCAN_POLICY = RetryPolicy(timeout_s=0.5, timeout_retries=0, busy_retries=2)
+
+
+@dataclass(frozen=True)
+class SerialPort:
+    """A serial port the operating system lists."""
+
+    device: str
+    description: str
+    hwid: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """One endpoint: its identity and status, or the reason it could not be read."""
+
+    endpoint: Endpoint
+    identity: Identity | None = None
+    status: Status | None = None
+    error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.identity is not None
+
+
+def list_serial_ports() -> list[SerialPort]:
+    """Serial ports present now (USB adapters, built-in COM ports)."""
+    return [SerialPort(p.device, p.description or "", p.hwid or "")
+            for p in sorted(list_ports.comports(), key=lambda p: p.device)]
+
+
+def scan(endpoints: Iterable[Endpoint], policy: RetryPolicy | None = None) -> list[ScanResult]:
+    """Read identity and status at each endpoint; an endpoint that fails is reported, not
+    raised."""
+    results = []
+    for ep in endpoints:
+        try:
+            with ControllerClient.open(ep, policy or SCAN_POLICY) as client:
+                results.append(ScanResult(ep, client.identity(), client.status()))
+        except ControllerError as exc:
+            log.info("nothing usable at %s: %s", ep, exc)
+            results.append(ScanResult(ep, error=str(exc)))
+    return results
+
+
+def read_status(endpoint: Endpoint, policy: RetryPolicy | None = None) -> Status:
+    """The status block of one controller."""
+    with ControllerClient.open(endpoint, policy) as client:
+        return client.status()
+
+
+def read_live(endpoint: Endpoint, policy: RetryPolicy | None = None) -> Live:
+    """Latest prediction, scores, features and running statistics of one controller."""
+    with ControllerClient.open(endpoint, policy) as client:
+        return client.live()
+
+
+def rollback(endpoint: Endpoint, policy: RetryPolicy | None = None,
+             timeout_s: float = 60.0) -> Status:
+    """Make the controller go back to its previous model; returns the status read back."""
+    with ControllerClient.open(endpoint, policy) as client:
+        return client.rollback(timeout_s)

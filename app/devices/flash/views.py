@@ -1,0 +1,161 @@
+"""What a controller reports, decoded: identity, status, live results, waveform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.devices.controller import registers as r
+from app.devices.controller.codes import (
+    RESULT_RUNNING,
+    SLOT_NAMES,
+    Capability,
+    ErrorCode,
+    StagedFlag,
+    State,
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The identity block."""
+
+    protocol_version: int
+    capabilities: Capability
+    max_chunk: int
+    max_package: int
+    link_baud: int
+    max_transfer_s: int
+    idle_timeout_s: int
+    commit_deadline_s: int
+    max_features: int
+    max_scores: int
+    wave_capacity: int
+    hardware_id: str
+
+    @classmethod
+    def decode(cls, regs: list[int]) -> Identity:
+        v = {f.name: r.decode(f, regs, r.IDENTITY_BASE) for f in r.IDENTITY}
+        return cls(protocol_version=v["protocol_version"],
+                   capabilities=Capability(v["capabilities"] & 0x1F),
+                   **{k: v[k] for k in ("max_chunk", "max_package", "link_baud",
+                                        "max_transfer_s", "idle_timeout_s", "commit_deadline_s",
+                                        "max_features", "max_scores", "wave_capacity",
+                                        "hardware_id")})
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as the status block names it."""
+
+    name: str
+    version: int
+    counter: int
+    sha256: str | None
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version} r{self.counter} ({(self.sha256 or '')[:12]})"
+
+
+@dataclass(frozen=True)
+class Status:
+    """The status block, decoded."""
+
+    state: State
+    active_slot: str
+    staged_slot: str
+    staged_flags: StagedFlag
+    last_error: ErrorCode
+    error_chunk: int | None
+    error_text: str
+    last_cmd_seq: int
+    last_cmd_code: int
+    last_cmd_result: int
+    commit_remaining_s: int
+    boot_count: int
+    acked_offset: int
+    transfer_total: int
+    chunk_size: int
+    active: ModelRef | None
+    staged: ModelRef | None
+
+    @classmethod
+    def decode(cls, regs: list[int]) -> Status:
+        v: dict[str, Any] = {f.name: r.decode(f, regs, r.STATUS_BASE) for f in r.STATUS}
+
+        def ref(prefix: str) -> ModelRef | None:
+            if not v[f"{prefix}_name"] and v[f"{prefix}_sha256"] is None:
+                return None
+            return ModelRef(v[f"{prefix}_name"], v[f"{prefix}_version"],
+                            v[f"{prefix}_counter"], v[f"{prefix}_sha256"])
+        try:
+            error = ErrorCode(v["last_error"])
+        except ValueError:
+            error = ErrorCode.BAD_COMMAND
+        return cls(state=State(v["state"]), active_slot=SLOT_NAMES.get(v["active_slot"], "?"),
+                   staged_slot=SLOT_NAMES.get(v["staged_slot"], "?"),
+                   staged_flags=StagedFlag(v["staged_flags"] & 7), last_error=error,
+                   error_chunk=None if v["error_chunk"] == 0xFFFFFFFF else v["error_chunk"],
+                   error_text=v["error_text"], last_cmd_seq=v["last_cmd_seq"],
+                   last_cmd_code=v["last_cmd_code"], last_cmd_result=v["last_cmd_result"],
+                   commit_remaining_s=v["commit_remaining_s"], boot_count=v["boot_count"],
+                   acked_offset=v["acked_offset"], transfer_total=v["transfer_total"],
+                   chunk_size=v["chunk_size"], active=ref("active"), staged=ref("staged"))
+
+    @property
+    def running(self) -> bool:
+        """True while the last command still runs on the controller."""
+        return self.last_cmd_result == RESULT_RUNNING
+
+    @property
+    def reason(self) -> str:
+        """The last error in words ('' when there is none)."""
+        if self.last_error is ErrorCode.NONE:
+            return ""
+        where = f" (chunk {self.error_chunk})" if self.error_chunk is not None else ""
+        return f"{self.last_error.name.lower()}{where}: {self.error_text}"
+
+    def summary(self) -> str:
+        model = str(self.active) if self.active else "no model"
+        return f"{self.state.name.lower()}, slot {self.active_slot}: {model}" + \
+            (f"; last error {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Running statistics since the model started: count, mean and variance per feature."""
+
+    count: int
+    mean: np.ndarray
+    m2: np.ndarray
+
+    @property
+    def variance(self) -> np.ndarray:
+        return self.m2 / (self.count - 1) if self.count > 1 else np.full_like(self.mean, np.nan)
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(np.maximum(self.variance, 0.0))
+
+
+@dataclass(frozen=True)
+class Live:
+    """Latest prediction, scores and features, with the running statistics."""
+
+    inference_count: int
+    prediction: float
+    scores: np.ndarray
+    features: np.ndarray
+    stats: FeatureStats
+    latency_us: int
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """One waveform buffer: ``samples`` (channels, length) float32 and its sequence number."""
+
+    seq: int
+    samples: np.ndarray
+    sample_rate: float

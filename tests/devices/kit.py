@@ -1,0 +1,114 @@
+"""Test kit for controllers: a small raw-window ONNX model, signed packages, runtimes."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from app.devices.controller.runtime import ControllerRuntime
+from app.devices.controller.sensor import ReplaySensor
+from app.packages import package_filename
+from tests.packages.kit import HW, Kit
+
+CHANNELS, WINDOW, CLASSES = 1, 64, 3
+
+
+def window_model(seed: int = 0, channels: int = CHANNELS, window: int = WINDOW,
+                 classes: int = CLASSES, pad: int = 0) -> bytes:
+    """``window`` [batch, C, L] -> label, scores, features (mean and RMS per channel), like
+    an exported PlantML model; ``seed`` changes the weights, ``pad`` adds a dead initializer
+    of that many float32 to make the model bigger."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(2 * channels, classes)).astype(np.float32)
+    b = rng.normal(size=(classes,)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")]
+    nodes = [
+        helper.make_node("ReduceMean", ["window"], ["mean"], axes=[2], keepdims=0),
+        helper.make_node("Mul", ["window", "window"], ["sq"]),
+        helper.make_node("ReduceMean", ["sq"], ["msq"], axes=[2], keepdims=0),
+        helper.make_node("Sqrt", ["msq"], ["rms"]),
+        helper.make_node("Concat", ["mean", "rms"], ["features"], axis=1),
+        helper.make_node("MatMul", ["features", "W"], ["logits0"]),
+        helper.make_node("Add", ["logits0", "B"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["scores"], axis=1),
+        helper.make_node("ArgMax", ["scores"], ["label"], axis=1, keepdims=0),
+    ]
+    if pad:
+        inits.append(numpy_helper.from_array(
+            rng.normal(size=pad).astype(np.float32), "PAD"))
+        nodes.append(helper.make_node("Identity", ["PAD"], ["pad_out"]))
+    graph = helper.make_graph(
+        nodes, "window_model",
+        [helper.make_tensor_value_info("window", TensorProto.FLOAT, ["batch", channels, window])],
+        [helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+         helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", classes]),
+         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 2 * channels])]
+        + ([helper.make_tensor_value_info("pad_out", TensorProto.FLOAT, [pad])] if pad else []),
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def golden(model: bytes, n: int = 4, seed: int = 1) -> tuple[bytes, bytes]:
+    """golden_inputs.npy and golden_outputs.json for ``model``."""
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    shape = sess.get_inputs()[0].shape
+    x = np.random.default_rng(seed).normal(size=(n, shape[1], shape[2])).astype(np.float32)
+    outs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"window": x}),
+                    strict=True))
+    buf = io.BytesIO()
+    np.save(buf, x)
+    doc = {"outputs": {k: outs[k].tolist() for k in ("label", "scores")}}
+    return buf.getvalue(), json.dumps(doc).encode()
+
+
+def model_files(model: bytes, *, bad_golden: bool = False) -> dict[str, bytes]:
+    inputs, outputs = golden(model)
+    if bad_golden:
+        doc = json.loads(outputs)
+        doc["outputs"]["label"] = [(v + 1) % CLASSES for v in doc["outputs"]["label"]]
+        outputs = json.dumps(doc).encode()
+    return {"model.onnx": model, "golden_inputs.npy": inputs, "golden_outputs.json": outputs,
+            "validation_report.json": b'{"accuracy": 0.99}', "model_card.md": b"# test\n"}
+
+
+def package(kit: Kit, version: int, counter: int | None = None, *, seed: int | None = None,
+            pad: int = 0, bad_golden: bool = False, hardware: str = HW,
+            created_at: datetime | None = None) -> Path:
+    """A signed package of model ``version`` (weights seeded by the version); built once."""
+    folder = f"v{version}-{counter}-{seed}-{pad}-{bad_golden}-{hardware}-{created_at}"
+    existing = kit.root / folder / package_filename("bearing", version, counter or version)
+    if existing.exists():
+        return existing
+    model = window_model(seed if seed is not None else version, pad=pad)
+    files = model_files(model, bad_golden=bad_golden)
+    extra = {"created_at": created_at} if created_at is not None else {}
+    return kit.build(files=files, folder=folder, **extra,
+                     model_version=version, release_counter=counter or version,
+                     hardware_ids=[hardware],
+                     input_schema=[{"name": "window", "dtype": "float32",
+                                    "shape": ["batch", CHANNELS, WINDOW]}],
+                     output_schema=[{"name": "label", "dtype": "int64", "shape": ["batch"]}])
+
+
+def replay(seconds: float = 4.0, rate: float = 2000.0) -> ReplaySensor:
+    """A sine-plus-noise channel replayed fast enough for tests (a window every few ms)."""
+    t = np.arange(int(seconds * rate)) / rate
+    x = np.sin(2 * np.pi * 50 * t) + 0.1 * np.random.default_rng(0).normal(size=t.size)
+    return ReplaySensor(x[np.newaxis].astype(np.float32), rate, block=WINDOW, speed=4.0)
+
+
+def make_runtime(kit: Kit, state_dir: Path, **kw) -> ControllerRuntime:
+    trust = kit.root / "trust.json"
+    if not trust.exists():
+        kit.trust.save(trust)
+    kw.setdefault("sensor", replay())
+    kw.setdefault("clock", kit.clock)
+    return ControllerRuntime(state_dir, HW, trust, **kw)

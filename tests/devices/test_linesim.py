@@ -1,0 +1,91 @@
+"""The line simulator paces bytes at the baud rate with RTU gaps, and injects its faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import serial
+
+from app.devices.linesim import LineSimulator
+
+BAUD = 19200
+CHAR = 11 / BAUD
+
+
+@pytest.fixture
+def line() -> Iterator[tuple[LineSimulator, serial.Serial, serial.Serial]]:
+    with LineSimulator(BAUD, seed=1) as sim:
+        a = serial.Serial(sim.client_port, BAUD, timeout=0.01)
+        b = serial.Serial(sim.device_port, BAUD, timeout=0.01)
+        try:
+            yield sim, a, b
+        finally:
+            a.close()
+            b.close()
+
+
+def receive(port: serial.Serial, n: int, timeout: float = 2.0) -> tuple[bytes, float]:
+    got, deadline = b"", time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        got += port.read(n - len(got))
+    return got, time.monotonic()
+
+
+def test_a_frame_takes_its_time_on_the_line(line):
+    _, a, b = line
+    frame = bytes(range(200))
+    t0 = time.monotonic()
+    a.write(frame)
+    got, t1 = receive(b, len(frame))
+    assert got == frame
+    wire = len(frame) * CHAR
+    assert wire <= t1 - t0 < wire * 1.3 + 0.02
+
+
+def test_an_answer_waits_for_the_gap(line):
+    _, a, b = line
+    a.write(b"x" * 20)
+    _, t_request = receive(b, 20)
+    b.write(b"y" * 20)
+    got, t_answer = receive(a, 20)
+    assert got == b"y" * 20
+    assert t_answer - t_request >= (3.5 + 20) * CHAR * 0.95
+
+
+def test_cut_drops_and_stuck_holds(line):
+    sim, a, b = line
+    sim.faults.cut = True
+    a.write(b"lost")
+    assert receive(b, 4, timeout=0.2)[0] == b""
+    sim.faults.cut = False
+    sim.faults.stuck = True
+    a.write(b"held")
+    assert receive(b, 4, timeout=0.2)[0] == b""
+    sim.release()
+    assert receive(b, 4)[0] == b"held"
+    assert sim.stats.dropped == 4
+
+
+def test_delay_applies_to_answers(line):
+    sim, a, b = line
+    sim.faults.delay_s = 0.2
+    b.write(b"late")
+    t0 = time.monotonic()
+    got, t1 = receive(a, 4)
+    assert got == b"late" and t1 - t0 >= 0.2
+
+
+@pytest.mark.parametrize("mode", ["flip", "insert", "truncate"])
+def test_noise_damages_frames(line, mode):
+    sim, a, b = line
+    sim.faults.noise, sim.faults.noise_modes = 1.0, (mode,)
+    frame = bytes(range(1, 41))
+    a.write(frame)
+    got, _ = receive(b, 44, timeout=0.3)
+    assert got != frame and sim.stats.damaged == 1
+    if mode == "truncate":
+        assert len(got) < len(frame)
+    elif mode == "insert":
+        assert len(got) > len(frame)
