@@ -11,6 +11,7 @@ from pathlib import Path
 from app import __version__
 from app.cli import (
     cmd_audit,
+    cmd_controllers,
     cmd_data,
     cmd_datasets,
     cmd_misc,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_train.register(sub)
     cmd_models.register(sub)
     cmd_release.register(sub)
+    cmd_controllers.register(sub)
     cmd_misc.register(sub)
     return parser
 

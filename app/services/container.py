@@ -16,6 +16,7 @@ from app.services.approvals import ApprovalService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
+from app.services.controllers import ControllerService
 from app.services.data_in import DataInService
 from app.services.datasets import DatasetService
 from app.services.health import Health
@@ -54,6 +55,7 @@ class Services:
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)
+        self.controllers = ControllerService(ctx, self.registry, self.packages)
 
     @property
     def home(self) -> Path:

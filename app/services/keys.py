@@ -15,8 +15,6 @@ from app.services.base import ServiceContext
 from app.services.trust import load_trust, save_trust
 from app.store.durable import durable_write
 
-EXPORT_FORMAT = "plantml-trusted-keys-v1"
-
 
 class KeyService:
     """The workstation's trust store, changed only by an administrator and audited."""
@@ -36,7 +34,8 @@ class KeyService:
         self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
         with self.ctx.db.reader() as s:
             store = load_trust(s)
-        doc = dict(store.to_dict(), format=EXPORT_FORMAT)
+        # Exactly the trust-store document, so a controller can pin it as it is.
+        doc = store.to_dict()
         durable_write(Path(path), json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"))
         self.ctx.audit_outcome(principal, Role.ADMIN.value, "keys.export", str(path),
                                result="ok", new={"keys": len(store.keys)})
@@ -51,7 +50,7 @@ class KeyService:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IntegrityError(f"{path} is not a readable key file: {exc}") from exc
-        if not isinstance(doc, dict) or doc.pop("format", None) != EXPORT_FORMAT:
+        if not isinstance(doc, dict) or "keys" not in doc:
             raise IntegrityError(f"{path} is not a PlantML trusted-keys export")
         incoming = TrustStore.from_dict({"keys": doc.get("keys"), "counters": {}}, str(path))
 

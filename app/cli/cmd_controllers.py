@@ -1,0 +1,128 @@
+"""``plantml controller serve`` and ``plantml controllers scan|status|flash|rollback|watch``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+from app.cli.progress import TextProgress
+from app.cli.session import open_workspace, sign_in
+from app.services.controller_runtime import start_controller
+
+
+def cmd_serve(args) -> int:
+    running = start_controller(state_dir=Path(args.state_dir), hardware_id=args.hardware_id,
+                               trust=Path(args.trust), tcp=args.tcp, serial=args.serial,
+                               baud=args.baud, replay=Path(args.replay) if args.replay else None,
+                               channels=args.channel, sample_rate=args.rate,
+                               commit_deadline_s=args.commit_deadline)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"controller {args.hardware_id} serving on {running.target}; Ctrl+C stops it",
+          flush=True)
+    try:
+        stop.wait()
+    finally:
+        running.stop()
+    return 0
+
+
+def cmd_scan(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        results = sv.controllers.scan(me, endpoints=args.endpoints)
+    for r in results:
+        if r.identity is None:
+            print(f"{r.endpoint}: nothing usable ({r.error})")
+        else:
+            print(f"{r.endpoint}: {r.identity.hardware_id}, protocol "
+                  f"{r.identity.protocol_version}; {r.status.summary()}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    with open_workspace(args) as sv:
+        ident, st = sv.controllers.status(sign_in(sv), target=args.target)
+    print(f"hardware id {ident.hardware_id}, capabilities {ident.capabilities!s}, max package "
+          f"{ident.max_package} bytes")
+    print(f"state: {st.summary()}")
+    if st.reason:
+        print(f"last error: {st.reason}")
+    return 0
+
+
+def cmd_flash(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        out = sv.controllers.flash(me, ref=args.ref, target=args.target,
+                                   progress=TextProgress())
+    print(f"{'committed' if out.ok else 'NOT active'}: {out.status.summary()}; "
+          f"{out.package_bytes} bytes ({out.wire_bytes} on the wire, "
+          f"{'compressed' if out.compressed else 'plain'}) in {out.duration_s:.1f} s, "
+          f"{out.resumes} resumes")
+    return 0 if out.ok else 1
+
+
+def cmd_rollback(args) -> int:
+    with open_workspace(args) as sv:
+        st = sv.controllers.rollback(sign_in(sv), target=args.target, reason=args.reason)
+    print(f"rolled back: {st.summary()}")
+    return 0
+
+
+def cmd_watch(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        for i in range(args.count):
+            w = sv.controllers.watch(me, target=args.target)
+            level = w.drift.level if w.drift else "n/a"
+            print(f"{w.model}: #{w.live.inference_count} predicted {w.label}, latency "
+                  f"{w.live.latency_us} us, drift {level}", flush=True)
+            if i + 1 < args.count:
+                time.sleep(args.interval)
+    return 0
+
+
+def register(sub) -> None:
+    """Add the commands to the argparse sub-parsers."""
+    ctl = sub.add_parser("controller", help="the reference controller runtime")
+    p = ctl.add_subparsers(dest="controller_cmd", required=True).add_parser(
+        "serve", help="run a controller on TCP or a serial port")
+    p.add_argument("--state-dir", required=True, help="where the slots are kept")
+    p.add_argument("--hardware-id", required=True)
+    p.add_argument("--trust", required=True, help="pinned trusted keys ('plantml keys export')")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--tcp", help="HOST:PORT")
+    where.add_argument("--serial", help="serial port, e.g. COM3 or /dev/ttyUSB0")
+    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--replay", help="demo mode: .npz/.npy replayed as the sensor")
+    p.add_argument("--channel", action="append")
+    p.add_argument("--rate", type=float, default=12000.0)
+    p.add_argument("--commit-deadline", type=int, default=60)
+    p.set_defaults(func=cmd_serve)
+
+    cmds = sub.add_parser("controllers", help="find, flash, roll back and watch controllers"
+                          ).add_subparsers(dest="controllers_cmd", required=True)
+    target_help = "tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD"
+    p = cmds.add_parser("scan")
+    p.add_argument("endpoints", nargs="+", help=target_help)
+    p.set_defaults(func=cmd_scan)
+    p = cmds.add_parser("status")
+    p.add_argument("target", help=target_help)
+    p.set_defaults(func=cmd_status)
+    p = cmds.add_parser("flash", help="deploy an approved version (operator)")
+    p.add_argument("ref")
+    p.add_argument("target", help=target_help)
+    p.set_defaults(func=cmd_flash)
+    p = cmds.add_parser("rollback")
+    p.add_argument("target", help=target_help)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_rollback)
+    p = cmds.add_parser("watch", help="live predictions and drift")
+    p.add_argument("target", help=target_help)
+    p.add_argument("--count", type=int, default=5)
+    p.add_argument("--interval", type=float, default=1.0)
+    p.set_defaults(func=cmd_watch)

@@ -1,0 +1,57 @@
+"""Running the reference controller runtime from PlantML itself (``plantml controller serve``
+and the demo): the same runtime an edge box in the plant runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.devices.controller.runtime import ControllerRuntime
+from app.devices.controller.sensor import ReplaySensor
+from app.devices.controller.serve import load_replay, serve
+
+
+@dataclass
+class RunningController:
+    """A started runtime and its Modbus server; :meth:`stop` stops both."""
+
+    runtime: ControllerRuntime
+    server: object
+    target: str
+
+    def stop(self) -> None:
+        """Stop serving, then stop the runtime."""
+        self.server.stop()
+        self.runtime.stop()
+
+    def __enter__(self) -> RunningController:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_controller(*, state_dir: Path, hardware_id: str, trust: Path,
+                     tcp: str | None = None, serial: str | None = None, baud: int = 115200,
+                     replay: Path | np.ndarray | None = None, channels: list[str] | None = None,
+                     sample_rate: float = 12_000.0, commit_deadline_s: int = 60
+                     ) -> RunningController:
+    """Start the runtime on ``tcp`` (HOST:PORT, port 0 picks one) or a serial port; in demo
+    mode ``replay`` (an .npz/.npy file or a (channels, samples) array) is its sensor."""
+    if isinstance(replay, np.ndarray):
+        sensor = ReplaySensor(np.asarray(replay, dtype=np.float32).reshape(
+            -1, replay.shape[-1]), sample_rate)
+    elif replay is not None:
+        sensor = load_replay(Path(replay), keys=channels, sample_rate=sample_rate)
+    else:
+        sensor = None
+    runtime = ControllerRuntime(state_dir, hardware_id, trust, sensor=sensor,
+                                commit_deadline_s=commit_deadline_s,
+                                link_baud=baud if serial else 0)
+    server = serve(runtime, tcp=tcp, serial=serial, baud=baud)
+    port = getattr(server, "port", None)
+    target = f"tcp:{tcp.rpartition(':')[0] or '127.0.0.1'}:{port}" if tcp else \
+        f"rtu:{serial}:{baud}"
+    return RunningController(runtime=runtime, server=server, target=target)

@@ -1,0 +1,166 @@
+"""Controller use cases: scan, status, flash (operators, approved packages only), rollback,
+and watching live predictions for drift. Every attempt is audited with what the device says."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.core.errors import NotFound, PlantMLError, UsageError
+from app.core.lifecycle import State
+from app.core.principal import Principal
+from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.roles import Action
+from app.devices.flash import (
+    ControllerClient,
+    ControllerError,
+    Endpoint,
+    FlashOutcome,
+    Identity,
+    Live,
+    ScanResult,
+    Status,
+    flash_package,
+    read_live,
+    rollback,
+    scan,
+)
+from app.ml.drift_stats import DriftReport, drift_from_stats
+from app.ml.report import FeatureReference
+from app.services.base import ServiceContext
+from app.services.packages import PackageService
+from app.services.registry import RegistryService
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """One look at a running controller: its model, latest prediction and drift."""
+
+    status: Status
+    live: Live
+    model: str
+    label: str
+    drift: DriftReport | None
+
+
+def endpoint(text: str) -> Endpoint:
+    """``tcp:HOST:PORT`` or ``rtu:PORT:BAUD``; raises UsageError."""
+    return Endpoint.parse(text)
+
+
+class ControllerService:
+    """The workstation side of deployment and monitoring."""
+
+    def __init__(self, ctx: ServiceContext, registry: RegistryService,
+                 packages: PackageService) -> None:
+        self.ctx = ctx
+        self.registry = registry
+        self.packages = packages
+
+    def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
+        """Identity and status of each endpoint (failures reported per endpoint)."""
+        self.ctx.authorize(principal, Action.CONTROLLER_WATCH)
+        return scan([endpoint(e) for e in endpoints])
+
+    def status(self, principal: Principal, *, target: str) -> tuple[Identity, Status]:
+        """Identity and status of one controller."""
+        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        with ControllerClient.open(endpoint(target)) as client:
+            return client.identity(), client.status()
+
+    def flash(self, principal: Principal, *, ref: str, target: str,
+              progress: ProgressFn = no_progress,
+              cancel: CancelToken = NEVER_CANCELLED) -> FlashOutcome:
+        """Deploy an approved version to the controller at ``target``: the package is built,
+        verified here for the controller's hardware id, flashed in verified chunks, and
+        verified again on the device, which keeps its old model on any failure."""
+        role = self.ctx.authorize(principal, Action.CONTROLLER_DEPLOY, f"model:{ref}")
+        version = self.registry.show(principal, ref=ref)
+        if version.state != State.APPROVED.value:
+            msg = f"{ref} is {version.state}: only approved versions are deployed"
+            self.ctx.audit_outcome(principal, role.value, "controller.deploy", f"model:{ref}",
+                                   result="refused", reason=msg, new={"target": target})
+            raise UsageError(msg)
+        ep = endpoint(target)
+        try:
+            with ControllerClient.open(ep) as client:
+                identity = client.identity()
+            with tempfile.TemporaryDirectory(dir=self.ctx.blobs.root) as tmp:
+                path = self.packages.build(principal, ref=ref, out_dir=Path(tmp))
+                self.packages.verify(principal, path=path, hardware_id=identity.hardware_id)
+                outcome = flash_package(ep, path, progress=progress, cancel=cancel)
+        except PlantMLError as exc:
+            status = getattr(exc, "status", None)
+            self.ctx.audit_outcome(principal, role.value, "controller.deploy", f"model:{ref}",
+                                   result="failed", reason=str(exc),
+                                   new={"target": target, "device": _status_dict(status)})
+            raise
+        self.ctx.audit_outcome(
+            principal, role.value, "controller.deploy", f"model:{ref}",
+            result="ok" if outcome.ok else "failed",
+            new={"target": target, "hardware_id": identity.hardware_id,
+                 "package_sha256": outcome.package_sha256, "device": _status_dict(
+                     outcome.status), "chunks": outcome.chunks, "resumes": outcome.resumes,
+                 "compressed": outcome.compressed, "seconds": round(outcome.duration_s, 2)})
+        return outcome
+
+    def rollback(self, principal: Principal, *, target: str, reason: str) -> Status:
+        """Make the controller return to its previous model (a new, audited deployment)."""
+        if not reason.strip():
+            raise UsageError("say why the controller rolls back")
+        role = self.ctx.authorize(principal, Action.CONTROLLER_ROLLBACK, target)
+        try:
+            status = rollback(endpoint(target))
+        except ControllerError as exc:
+            self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
+                                   result="failed", reason=str(exc),
+                                   new={"device": _status_dict(getattr(exc, "status", None))})
+            raise
+        self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
+                               result="ok", reason=reason, new={"device": _status_dict(status)})
+        return status
+
+    def watch(self, principal: Principal, *, target: str) -> WatchResult:
+        """Latest prediction and drift of the running model against its training reference;
+        an alarm is audited."""
+        role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        ep = endpoint(target)
+        with ControllerClient.open(ep) as client:
+            status = client.status()
+        live = read_live(ep)
+        if status.active is None:
+            raise NotFound(f"the controller at {target} runs no model")
+        ref = f"{status.active.name}:v{status.active.version}"
+        drift, label = None, str(live.prediction)
+        try:
+            report = json.loads(self.registry.artifact(principal, ref=ref,
+                                                       name="validation_report.json"))
+            schema = json.loads(self.registry.artifact(principal, ref=ref, name="schema.json"))
+        except (PlantMLError, ValueError):
+            report, schema = None, {}
+        classes = schema.get("classes") or []
+        if classes and np.isfinite(live.prediction) and 0 <= int(live.prediction) < len(classes):
+            label = classes[int(live.prediction)]
+        if report and live.stats.count >= 2:
+            refs = [FeatureReference(**r) for r in report.get("reference", [])]
+            drift = drift_from_stats(refs, live.stats.count, live.stats.mean,
+                                     live.stats.variance)
+            if drift.level == "alarm":
+                worst = ", ".join(f.name for f in drift.at_least("alarm")[:5])
+                self.ctx.audit_outcome(principal, role.value, "drift.alarm", f"model:{ref}",
+                                       result="detected", reason=f"drift in {worst}",
+                                       new={"target": target, "windows": live.stats.count})
+        return WatchResult(status=status, live=live, model=ref, label=label, drift=drift)
+
+
+def _status_dict(status: Status | None) -> dict | None:
+    if status is None:
+        return None
+    return {"state": status.state.name.lower(), "active_slot": status.active_slot,
+            "active": str(status.active) if status.active else None,
+            "active_sha256": status.active.sha256 if status.active else None,
+            "error": status.reason}

@@ -1,0 +1,98 @@
+"""Deployment through the services: an operator flashes an approved, trained model into the
+reference controller on 127.0.0.1, watches it, rolls back; everything audited."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from app.core.errors import PermissionDenied, UsageError
+from app.data.synthetic import STATES, vibration
+from app.packages import PackageRefused
+from app.services.audit import AuditFilter
+from app.services.controller_runtime import start_controller
+from app.services.options import binary_options
+from app.services.recipes import make_recipe
+from tests.conftest import password_of
+
+
+def _trained(services, people, tmp_path, versions=1):
+    eng = people["engineer"]
+    paths = []
+    for k, state in enumerate(STATES):
+        path = tmp_path / f"{state}.npz"
+        np.savez(path, acc=vibration(state, 40_000, seed=k))
+        paths.append(path)
+    ds = services.data_in.import_files(eng, paths=paths, name="pump",
+                                       binary=binary_options(keys=["acc"],
+                                                             sample_rate=12_000.0)).dataset
+    for i, state in enumerate(STATES):
+        services.datasets.label(eng, dataset=ds.dataset_id, recording=i, label=state)
+    refs = []
+    for seed in range(versions):
+        v = services.training.train(eng, dataset=ds.dataset_id, line="pump-7",
+                                    recipe=make_recipe(seed=seed), window=1024, hop=1024).version
+        services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
+                                   hardware_ids=["EDGE-01"], reason="ready")
+        services.approvals.decide(people["approver"], ref=v.ref,
+                                  password=password_of("approver1"), meaning="approved",
+                                  reason="ok")
+        refs.append(v.ref)
+    return refs
+
+
+@pytest.fixture
+def controller(services, people, tmp_path):
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    with start_controller(state_dir=tmp_path / "edge", hardware_id="EDGE-01", trust=trust,
+                          tcp="127.0.0.1:0", replay=vibration("healthy", 60_000)[None, :],
+                          commit_deadline_s=30) as running:
+        yield running
+
+
+def test_operator_flashes_watches_and_rolls_back(services, people, tmp_path, controller):
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    opr = people["operator"]
+    with pytest.raises(PermissionDenied):
+        services.controllers.flash(people["engineer"], ref=v1, target=controller.target)
+    out = services.controllers.flash(opr, ref=v1, target=controller.target)
+    assert out.ok and out.status.active.version == 1
+    deadline = time.monotonic() + 10
+    while True:
+        w = services.controllers.watch(opr, target=controller.target)
+        if w.live.inference_count >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert w.model == v1 and w.live.inference_count >= 3
+    assert w.label in STATES
+    assert w.drift is not None and w.drift.level in ("ok", "warn", "alarm")
+    assert services.controllers.flash(opr, ref=v2, target=controller.target).ok
+    status = services.controllers.rollback(opr, target=controller.target, reason="v2 noisy")
+    assert status.active.version == 1
+    deploys = services.audit.show(people["auditor"], AuditFilter(action="controller."))
+    assert [(e.action, e.result) for e in reversed(deploys)] == [
+        ("controller.deploy", "refused"), ("controller.deploy", "ok"),
+        ("controller.deploy", "ok"), ("controller.rollback", "ok")]
+    assert deploys[1].new["device"]["active_sha256"] == deploys[1].new["package_sha256"]
+
+
+def test_wrong_hardware_and_unapproved_versions_never_reach_the_device(
+        services, people, tmp_path):
+    [v1] = _trained(services, people, tmp_path)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    with start_controller(state_dir=tmp_path / "other", hardware_id="EDGE-02", trust=trust,
+                          tcp="127.0.0.1:0") as other:
+        with pytest.raises(PackageRefused, match="hardware"):
+            services.controllers.flash(people["operator"], ref=v1, target=other.target)
+        _, status = services.controllers.status(people["operator"], target=other.target)
+        assert status.active is None
+    from tests.services.release_kit import register
+
+    draft = register(services, people["engineer"], line="other-line")
+    with pytest.raises(UsageError, match="only approved"):
+        services.controllers.flash(people["operator"], ref=draft.ref,
+                                   target="tcp:127.0.0.1:1")
