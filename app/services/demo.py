@@ -53,6 +53,7 @@ def run_demo(home: Path, *, say: Callable[[str], None] = lambda _l: None,
         ref = demo.train(dataset)
         demo.release(ref)
         demo.package(ref)
+        demo.deploy(ref)
         demo.audit()
     demo.audit_offline()
     return result

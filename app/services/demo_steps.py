@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.devices.sim_tagmap import simulator_tagmap
 from app.devices.simulator import ModbusSimulator
 from app.services.audit import verify_export_folder
 from app.services.container import Services
+from app.services.controller_runtime import start_controller
 from app.services.options import binary_options
 from app.services.recipes import make_recipe
 
@@ -31,6 +33,7 @@ class Demo:
                  passwords: dict[str, str]) -> None:
         self.sv, self.home, self.step, self.passwords = sv, home, step, passwords
         self.who: dict = {}
+        self.replay_signal: np.ndarray | None = None
 
     def accounts(self, users) -> None:
         sv = self.sv
@@ -76,6 +79,9 @@ class Demo:
         folder = data_dir or SHARED_CWRU
         files = sorted(folder.glob("*.npz")) if folder.exists() else []
         if files:
+            with np.load(next(f for f in files if "Normal" in f.name)) as npz:
+                self.replay_signal = np.asarray(npz[next(k for k in npz.files if "DE" in k)],
+                                                dtype=np.float32).ravel()
             out = self.sv.data_in.import_files(self.who["erin"], paths=files, cwru=True,
                                                channels=["DE"], name="CWRU 12k drive end 0 HP")
             what = f"{len(files)} CWRU recordings (10 classes)"
@@ -93,6 +99,7 @@ class Demo:
                 self.sv.datasets.label(self.who["erin"], dataset=out.dataset.dataset_id,
                                        recording=i, label=path.stem.rsplit("-", 1)[0])
             what = "synthetic vibration of 3 machine states (CWRU not found), labelled"
+            self.replay_signal = vibration("healthy", 120_000, seed=99).astype(np.float32)
         d = out.dataset
         self.step(f"imported {what} as dataset {d.dataset_id[:12]}: "
                   f"{d.duration_s:.0f} s, every row accounted for")
@@ -141,6 +148,36 @@ class Demo:
         self.step(f"package {res.path.name} ({res.size} bytes) written to the stick, read "
                   f"back and verified: signed by {', '.join(summary.signers)}")
         self.package_path = res.path
+
+    def deploy(self, ref: str) -> None:
+        sv, omar = self.sv, self.who["omar"]
+        trust = self.home / "edge-trust.json"
+        sv.keys.export(self.who["admin"], path=trust)
+        replay = self.replay_signal[None, :] if self.replay_signal is not None else None
+        with start_controller(state_dir=self.home / "edge-box", hardware_id=HARDWARE_ID,
+                              trust=trust, tcp="127.0.0.1:0", replay=replay) as edge:
+            self.step(f"reference controller {HARDWARE_ID} started on {edge.target} "
+                      "(onnxruntime inside, replaying vibration as its sensor)")
+            _, before = sv.controllers.status(omar, target=edge.target)
+            self.step(f"before the flash the device says: {before.summary()}")
+            out = sv.controllers.flash(omar, ref=ref, target=edge.target)
+            self.step(f"omar flashed {ref}: {out.chunks} chunks of {out.chunk_size} bytes "
+                      f"({'zlib, ' if out.compressed else ''}{out.wire_bytes} bytes on the "
+                      f"wire), verified on the device, self-test passed, committed; device "
+                      f"says: {out.status.summary()}", out.ok)
+            watch = self._watch(edge.target)
+            level = watch.drift.level if watch.drift else "n/a"
+            self.step(f"watching: {watch.live.inference_count} windows classified, latest "
+                      f"'{watch.label}', latency {watch.live.latency_us} us; drift vs the "
+                      f"training reference: {level}", watch.live.inference_count > 0)
+
+    def _watch(self, target: str):
+        deadline = time.monotonic() + 15
+        while True:
+            w = self.sv.controllers.watch(self.who["omar"], target=target)
+            if w.live.inference_count >= 5 or time.monotonic() > deadline:
+                return w
+            time.sleep(0.2)
 
     def audit(self) -> None:
         sv, aud = self.sv, self.who["aud"]
