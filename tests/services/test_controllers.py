@@ -96,3 +96,28 @@ def test_wrong_hardware_and_unapproved_versions_never_reach_the_device(
     with pytest.raises(UsageError, match="only approved"):
         services.controllers.flash(people["operator"], ref=draft.ref,
                                    target="tcp:127.0.0.1:1")
+
+
+def test_t23_controller_actions_match_the_policy(services, people, tmp_path, controller):
+    from app.core.roles import POLICY, Action, Role
+
+    [v1] = _trained(services, people, tmp_path)
+    observed = {}
+    for role in Role:
+        who = people[role.value]
+        for action, call in (
+                (Action.CONTROLLER_WATCH,
+                 lambda w=who: services.controllers.status(w, target=controller.target)),
+                (Action.CONTROLLER_DEPLOY,
+                 lambda w=who: services.controllers.flash(w, ref=v1, target=controller.target)),
+                (Action.CONTROLLER_ROLLBACK,
+                 lambda w=who: services.controllers.rollback(w, target=controller.target,
+                                                             reason="policy test"))):
+            try:
+                call()
+                observed[role, action] = True
+            except PermissionDenied:
+                observed[role, action] = False
+            except Exception:  # noqa: BLE001 - past the role check the device may refuse
+                observed[role, action] = True
+    assert observed == {(r, a): r in POLICY[a] for (r, a) in observed}
