@@ -18,8 +18,11 @@ from app.core.principal import Principal
 from app.services import Services
 from app.ui.audit_view import AuditView
 from app.ui.coming_view import ComingView
+from app.ui.controllers_view import ControllersView
+from app.ui.data_view import DataView
 from app.ui.models_view import ModelsView
 from app.ui.task_runner import TaskRunner
+from app.ui.train_view import TrainView
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,15 @@ class MainWindow(QMainWindow):
             elif name == "Models":
                 page = ModelsView(services, runner, principal)
                 self.models_view = page
+            elif name == "Data":
+                page = DataView(services, runner, principal)
+                self.data_view = page
+            elif name == "Train":
+                page = TrainView(services, runner, principal)
+                self.train_view = page
+            elif name == "Controllers":
+                page = ControllersView(services, runner, principal)
+                self.controllers_view = page
             else:
                 page = ComingView(name, description)
             self.pages[name] = page

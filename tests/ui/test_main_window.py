@@ -36,7 +36,7 @@ def test_navigation_lists_the_pages_and_opens_on_audit(window):
     assert isinstance(window.stack.currentWidget(), AuditView)
 
 
-@pytest.mark.parametrize("name", ["Data", "Train", "Controllers"])
+@pytest.mark.parametrize("name", ["Controllers"])
 def test_navigation_switches_to_a_placeholder_page(qtbot, window, name):
     with qtbot.waitSignal(window.sig_page_changed, timeout=2000) as changed:
         _click_nav(qtbot, window, name)

@@ -1,0 +1,149 @@
+"""Recording viewer: stacked channels, labelling a dragged region, ten million samples."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from app.core.records import ChannelInfo, DatasetInfo, RecordingInfo
+from app.core.roles import Action
+from app.services.datasets import RecordingInput
+from app.ui.recording_viewer import RecordingViewer
+
+
+def _dataset(sv, who, n=4000, rate=1000.0):
+    t = np.arange(n) / rate
+    data = np.vstack([np.sin(2 * np.pi * 5 * t), 20.0 + np.cos(2 * np.pi * 2 * t)])
+    return sv.datasets.create_from_arrays(
+        who, action=Action.DATA_IMPORT, name="pump 3",
+        channels=[ChannelInfo("pressure", "bar"), ChannelInfo("flow", "m3/h")],
+        sample_rate=rate, provenance={"source": "test"},
+        recordings=[RecordingInput("run 1", data), RecordingInput("run 2", data[:, :2000])])
+
+
+def _viewer(qtbot, sv, runner, who) -> RecordingViewer:
+    viewer = RecordingViewer(sv, runner, who)
+    qtbot.addWidget(viewer)
+    viewer.resize(1000, 600)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    return viewer
+
+
+def _drag(qtbot, viewer: RecordingViewer, t_from: float, t_to: float) -> None:
+    """Drag the region's body with the mouse by (t_to - t_from) seconds."""
+    view = viewer.plot.getViewBox()
+    widget = viewer.plot_widget
+
+    def at(t: float):
+        scene = view.mapViewToScene(QPointF(t, 0.0))
+        return widget.mapFromScene(scene)
+
+    start, end = at(t_from), at(t_to)
+    vp = widget.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, 6):
+        qtbot.mouseMove(vp, pos=start + (end - start) * (k / 5))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+
+
+def test_shows_a_recording_and_labels_a_dragged_region(qtbot, workspace, runner):
+    sv, erin = workspace.services, workspace.engineer
+    info = _dataset(sv, erin)
+    viewer = _viewer(qtbot, sv, runner, erin)
+    with qtbot.waitSignal(viewer.sig_loaded, timeout=4000):
+        viewer.show_dataset(info)
+    assert runner.wait_idle(4000)
+    assert viewer.recording.name == "run 1" and viewer.recording_combo.count() == 2
+    assert len(viewer.curves) == 2 and viewer.duration_s == pytest.approx(4.0)
+    ticks = viewer.plot.getAxis("left")._tickLevels[0]
+    assert [text for _, text in ticks] == ["pressure [bar]", "flow [m3/h]"]
+    assert viewer.displayed_point_count() > 0
+    assert viewer.label_region_button.isEnabled()
+
+    viewer.set_region(1.0, 2.0)
+    _drag(qtbot, viewer, 1.5, 2.0)  # grab the middle of the region, move it by 0.5 s
+    t_start, t_end = viewer.region_range()
+    assert t_start == pytest.approx(1.5, abs=0.05) and t_end == pytest.approx(2.5, abs=0.05)
+    assert t_end - t_start == pytest.approx(1.0, abs=1e-9)
+    assert "region 1.5" in viewer.region_label.text()
+
+    asked = []
+    viewer.ask_label = lambda title: asked.append(title) or "cavitation"
+    with qtbot.waitSignal(viewer.sig_labelled, timeout=4000) as stored:
+        qtbot.mouseClick(viewer.label_region_button, Qt.MouseButton.LeftButton)
+    assert runner.wait_idle(4000)
+    assert asked and "Label 1.5" in asked[0]
+    assert (stored.args[0].t_start, stored.args[0].t_end) == (t_start, t_end)
+    shown = sv.datasets.show(erin, dataset=info.dataset_id)
+    labels = [(lb.recording, lb.label, lb.t_start, lb.t_end) for lb in shown.labels]
+    assert labels == [(0, "cavitation", t_start, t_end)]
+    assert viewer.labels_list.count() == 1
+    assert viewer.labels_list.item(0).text().startswith(
+        f"cavitation: {t_start:.6g} s to {t_end:.6g} s (erin,")
+    assert "labelled" in viewer.message_label.text()
+
+    # The whole second recording, as training needs it.
+    with qtbot.waitSignal(viewer.sig_loaded, timeout=4000):
+        viewer.recording_combo.setCurrentIndex(1)
+        viewer.recording_combo.activated.emit(1)
+    assert runner.wait_idle(4000)
+    assert viewer.recording.name == "run 2" and viewer.labels_list.count() == 0
+    viewer.ask_label = lambda _title: "normal"
+    qtbot.mouseClick(viewer.label_recording_button, Qt.MouseButton.LeftButton)
+    assert runner.wait_idle(4000)
+    shown = sv.datasets.show(erin, dataset=info.dataset_id)
+    assert (shown.labels[-1].recording, shown.labels[-1].label,
+            shown.labels[-1].t_start) == (1, "normal", None)
+    assert viewer.labels_list.item(0).text().startswith("normal: whole recording")
+
+
+def test_cancelled_label_question_stores_nothing_and_roles_are_respected(qtbot, workspace,
+                                                                        runner):
+    sv, erin = workspace.services, workspace.engineer
+    info = _dataset(sv, erin)
+    viewer = _viewer(qtbot, sv, runner, erin)
+    viewer.show_dataset(info)
+    assert runner.wait_idle(4000)
+    viewer.ask_label = lambda _title: None
+    viewer.label_region()
+    assert not runner.busy
+    assert sv.datasets.show(erin, dataset=info.dataset_id).labels == ()
+
+    auditor_view = _viewer(qtbot, sv, runner, workspace.auditor)
+    auditor_view.show_dataset(info)
+    assert runner.wait_idle(4000)
+    assert auditor_view.curves, "auditors may look"
+    assert not auditor_view.label_region_button.isEnabled()
+    assert "engineer role" in auditor_view.label_region_button.toolTip()
+
+
+def test_ten_million_samples_redraw_through_downsampling(qtbot, workspace, runner):
+    viewer = _viewer(qtbot, workspace.services, runner, workspace.engineer)
+    n_channels, n = 2, 5_000_000  # ten million samples in all
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((n_channels, n), dtype=np.float32)
+    info = DatasetInfo(dataset_id="f" * 64, name="big", sample_rate=12_000.0,
+                       channels=(ChannelInfo("a"), ChannelInfo("b")),
+                       recordings=(RecordingInfo(0, "big", n),), provenance={},
+                       size_bytes=0, created_at="", created_by="erin")
+    began = time.perf_counter()
+    viewer.set_recording(info, info.recordings[0], data)
+    image = viewer.plot_widget.grab()  # a full paint of the plot
+    first = time.perf_counter() - began
+    shown = viewer.displayed_point_count()
+    # Zoom into one second: clip-to-view drops what is off screen.
+    began = time.perf_counter()
+    viewer.plot.setXRange(100.0, 101.0, padding=0.0)
+    viewer.plot_widget.grab()
+    zoomed = time.perf_counter() - began
+    zoomed_points = viewer.displayed_point_count()
+    print(f"\n10M-sample recording: set + first paint {first:.2f} s "
+          f"({shown} points displayed); zoom to 1 s + paint {zoomed:.3f} s "
+          f"({zoomed_points} points)")
+    assert not image.isNull()
+    assert 0 < shown < n_channels * n // 100, "peak downsampling to the screen's width"
+    assert 0 < zoomed_points <= n_channels * 12_000 + 10, "clipped to the visible second"
