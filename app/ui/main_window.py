@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.services import Services
 from app.ui.audit_view import AuditView
-from app.ui.coming_view import ComingView
 from app.ui.controllers_view import ControllersView
 from app.ui.data_view import DataView
 from app.ui.models_view import ModelsView
@@ -26,13 +25,13 @@ from app.ui.train_view import TrainView
 
 log = logging.getLogger(__name__)
 
-#: Pages in navigation order; the ones not built yet say what they will do.
-PAGES: tuple[tuple[str, str], ...] = (
-    ("Data", "Import and acquire process data, label it and browse the data sets."),
-    ("Train", "Train models on labelled data sets and compare the runs."),
-    ("Models", "Review model versions, propose them and approve them (four eyes)."),
-    ("Controllers", "Deploy approved model packages to controllers, watch them, roll back."),
-    ("Audit", ""),
+#: Pages in navigation order: name, view class, attribute the window keeps it under.
+PAGES: tuple[tuple[str, type, str], ...] = (
+    ("Data", DataView, "data_view"),
+    ("Train", TrainView, "train_view"),
+    ("Models", ModelsView, "models_view"),
+    ("Controllers", ControllersView, "controllers_view"),
+    ("Audit", AuditView, "audit_view"),
 )
 
 ALARM_STYLE = "color: white; background-color: #b00020; font-weight: bold; padding: 2px 6px;"
@@ -64,25 +63,9 @@ class MainWindow(QMainWindow):
         self.nav.setMaximumWidth(180)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
-        for name, description in PAGES:
-            page: QWidget
-            if name == "Audit":
-                page = AuditView(services, runner, principal)
-                self.audit_view = page
-            elif name == "Models":
-                page = ModelsView(services, runner, principal)
-                self.models_view = page
-            elif name == "Data":
-                page = DataView(services, runner, principal)
-                self.data_view = page
-            elif name == "Train":
-                page = TrainView(services, runner, principal)
-                self.train_view = page
-            elif name == "Controllers":
-                page = ControllersView(services, runner, principal)
-                self.controllers_view = page
-            else:
-                page = ComingView(name, description)
+        for name, view, attribute in PAGES:
+            page = view(services, runner, principal)
+            setattr(self, attribute, page)
             self.pages[name] = page
             self.stack.addWidget(page)
             self.nav.addItem(name)
@@ -114,7 +97,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, name: str) -> None:
         """Switch to the page called ``name`` (as listed in the navigation)."""
-        names = [n for n, _ in PAGES]
+        names = [n for n, _view, _attr in PAGES]
         self.nav.setCurrentRow(names.index(name))
 
     def current_page_name(self) -> str:

@@ -1,4 +1,4 @@
-"""Main window: navigation, placeholder pages, status bar with user and alarm."""
+"""Main window: navigation, pages, status bar with user and alarm."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.audit_view import AuditView
-from app.ui.coming_view import COMING_TEXT, ComingView
 from app.ui.main_window import MainWindow
 from app.ui.models_view import ModelsView
 from tests.services.release_kit import register
@@ -34,23 +33,6 @@ def test_navigation_lists_the_pages_and_opens_on_audit(window):
     assert names == ["Data", "Train", "Models", "Controllers", "Audit"]
     assert window.current_page_name() == "Audit"
     assert isinstance(window.stack.currentWidget(), AuditView)
-
-
-@pytest.mark.parametrize("name", ["Controllers"])
-def test_navigation_switches_to_a_placeholder_page(qtbot, window, name):
-    with qtbot.waitSignal(window.sig_page_changed, timeout=2000) as changed:
-        _click_nav(qtbot, window, name)
-    assert changed.args == [name]
-    page = window.stack.currentWidget()
-    assert isinstance(page, ComingView) and page is window.pages[name]
-    assert page.isVisible()
-    assert page.notice_label.text() == f"{name}: {COMING_TEXT}."
-    assert page.description_label.text(), "each placeholder says what the page will do"
-    assert COMING_TEXT in page.text()
-
-    _click_nav(qtbot, window, "Audit")
-    assert window.stack.currentWidget() is window.audit_view
-    assert window.audit_view.isVisible() and not page.isVisible()
 
 
 def test_models_page_lists_the_registry_when_first_shown(qtbot, workspace, runner):

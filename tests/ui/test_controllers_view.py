@@ -1,0 +1,241 @@
+"""Controllers page against the reference controller on 127.0.0.1: scan, flash, watch, roll back."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from app.data.synthetic import STATES
+from app.services.audit import AuditFilter
+from app.ui.controllers_view import ControllersView
+from app.ui.main_window import MainWindow
+from tests.ui.controllers_kit import (
+    HARDWARE_ID,
+    add_and_scan,
+    click,
+    controller,
+    open_view,
+    trained,
+)
+
+LEVELS = ("ok", "warn", "alarm")
+
+
+@pytest.fixture(autouse=True)
+def _no_host_serial_ports(workspace, monkeypatch):
+    # This computer's own serial ports would be scanned too (half a second each, and
+    # whatever answers there): the tests see only the ports they list themselves.
+    monkeypatch.setattr(workspace.services.data_in, "serial_ports", lambda: [])
+
+
+@pytest.fixture
+def edge(workspace, tmp_path):
+    """The reference controller, stopped at the end of the test."""
+    running = controller(workspace.services, workspace.admin, tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_scan_lists_serial_ports_and_shows_the_controllers_hardware_id(
+        qtbot, workspace, people, runner, edge, monkeypatch):
+    sv = workspace.services
+    monkeypatch.setattr(sv.data_in, "serial_ports", lambda: [
+        {"device": "/dev/plantml-no-such-port", "description": "USB adapter", "hwid": ""}])
+    view = open_view(qtbot, sv, runner, people["omar"])
+    assert view.endpoints() == ["rtu:/dev/plantml-no-such-port:115200"]
+    assert not view.flash_button.isEnabled(), "nothing scanned, nothing selected"
+
+    add_and_scan(qtbot, view, runner, edge.target)
+
+    assert view.endpoints() == ["rtu:/dev/plantml-no-such-port:115200", edge.target]
+    port_row, edge_row = view.table_rows()
+    assert edge_row == (edge.target, HARDWARE_ID, "idle", "no model", "")
+    assert port_row[0] == "rtu:/dev/plantml-no-such-port:115200"
+    assert port_row[2] == "unreachable" and port_row[4], "a readable reason, not a blank"
+    assert view.current_target() == edge.target, "the controller that answered is selected"
+    assert view.scan_label.text() == "1 of 2 endpoints answered"
+    assert view.watch_button.isEnabled()
+
+
+def test_operator_flashes_through_the_view(qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    view = open_view(qtbot, sv, runner, people["omar"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    assert view.approved_refs == [ref]
+    assert view.flash_button.isEnabled(), view.flash_button.toolTip()
+
+    seen = []
+    view.progress_bar.valueChanged.connect(seen.append)
+    view.choose_version = lambda: ref
+    with qtbot.waitSignal(view.sig_flashed, timeout=6000) as flashed:
+        click(qtbot, view.flash_button)
+        assert view.job_running and view.cancel_button.isVisible()
+        assert not view.flash_button.isEnabled(), "one flash at a time"
+    assert runner.wait_idle(3000)
+
+    assert flashed.args[0].ok
+    assert view.progress_bar.value() == view.progress_bar.maximum() == 1000
+    assert len(seen) > 2 and seen == sorted(seen), "progress only moves forward"
+    assert not view.job_running and not view.cancel_button.isVisible()
+    assert view.row_of(edge.target) == (edge.target, HARDWARE_ID, "active", "pump-7:v1", "")
+    assert f"runs {ref}" in view.message_label.text()
+    [event] = sv.audit.show(people["aud"], AuditFilter(action="controller.deploy"))
+    assert (event.user, event.result, event.new["target"]) == ("omar", "ok", edge.target)
+
+
+def test_watch_shows_predictions_arriving_and_a_drift_level(
+        qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    assert sv.controllers.flash(people["omar"], ref=ref, target=edge.target).ok
+    view = open_view(qtbot, sv, runner, people["erin"])  # engineers may watch
+    add_and_scan(qtbot, view, runner, edge.target)
+    view.watch_timer.setInterval(200)  # quicker than the 1 s of the real page
+
+    click(qtbot, view.watch_button)
+    assert view.watching == edge.target and view.watch_button.isChecked()
+    qtbot.waitUntil(lambda: view.plot.point_count() >= 3 and view.drift_level() in LEVELS,
+                    timeout=5000)
+
+    assert view.plot.redraws >= 1
+    text = view.prediction_label.text()
+    assert text.startswith(f"{ref}: ") and any(state in text for state in STATES), text
+    assert view.drift_label.text().startswith(f"drift: {view.drift_level()}")
+    assert view.drift_label.styleSheet(), "the drift level is coloured"
+
+    click(qtbot, view.watch_button)
+    assert view.watching is None and not view.watch_timer.isActive()
+    assert runner.wait_idle(3000)
+    shown = view.plot.point_count()
+    assert shown >= 3, "the plot keeps what it showed"
+
+
+def test_rollback_with_a_reason(qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    omar = people["omar"]
+    v1, v2 = trained(sv, people, tmp_path, versions=2)
+    for ref in (v1, v2):
+        assert sv.controllers.flash(omar, ref=ref, target=edge.target).ok
+    view = open_view(qtbot, sv, runner, omar)
+    add_and_scan(qtbot, view, runner, edge.target)
+    assert view.row_of(edge.target)[3] == "pump-7:v2"
+
+    view.ask_reason = lambda: "   "
+    click(qtbot, view.rollback_button)
+    assert not view.job_running
+    assert view.message_label.text() == "say why the controller rolls back"
+
+    view.ask_reason = lambda: "v2 is noisy on line 3"
+    with qtbot.waitSignal(view.sig_rolled_back, timeout=5000):
+        click(qtbot, view.rollback_button)
+    assert runner.wait_idle(3000)
+
+    assert view.row_of(edge.target)[2:4] == ("active", "pump-7:v1")
+    assert view.message_label.text() == f"{edge.target} rolled back; it runs pump-7:v1"
+    [event] = sv.audit.show(people["aud"], AuditFilter(action="controller.rollback"))
+    assert (event.user, event.result, event.reason) == ("omar", "ok", "v2 is noisy on line 3")
+
+
+def test_engineer_sees_flash_and_rollback_disabled(qtbot, workspace, people, runner, edge):
+    view = open_view(qtbot, workspace.services, runner, people["erin"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    assert view.current_target() == edge.target
+    assert not view.flash_button.isEnabled()
+    assert view.flash_button.toolTip() == (
+        "Flashing a model needs the operator role; you are signed in as erin (engineer)")
+    assert not view.rollback_button.isEnabled()
+    assert "needs the operator role" in view.rollback_button.toolTip()
+    assert view.scan_button.isEnabled() and view.watch_button.isEnabled()
+
+
+def test_an_unreachable_endpoint_shows_a_readable_error_and_the_ui_stays_responsive(
+        qtbot, workspace, people, runner, monkeypatch):
+    sv = workspace.services
+    gate = threading.Event()
+    real_scan = sv.controllers.scan
+
+    def held_scan(principal, *, endpoints):
+        # The scan cannot finish until the GUI thread opens the gate from its event loop.
+        assert gate.wait(5), "the GUI thread never got to open the gate"
+        return real_scan(principal, endpoints=endpoints)
+
+    monkeypatch.setattr(sv.controllers, "scan", held_scan)
+    view = open_view(qtbot, sv, runner, people["omar"])
+    view.tcp_edit.setText("not an endpoint")
+    click(qtbot, view.add_button)
+    assert "is not tcp:HOST:PORT" in view.message_label.text()
+    view.tcp_edit.clear()
+    qtbot.keyClicks(view.tcp_edit, "tcp:127.0.0.1:1")
+    click(qtbot, view.add_button)
+
+    click(qtbot, view.scan_button)
+    try:
+        assert view.scan_label.text() == "scanning 1 endpoint..."
+        assert not view.scan_button.isEnabled()
+        # While the worker waits, the page still takes input.
+        qtbot.keyClicks(view.tcp_edit, "127.0.0.1:2")
+        click(qtbot, view.add_button)
+        assert view.endpoints() == ["tcp:127.0.0.1:1", "tcp:127.0.0.1:2"]
+        with qtbot.waitSignal(view.sig_scanned, timeout=5000) as scanned:
+            QTimer.singleShot(0, gate.set)
+    finally:
+        gate.set()  # never leave the worker waiting when an assertion fails
+    assert runner.wait_idle(3000)
+
+    assert scanned.args == [0]
+    [row] = view.table_rows()
+    assert row[:4] == ("tcp:127.0.0.1:1", "", "unreachable", "")
+    assert "cannot connect" in row[4] and "Traceback" not in row[4]
+    assert view.scan_label.text() == "0 of 1 endpoint answered"
+    assert view.scan_button.isEnabled()
+    assert not view.flash_button.isEnabled()
+    assert "select a controller that answered the scan" in view.flash_button.toolTip()
+
+
+def test_main_window_shows_the_controllers_page(qtbot, workspace, people, runner):
+    win = MainWindow(workspace.services, runner, people["omar"])
+    qtbot.addWidget(win)
+    win.show()
+    win.show_page("Controllers")
+    assert runner.wait_idle(5000)
+    page = win.pages["Controllers"]
+    assert isinstance(page, ControllersView) and page.isVisible()
+    assert win.stack.currentWidget() is page
+
+
+def test_cancelling_a_flash_keeps_the_controllers_model(
+        qtbot, workspace, people, runner, edge, tmp_path, monkeypatch):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    gate = threading.Event()
+    real_flash = sv.controllers.flash
+
+    def held_flash(principal, **kw):
+        # Starts only once the test has clicked Cancel, so the cancellation never races.
+        assert gate.wait(5), "the test never opened the gate"
+        return real_flash(principal, **kw)
+
+    monkeypatch.setattr(sv.controllers, "flash", held_flash)
+    view = open_view(qtbot, sv, runner, people["omar"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    view.choose_version = lambda: ref
+    try:
+        click(qtbot, view.flash_button)
+        assert view.cancel_button.isVisible() and view.cancel_button.isEnabled()
+        click(qtbot, view.cancel_button)
+        assert view.progress_bar.format() == "cancelling..."
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: not view.job_running, timeout=5000)
+    assert runner.wait_idle(3000)
+
+    assert view.message_label.text() == f"flashing {ref} cancelled; {edge.target} keeps its model"
+    assert not view.cancel_button.isVisible() and view.flash_button.isEnabled()
+    assert view.row_of(edge.target)[3] == "no model"
+    _, status = sv.controllers.status(people["omar"], target=edge.target)
+    assert status.active is None
