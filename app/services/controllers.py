@@ -60,6 +60,9 @@ class ControllerService:
         self.ctx = ctx
         self.registry = registry
         self.packages = packages
+        # The drift level last seen per controller, so an alarm is audited once when it
+        # begins, not at every poll.
+        self._drift_levels: dict[str, str] = {}
 
     def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
         """Identity and status of each endpoint (failures reported per endpoint)."""
@@ -149,7 +152,9 @@ class ControllerService:
             refs = [FeatureReference(**r) for r in report.get("reference", [])]
             drift = drift_from_stats(refs, live.stats.count, live.stats.mean,
                                      live.stats.variance)
-            if drift.level == "alarm":
+            previous = self._drift_levels.get(target)
+            self._drift_levels[target] = drift.level
+            if drift.level == "alarm" and previous != "alarm":
                 worst = ", ".join(f.name for f in drift.at_least("alarm")[:5])
                 self.ctx.audit_outcome(principal, role.value, "drift.alarm", f"model:{ref}",
                                        result="detected", reason=f"drift in {worst}",
