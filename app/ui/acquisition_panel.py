@@ -25,14 +25,12 @@ from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
 from app.ui.live_plot import LivePlot
-from app.ui.permissions import may, refusal_text
+from app.ui.page import Page
+from app.ui.permissions import may, refuse_unless_allowed
+from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
-
-GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
-BAD_STYLE = "color: #b00020; font-weight: bold;"
-NOTE_STYLE = "color: #555555;"
 
 TAGMAP_FILTER = "Tag maps (*.toml);;All files (*)"
 
@@ -40,7 +38,7 @@ TAGMAP_FILTER = "Tag maps (*.toml);;All files (*)"
 MAX_DURATION_S = 86_400.0
 
 
-class AcquisitionPanel(QWidget):
+class AcquisitionPanel(Page):
     """Tag map, duration, Start/Stop and a live plot; Stop ends the recording early and
     keeps what was recorded. The recording runs on the task runner; its callbacks only
     append to the live plot's ring buffers."""
@@ -53,10 +51,7 @@ class AcquisitionPanel(QWidget):
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.principal = principal
+        super().__init__(services, runner, principal, parent)
         self.outcome = None
         self._job: TaskHandle | None = None
 
@@ -102,10 +97,7 @@ class AcquisitionPanel(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(self.live_plot, 1)
 
-        if not may(principal, Action.DATA_ACQUIRE):
-            why = refusal_text(principal, Action.DATA_ACQUIRE, "Recording")
-            self.start_button.setEnabled(False)
-            self.start_button.setToolTip(why)
+        refuse_unless_allowed(self.start_button, principal, Action.DATA_ACQUIRE, "Recording")
 
     # ---------------------------------------------------------------- actions
 
@@ -203,8 +195,7 @@ class AcquisitionPanel(QWidget):
         self.sig_running_changed.emit(running)
 
     def _show(self, text: str, style: str) -> None:
-        self.status_label.setText(text)
-        self.status_label.setStyleSheet(style)
+        show_styled(self.status_label, text, style)
 
 
 def tag_names(tagmap: Path) -> list[str]:

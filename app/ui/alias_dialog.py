@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.core.records import ModelVersionInfo
 from app.services import Services
+from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
-
-ERROR_STYLE = "color: #b00020;"
 
 #: Offered first; any other short name may be typed.
 SUGGESTED = ("production", "candidate")

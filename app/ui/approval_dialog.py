@@ -19,7 +19,7 @@ class ApprovalDialog(SigningDialog):
                  details: VersionDetails, parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, details.info,
                          title=f"Approve or reject {details.info.ref}", sign_text="Sign",
-                         parent=parent)
+                         build_job=self._sign_job, parent=parent)
         self.details = details
         self.approve_radio = QRadioButton("approved")
         self.approve_radio.setToolTip("Release the version: it may be packaged and deployed")
@@ -47,7 +47,8 @@ class ApprovalDialog(SigningDialog):
             return "rejected"
         return None
 
-    def build_job(self, password: str, reason: str) -> SignJob | None:
+    def _sign_job(self, password: str, reason: str) -> SignJob | None:
+        """The decision to sign (this dialog's JobBuilder), or None for a bad field."""
         meaning = self.meaning()
         if meaning is None:
             self.show_error("choose approved or rejected")

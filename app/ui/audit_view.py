@@ -13,32 +13,29 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.errors import Cancelled
 from app.core.principal import Principal
 from app.core.records import VerifyReport
 from app.services import Services
 from app.services.audit import AuditFilter
 from app.ui.audit_table_model import AuditTableModel
-from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
+from app.ui.job_controls import JobControls
+from app.ui.page import Page
+from app.ui.styles import BAD_STYLE, GOOD_STYLE, show_styled
+from app.ui.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
-
-GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
-BAD_STYLE = "color: #b00020; font-weight: bold;"
-NOTE_STYLE = "color: #555555;"
 
 #: Rows fetched per refresh; the filter narrows what a person has to scroll through.
 ROW_LIMIT = 1000
 
 
-class AuditView(QWidget):
+class AuditView(Page):
     """Audit trail table with filters, Verify and Export; all database work runs on the
     task runner, so the window stays responsive on a long trail."""
 
@@ -53,11 +50,7 @@ class AuditView(QWidget):
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.principal = principal
-        self._job: TaskHandle | None = None
+        super().__init__(services, runner, principal, parent)
         self._shown_once = False
 
         self.user_edit = QLineEdit()
@@ -89,16 +82,13 @@ class AuditView(QWidget):
         self.export_button = QPushButton("Export...")
         self.export_button.setToolTip("Write the trail, signed, to a folder for auditors")
         self.export_button.clicked.connect(self.export)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_job)
+        self.jobs = JobControls(runner)
+        self.jobs.sig_busy_changed.connect(self._busy_changed)
+        self.progress_bar = self.jobs.progress_bar
+        self.cancel_button = self.jobs.cancel_button
+        self.message_label = self.jobs.message_label
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
-        self.message_label = QLabel("")
-        self.message_label.setWordWrap(True)
 
         filters = QHBoxLayout()
         for caption, edit in (("User", self.user_edit), ("Action", self.action_edit),
@@ -109,8 +99,7 @@ class AuditView(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.verify_button)
         actions.addWidget(self.export_button)
-        actions.addWidget(self.progress_bar, 1)
-        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.jobs, 1)
         actions.addStretch(0)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -133,21 +122,15 @@ class AuditView(QWidget):
         flt = self.current_filter()
         principal = self.principal
         show = self.services.audit.show
-        self.refresh_button.setEnabled(False)
-        self.runner.submit(lambda: show(principal, flt), on_done=self._refreshed,
-                           on_error=self._refresh_failed, cancellable=False)
+        self.jobs.fetch(lambda: show(principal, flt), button=self.refresh_button,
+                        on_done=self._refreshed)
 
     def _refreshed(self, events: list) -> None:
-        self.refresh_button.setEnabled(True)
         self.model.set_events(events)
         shown = len(events)
         more = " (newest first; narrow the filter to see older ones)" if shown >= ROW_LIMIT else ""
         self.count_label.setText(f"{shown} event{'s' if shown != 1 else ''} shown{more}")
         self.sig_refreshed.emit(shown)
-
-    def _refresh_failed(self, exc: BaseException) -> None:
-        self.refresh_button.setEnabled(True)
-        self._show_message(describe_error(exc), BAD_STYLE)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
@@ -161,18 +144,15 @@ class AuditView(QWidget):
 
     def verify(self) -> None:
         """Verify the whole trail in the background and show the verdict."""
-        if self._job is not None:
-            return
         principal = self.principal
         verify = self.services.audit.verify
-        self._start_job("verifying the audit trail")
-        self._job = self.runner.submit(
+        # Refusals and failed or cancelled jobs are audit events too: refresh after them.
+        self.jobs.run(
             lambda progress, cancel: verify(principal, progress=progress, cancel=cancel),
-            on_done=self._verified, on_error=lambda exc: self._job_failed("verification", exc),
-            on_progress=self._progress)
+            what="verifying the audit trail", label="verification", on_done=self._verified,
+            after_error=self.refresh)
 
     def _verified(self, report: VerifyReport) -> None:
-        self._end_job()
         self._show_result(report.summary(), GOOD_STYLE if report.ok else BAD_STYLE)
         if not report.ok:
             log.warning("audit verification failed: %s", report.summary())
@@ -190,77 +170,39 @@ class AuditView(QWidget):
 
     def export(self) -> None:
         """Ask for a folder and export the trail into it, with progress and Cancel."""
-        if self._job is not None:
+        if self.jobs.running:
             return
         folder = self.choose_export_folder()
         if folder is None:
             return
         principal = self.principal
         export = self.services.audit.export
-        self._start_job(f"exporting to {folder}")
-        self._job = self.runner.submit(
+        self.jobs.run(
             lambda progress, cancel: export(principal, folder=folder, progress=progress,
                                             cancel=cancel),
-            on_done=self._exported, on_error=lambda exc: self._job_failed("export", exc),
-            on_progress=self._progress)
+            what=f"exporting to {folder}", label="export", on_done=self._exported,
+            after_error=self.refresh)
 
     def _exported(self, result) -> None:
-        self._end_job()
         self._show_result(f"exported {result.events} events to {result.folder} "
                           f"(signed checkpoint at sequence {result.checkpoint.seq})", GOOD_STYLE)
         self.sig_exported.emit(result)
         self.refresh()
 
-    # ---------------------------------------------------------------- shared job plumbing
+    # ---------------------------------------------------------------- job state
 
     def cancel_job(self) -> None:
         """Ask the running verification or export to stop."""
-        if self._job is not None:
-            self._job.cancel()
-            self.cancel_button.setEnabled(False)
-            self.progress_bar.setFormat("cancelling...")
+        self.jobs.cancel()
 
     @property
     def job_running(self) -> bool:
         """True while a verification or export runs."""
-        return self._job is not None
+        return self.jobs.running
 
-    def _start_job(self, what: str) -> None:
-        self.verify_button.setEnabled(False)
-        self.export_button.setEnabled(False)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"{what} (%p%)")
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.setVisible(True)
-        self._show_message("", NOTE_STYLE)
-
-    def _progress(self, fraction: float, message: str) -> None:
-        if self._job is None or self._job.cancelled:
-            return
-        self.progress_bar.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
-        self.progress_bar.setFormat(f"{message} (%p%)")
-
-    def _end_job(self) -> None:
-        self._job = None
-        self.verify_button.setEnabled(True)
-        self.export_button.setEnabled(True)
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
-
-    def _job_failed(self, what: str, exc: BaseException) -> None:
-        self._end_job()
-        if isinstance(exc, Cancelled):
-            self._show_message(f"{what} cancelled", NOTE_STYLE)
-        else:
-            self._show_message(f"{what} failed: {describe_error(exc)}", BAD_STYLE)
-        # Refusals and failed or cancelled exports are audit events too.
-        self.refresh()
+    def _busy_changed(self, busy: bool) -> None:
+        self.verify_button.setEnabled(not busy)
+        self.export_button.setEnabled(not busy)
 
     def _show_result(self, text: str, style: str) -> None:
-        self.result_label.setText(text)
-        self.result_label.setStyleSheet(style)
-
-    def _show_message(self, text: str, style: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setStyleSheet(style)
+        show_styled(self.result_label, text, style)

@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.services import Services
 from app.ui.model_details import value_text
+from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
-
-ERROR_STYLE = "color: #b00020;"
 
 #: Characters of a value shown in a cell; the tooltip has all of it.
 CELL_CHARS = 80

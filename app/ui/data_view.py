@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -28,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import Cancelled
 from app.core.principal import Principal
 from app.core.records import DatasetInfo
 from app.core.roles import Action
@@ -36,24 +33,19 @@ from app.services import Services
 from app.services.options import binary_options, csv_options
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.audit_table_model import format_time
-from app.ui.permissions import may, refusal_text
+from app.ui.data_format import ID_PREFIX, dataset_row, words
+from app.ui.import_report import ImportReport
+from app.ui.job_controls import JobControls
+from app.ui.page import Page
+from app.ui.permissions import may, refuse_unless_allowed
 from app.ui.recording_viewer import RecordingViewer
-from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
+from app.ui.styles import GOOD_STYLE
+from app.ui.task_runner import TaskRunner
 
 log = logging.getLogger(__name__)
 
-GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
-BAD_STYLE = "color: #b00020; font-weight: bold;"
-NOTE_STYLE = "color: #555555;"
-
 #: Dataset table columns.
 DATASET_COLUMNS = ("name", "id", "recordings", "channels", "duration", "created by")
-
-#: Validation issue table columns.
-ISSUE_COLUMNS = ("file", "where", "column", "reason", "action")
-
-#: Characters of the dataset id shown (enough to name it in the CLI).
-ID_PREFIX = 12
 
 IMPORT_FILTER = ("Data files (*.csv *.txt *.parquet *.npz *.mat);;CSV (*.csv *.txt);;"
                  "Parquet (*.parquet);;NumPy (*.npz);;MATLAB (*.mat);;All files (*)")
@@ -61,7 +53,7 @@ IMPORT_FILTER = ("Data files (*.csv *.txt *.parquet *.npz *.mat);;CSV (*.csv *.t
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-class DataView(QWidget):
+class DataView(Page):
     """Datasets on the left; on the right the selected recording (with labelling), the last
     import's validation report, and the acquisition panel. Every service call runs on the
     task runner."""
@@ -74,13 +66,9 @@ class DataView(QWidget):
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.principal = principal
+        super().__init__(services, runner, principal, parent)
         self.datasets: list[DatasetInfo] = []
         self.outcome = None
-        self._job: TaskHandle | None = None
         self._shown_once = False
         self._wanted_id: str | None = None
 
@@ -116,12 +104,11 @@ class DataView(QWidget):
         self.label_edit.setPlaceholderText("label of every imported recording (optional)")
         self.import_button = QPushButton("Import...")
         self.import_button.clicked.connect(self.import_files)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_job)
+        self.jobs = JobControls(runner)
+        self.jobs.sig_busy_changed.connect(lambda _busy: self._update_import_button())
+        self.progress_bar = self.jobs.progress_bar
+        self.cancel_button = self.jobs.cancel_button
+        self.message_label = self.jobs.message_label
         options = QGroupBox("Import")
         form = QFormLayout(options)
         form.addRow("Name", self.name_edit)
@@ -132,8 +119,7 @@ class DataView(QWidget):
         form.addRow("Label", self.label_edit)
         job_row = QHBoxLayout()
         job_row.addWidget(self.import_button)
-        job_row.addWidget(self.progress_bar, 1)
-        job_row.addWidget(self.cancel_button)
+        job_row.addWidget(self.jobs, 1)
         form.addRow(job_row)
 
         left = QWidget()
@@ -148,27 +134,14 @@ class DataView(QWidget):
 
         # ------------------------------------------------------------ right: tabs
         self.viewer = RecordingViewer(services, runner, principal)
-        self.report_label = QPlainTextEdit()
-        self.report_label.setReadOnly(True)
-        self.report_label.setMaximumHeight(90)
-        self.issues_table = QTableWidget(0, len(ISSUE_COLUMNS))
-        self.issues_table.setObjectName("issues_table")
-        self.issues_table.setHorizontalHeaderLabels(list(ISSUE_COLUMNS))
-        self.issues_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.issues_table.verticalHeader().setVisible(False)
-        self.issues_table.horizontalHeader().setStretchLastSection(True)
-        report = QWidget()
-        report_layout = QVBoxLayout(report)
-        report_layout.addWidget(QLabel("Rows read, accepted, rejected and flagged per file"))
-        report_layout.addWidget(self.report_label)
-        report_layout.addWidget(QLabel("Issues, by line of the file (or row)"))
-        report_layout.addWidget(self.issues_table, 1)
+        self.report = ImportReport()
+        self.issues_table = self.report.issues_table
         self.acquisition = AcquisitionPanel(services, runner, principal)
         self.acquisition.sig_acquired.connect(self._acquired)
         self.acquisition.sig_running_changed.connect(self._acquisition_running)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.viewer, "Recording")
-        self.tabs.addTab(report, "Import report")
+        self.tabs.addTab(self.report, "Import report")
         self.tabs.addTab(self.acquisition, "Acquisition")
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -176,16 +149,11 @@ class DataView(QWidget):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
-        self.message_label = QLabel("")
-        self.message_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message_label)
 
-        if not may(principal, Action.DATA_IMPORT):
-            self.import_button.setEnabled(False)
-            self.import_button.setToolTip(refusal_text(principal, Action.DATA_IMPORT,
-                                                       "Importing"))
+        refuse_unless_allowed(self.import_button, principal, Action.DATA_IMPORT, "Importing")
 
     # ---------------------------------------------------------------- listing
 
@@ -199,21 +167,15 @@ class DataView(QWidget):
         """Reload the dataset table in the background; then select ``select`` (a dataset
         id) or keep the current selection."""
         self._wanted_id = select or self.current_id()
-        if not may(self.principal, Action.DATA_READ):
-            self._show_message(refusal_text(self.principal, Action.DATA_READ,
-                                            "Viewing datasets"), NOTE_STYLE)
-            self.refresh_button.setEnabled(False)
-            return
         principal, listing = self.principal, self.services.datasets.list
-        self.refresh_button.setEnabled(False)
-        self.runner.submit(lambda: listing(principal), on_done=self._listed,
-                           on_error=self._list_failed, cancellable=False)
+        self.read_if_allowed(self.jobs, action=Action.DATA_READ, what="Viewing datasets",
+                             button=self.refresh_button, fn=lambda: listing(principal),
+                             on_done=self._listed)
 
     def _refresh_clicked(self, *_args: object) -> None:
         self.refresh()
 
     def _listed(self, datasets: list[DatasetInfo]) -> None:
-        self.refresh_button.setEnabled(True)
         wanted = self._wanted_id
         self.datasets = list(datasets)
         self.table.blockSignals(True)
@@ -239,10 +201,6 @@ class DataView(QWidget):
             self.select(wanted)
         elif ids:
             self.select(ids[0])
-
-    def _list_failed(self, exc: BaseException) -> None:
-        self.refresh_button.setEnabled(True)
-        self._show_message(describe_error(exc), BAD_STYLE)
 
     def dataset_ids(self) -> list[str]:
         """Ids of the listed datasets, in table order (newest first)."""
@@ -287,15 +245,15 @@ class DataView(QWidget):
     def import_files(self, *_args: object) -> None:
         """Ask for files and import them as one dataset, with progress and Cancel; the
         validation report is shown when it ends."""
-        if self._job is not None:
+        if self.jobs.running:
             return
         paths = self.choose_files()
         if not paths:
             return
         name = self.name_edit.text().strip()
         cwru = self.cwru_check.isChecked()
-        channels = _words(self.channels_edit.text()) or None
-        keys = _words(self.keys_edit.text()) or None
+        channels = words(self.channels_edit.text()) or None
+        keys = words(self.keys_edit.text()) or None
         rate = float(self.rate_spin.value()) or None
         label = self.label_edit.text().strip() or None
         principal, importer = self.principal, self.services.data_in.import_files
@@ -307,17 +265,15 @@ class DataView(QWidget):
                             binary=binary_options(keys=keys, sample_rate=rate, label=label),
                             progress=progress, cancel=cancel)
 
-        self._start_job(f"importing {len(paths)} file{'s' if len(paths) != 1 else ''}")
-        self._job = self.runner.submit(run, on_done=self._imported,
-                                       on_error=self._import_failed,
-                                       on_progress=self._progress)
+        self.jobs.run(run, what=f"importing {len(paths)} file{'s' if len(paths) != 1 else ''}",
+                      label="import", cancelled="import cancelled: nothing was registered",
+                      on_done=self._imported)
 
     def _imported(self, outcome) -> None:
-        self._end_job()
         self.outcome = outcome
         self.show_report(outcome.reports)
         info = outcome.dataset
-        self._show_message(f"imported {info.name} ({info.dataset_id[:ID_PREFIX]}): "
+        self.jobs.show_message(f"imported {info.name} ({info.dataset_id[:ID_PREFIX]}): "
                            f"{len(info.recordings)} recording"
                            f"{'s' if len(info.recordings) != 1 else ''}, "
                            f"{info.n_samples} samples per channel", GOOD_STYLE)
@@ -325,117 +281,36 @@ class DataView(QWidget):
         self.sig_imported.emit(outcome)
         self.refresh(select=info.dataset_id)
 
-    def _import_failed(self, exc: BaseException) -> None:
-        self._end_job()
-        if isinstance(exc, Cancelled):
-            self._show_message("import cancelled: nothing was registered", NOTE_STYLE)
-        else:
-            self._show_message(f"import failed: {describe_error(exc)}", BAD_STYLE)
-
     def show_report(self, reports: dict[str, dict]) -> None:
         """Show validation reports (file name -> report dict) in the report panel."""
-        self.report_label.setPlainText("\n".join(
-            f"{name}: {rep.get('rows_in', 0)} rows read, {rep.get('rows_accepted', 0)} "
-            f"accepted, {rep.get('rows_rejected', 0)} rejected, "
-            f"{rep.get('rows_flagged', 0)} flagged" + _extra(rep)
-            for name, rep in reports.items()))
-        rows = [(name, issue) for name, rep in reports.items() for issue in rep.get("issues", [])]
-        self.issues_table.setRowCount(len(rows))
-        for r, (name, issue) in enumerate(rows):
-            for c, text in enumerate((name, _where(issue), str(issue.get("column") or ""),
-                                      str(issue.get("reason", "")),
-                                      str(issue.get("action", "")))):
-                self.issues_table.setItem(r, c, QTableWidgetItem(text))
+        self.report.show_report(reports)
 
     def report_text(self) -> str:
         """The report panel as plain text: the summary lines, then one line per issue."""
-        lines = [self.report_label.toPlainText()]
-        for r in range(self.issues_table.rowCount()):
-            lines.append(" | ".join(self.issues_table.item(r, c).text()
-                                    for c in range(self.issues_table.columnCount())))
-        return "\n".join(lines)
+        return self.report.report_text()
 
-    # ---------------------------------------------------------------- job plumbing
+    # ---------------------------------------------------------------- job state
 
     def cancel_job(self) -> None:
         """Ask the running import to stop; nothing is registered then."""
-        if self._job is not None:
-            self._job.cancel()
-            self.cancel_button.setEnabled(False)
-            self.progress_bar.setFormat("cancelling...")
+        self.jobs.cancel()
 
     @property
     def job_running(self) -> bool:
         """True while an import runs."""
-        return self._job is not None
+        return self.jobs.running
 
-    def _start_job(self, what: str) -> None:
-        self.import_button.setEnabled(False)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"{what} (%p%)")
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.setVisible(True)
-        self._show_message("", NOTE_STYLE)
-
-    def _progress(self, fraction: float, message: str) -> None:
-        if self._job is None or self._job.cancelled:
-            return
-        self.progress_bar.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
-        self.progress_bar.setFormat(f"{message} (%p%)")
-
-    def _end_job(self) -> None:
-        self._job = None
-        self.import_button.setEnabled(may(self.principal, Action.DATA_IMPORT)
+    def _update_import_button(self) -> None:
+        self.import_button.setEnabled(not self.jobs.running
+                                      and may(self.principal, Action.DATA_IMPORT)
                                       and not self.acquisition.running)
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
 
     def _acquisition_running(self, running: bool) -> None:
         # One worker: an import would only wait for the recording to end.
-        if self._job is None:
+        if not self.jobs.running:
             self.import_button.setEnabled(not running and may(self.principal,
                                                               Action.DATA_IMPORT))
 
     def _acquired(self, outcome) -> None:
         first = outcome.datasets[0].dataset_id if outcome.datasets else None
         self.refresh(select=first)
-
-    def _show_message(self, text: str, style: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setStyleSheet(style)
-
-
-def dataset_row(info: DatasetInfo) -> tuple[str, ...]:
-    """The table's texts for one dataset, in DATASET_COLUMNS order."""
-    channels = ", ".join(f"{c.name} [{c.unit}]" if c.unit else c.name for c in info.channels)
-    return (info.name, info.dataset_id[:ID_PREFIX], str(len(info.recordings)), channels,
-            format_duration(info.duration_s), info.created_by)
-
-
-def format_duration(seconds: float) -> str:
-    """``0.5 s``, ``12.3 s``, ``4 min 05 s``, ``2 h 03 min``."""
-    if seconds < 60:
-        return f"{seconds:.3g} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.replace(";", ",").split(",") if w.strip()]
-
-
-def _where(issue: dict) -> str:
-    if issue.get("line") is not None:
-        return f"line {issue['line']}"
-    if issue.get("row") is not None:
-        return f"row {issue['row']}"
-    return "file"
-
-
-def _extra(rep: dict) -> str:
-    unlisted = sum((rep.get("unlisted") or {}).values())
-    notes = "; ".join(rep.get("notes") or [])
-    text = f" ({unlisted} more issues counted by reason only)" if unlisted else ""
-    return text + (f"; {notes}" if notes else "")

@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.services import Services
+from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
-
-ERROR_STYLE = "color: #b00020;"
 
 
 class LoginDialog(QDialog):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QAbstractButton
+
 from app.core.principal import Principal
 from app.core.roles import POLICY, Action, Role
 
@@ -21,3 +25,29 @@ def refusal_text(principal: Principal, action: Action, what: str) -> str:
         roles = needed[0] if needed else "a role nobody has"
     held = ", ".join(sorted(r.value for r in principal.roles)) or "no roles"
     return f"{what} needs the {roles} role; you are signed in as {principal.username} ({held})"
+
+
+#: A button's rule: the action it needs, what it does (for the refusal), its help text, and
+#: a function saying why it may not be used now (None when it may).
+ButtonRule = tuple[Action, str, str, Callable[[], str | None]]
+
+
+def refuse_unless_allowed(button: QAbstractButton, principal: Principal, action: Action,
+                          what: str) -> bool:
+    """Grey ``button`` out with the refusal as tooltip unless the role allows ``action``;
+    True if it was refused."""
+    if may(principal, action):
+        return False
+    button.setEnabled(False)
+    button.setToolTip(refusal_text(principal, action, what))
+    return True
+
+
+def apply_rules(principal: Principal, rules: dict[QAbstractButton, ButtonRule]) -> None:
+    """Enable each button its role and its rule allow; the tooltip says why not."""
+    for button, (action, what, help_text, rule) in rules.items():
+        if refuse_unless_allowed(button, principal, action, what):
+            continue
+        why = rule()
+        button.setEnabled(why is None)
+        button.setToolTip(help_text if why is None else f"{help_text}. Not now: {why}")

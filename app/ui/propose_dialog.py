@@ -28,7 +28,7 @@ class ProposeDialog(SigningDialog):
                  details: VersionDetails, parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, details.info,
                          title=f"Propose {details.info.ref} for release",
-                         sign_text="Sign proposal", parent=parent)
+                         sign_text="Sign proposal", build_job=self._sign_job, parent=parent)
         self.details = details
         self.hardware_edit = QLineEdit()
         self.hardware_edit.setPlaceholderText("e.g. EDGE-01, EDGE-02")
@@ -44,7 +44,8 @@ class ProposeDialog(SigningDialog):
         self.finish_form()
         self.set_evidence(evidence_text(details))
 
-    def build_job(self, password: str, reason: str) -> SignJob | None:
+    def _sign_job(self, password: str, reason: str) -> SignJob | None:
+        """The proposal to sign (this dialog's JobBuilder), or None for a bad field."""
         hardware_ids = parse_hardware_ids(self.hardware_edit.text())
         if not hardware_ids:
             self.show_error("name at least one hardware id")

@@ -23,14 +23,12 @@ from app.core.principal import Principal
 from app.core.records import DatasetInfo, LabelInfo, RecordingInfo
 from app.core.roles import Action
 from app.services import Services
+from app.ui.page import Page
 from app.ui.permissions import may, refusal_text
+from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
-
-GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
-BAD_STYLE = "color: #b00020; font-weight: bold;"
-NOTE_STYLE = "color: #555555;"
 
 #: Share of each channel's lane its trace fills (the rest separates the lanes).
 LANE_FILL = 0.9
@@ -42,7 +40,7 @@ LABEL_BRUSH = (255, 160, 0, 40)
 REGION_BRUSH = (0, 120, 255, 50)
 
 
-class RecordingViewer(QWidget):
+class RecordingViewer(Page):
     """One recording of a dataset, each channel in its own lane over seconds since the
     recording's start; drag the blue region and press "Label region..." to label that time
     range, or "Label recording..." to label the whole recording (what training uses).
@@ -59,10 +57,7 @@ class RecordingViewer(QWidget):
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.runner = runner
-        self.principal = principal
+        super().__init__(services, runner, principal, parent)
         self.dataset: DatasetInfo | None = None
         self.recording: RecordingInfo | None = None
         self.duration_s = 0.0
@@ -339,8 +334,7 @@ class RecordingViewer(QWidget):
                               refusal_text(self.principal, Action.DATA_LABEL, "Labelling"))
 
     def _show_message(self, text: str, style: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setStyleSheet(style)
+        show_styled(self.message_label, text, style)
 
 
 def _fit_lane(row: np.ndarray, lane: float) -> tuple[np.ndarray, float, float, bool]:

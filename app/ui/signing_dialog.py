@@ -21,14 +21,20 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.core.records import ModelVersionInfo
 from app.services import Services
+from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #b00020;"
 
 #: A signing job: takes nothing, returns the signed version (runs on the worker).
 SignJob = Callable[[], ModelVersionInfo]
+
+#: Makes the signing job from the password and the reason, or returns None after
+#: :meth:`SigningDialog.show_error` for a bad field. It runs on the GUI thread and may read
+#: the dialog's fields; the job it returns runs on the worker and must only use values
+#: captured here.
+JobBuilder = Callable[[str, str], SignJob | None]
 
 
 class SigningDialog(QDialog):
@@ -38,7 +44,7 @@ class SigningDialog(QDialog):
     cleared from the field at once: it is re-entered for every signature and never kept.
     Refusals (wrong password, four eyes, wrong state) stay inside the dialog; on success it
     emits :attr:`sig_signed` and closes. Subclasses add their fields with :meth:`add_row`
-    and say what to sign in :meth:`build_job`.
+    and say what to sign with the ``build_job`` they pass to this constructor.
     """
 
     sig_signed = Signal(object)
@@ -46,8 +52,9 @@ class SigningDialog(QDialog):
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  info: ModelVersionInfo, *, title: str, sign_text: str,
-                 parent: QWidget | None = None) -> None:
+                 build_job: JobBuilder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._build_job = build_job
         self.services = services
         self.runner = runner
         self.principal = principal
@@ -111,11 +118,6 @@ class SigningDialog(QDialog):
         """The evidence shown above the form."""
         self.evidence_view.setPlainText(text)
 
-    def build_job(self, password: str, reason: str) -> SignJob | None:
-        """The service call to run, or None after :meth:`show_error` for a bad field.
-        The job runs on the worker: it must only use values captured here."""
-        raise NotImplementedError
-
     # ---------------------------------------------------------------- public API
 
     @property
@@ -143,7 +145,7 @@ class SigningDialog(QDialog):
             self.show_error("enter your password to sign")
             self.password_edit.setFocus()
             return
-        job = self.build_job(password, reason)
+        job = self._build_job(password, reason)
         if job is None:
             return
         self._set_busy(True)

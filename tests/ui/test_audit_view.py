@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.audit_table_model import COLUMNS
-from app.ui.audit_view import BAD_STYLE, GOOD_STYLE, AuditView
+from app.ui.audit_view import AuditView
+from app.ui.styles import BAD_STYLE, GOOD_STYLE
 
 
 def _view(qtbot, workspace, runner, who: str = "auditor") -> AuditView:

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 
 from app.devices.sim_tagmap import simulator_tagmap
 from app.devices.simulator import ModbusSimulator
-from app.ui.data_view import DataView, format_duration
+from app.ui.data_format import format_duration
+from app.ui.data_view import DataView
 from app.ui.main_window import MainWindow
 
 CSV = "time,pressure [bar],flow\n0,1.0,2\n0.5,1.1,x\n1.0,1.2,4\n1.5,1.3,5\n"

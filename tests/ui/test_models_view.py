@@ -30,29 +30,29 @@ def test_lists_versions_and_shows_the_selected_ones_evidence(qtbot, workspace, p
     assert view.current_ref() == "fan-2:v1", "the first version is selected"
 
     select(view, runner, "pump-7:v1")
-    assert view.title_label.text() == "pump-7:v1  (classifier, validated)"
-    lineage = view.lineage_view.toPlainText()
+    assert view.panel.title_label.text() == "pump-7:v1  (classifier, validated)"
+    lineage = view.panel.lineage_view.toPlainText()
     for text in ("d" * 64, '{"model": "mean"}', '{"hop": 8, "window": 8}',
                  "accuracy 0.995", "sklearn 1.9", "parity gate", "passed"):
         assert text in lineage, text
-    reports = {name: v.toPlainText() for name, v in view.report_views.items()}
+    reports = {name: v.toPlainText() for name, v in view.panel.report_views.items()}
     assert reports["validation_report.json"] == '{\n  "accuracy": 0.995\n}'
     assert '"passed": true' in reports["parity_report.json"]
     assert "tiny model" in reports["model_card.md"]
     assert view.signature_rows() == []
-    history = view.history_model.events()
+    history = view.panel.history_model.events()
     assert [(e.action, e.object, e.user) for e in history] == [
         ("model.register", "model:pump-7:v1", "erin")]
 
     select(view, runner, "pump-7:v2")
-    assert "blocked (parity gate failed)" in view.state_label.text()
+    assert "blocked (parity gate failed)" in view.panel.state_label.text()
 
 
 def test_empty_registry_says_so(qtbot, workspace, runner):
     view = open_view(qtbot, workspace.services, runner, workspace.engineer)
     assert view.version_refs() == []
     assert "no models yet" in view.count_label.text()
-    assert view.title_label.text() == "Select a model version"
+    assert view.panel.title_label.text() == "Select a model version"
     assert not view.propose_button.isEnabled()
     assert "select a version first" in view.propose_button.toolTip()
 
@@ -171,8 +171,9 @@ def test_export_writes_the_package_and_the_progress_completes(qtbot, workspace, 
     view = open_view(qtbot, sv, runner, people["omar"])
     view.choose_folder = lambda: stick
     seen: list[float] = []
-    shown = view._progress
-    view._progress = lambda fraction, message: (seen.append(fraction), shown(fraction, message))
+    shown = view.jobs.progress
+    view.jobs.progress = lambda fraction, message: (seen.append(fraction),
+                                                    shown(fraction, message))
 
     with qtbot.waitSignal(view.sig_exported, timeout=5000) as exported:
         click(qtbot, view.export_button)
@@ -242,9 +243,9 @@ def test_import_into_a_second_workspace_shows_the_version(qtbot, workspace, peop
         assert view.current_ref() == "pump-7:v1"
         assert "imported pump-7:v1 (approved)" in view.message_label.text()
         assert view.progress_bar.value() == view.progress_bar.maximum()
-        assert "imported from" in view.lineage_view.toPlainText()
-        assert "accuracy 0.995" in view.lineage_view.toPlainText()
-        assert [e.action for e in view.history_model.events()] == ["package.import"]
+        assert "imported from" in view.panel.lineage_view.toPlainText()
+        assert "accuracy 0.995" in view.panel.lineage_view.toPlainText()
+        assert [e.action for e in view.panel.history_model.events()] == ["package.import"]
 
         # The same package again: refused, and the reason is shown, not a traceback.
         click(qtbot, view.import_button)

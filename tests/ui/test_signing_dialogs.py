@@ -49,7 +49,7 @@ def test_proposing_through_the_dialog_changes_the_state(qtbot, workspace, people
     assert signed.args[0].proposed_by == "erin"
     assert not dialog.isVisible() and dialog.password_edit.text() == ""
     assert view.version_row("pump-7:v1")[1] == "proposed"
-    assert "waiting for an approver" in view.state_label.text()
+    assert "waiting for an approver" in view.panel.state_label.text()
     assert _meanings(view) == [("released", "erin")]
     assert not view.propose_button.isEnabled(), "a version is proposed once"
     event = sv.audit.show(people["admin"], AuditFilter(action="model.propose"))[0]
@@ -79,7 +79,7 @@ def test_an_approver_approves_and_both_signatures_show(qtbot, workspace, people,
     assert view.signature_rows()[1][3] == "validation and parity reviewed"
     assert sv.registry.show(people["aud"], ref="pump-7:v1").state == "approved"
     assert not view.approve_button.isEnabled()
-    actions = [e.action for e in view.history_model.events()]
+    actions = [e.action for e in view.panel.history_model.events()]
     assert actions[:1] == ["model.register"] and "model.approve" in actions
 
 

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from app.core.records import DatasetInfo, LabelInfo, RecordingInfo
 from app.data.synthetic import STATES, vibration
 from app.services.options import binary_options
-from app.ui.train_view import TrainView, labels_summary, line_name_for, metrics_text
+from app.ui.train_format import labels_summary, line_name_for, metrics_text
+from app.ui.train_view import TrainView
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_training_shows_the_version_and_its_evidence(qtbot, workspace, runner, s
     assert headers == classes
     assert sum(map(sum, view.confusion())) == outcome.validation["n_test"] > 0
     shown = view.importance_shown()
-    assert 0 < len(shown) <= 15 and view.importance_bars is not None
+    assert 0 < len(shown) <= 15 and view.results.importance_bars is not None
     assert all(name in outcome.validation["importance"]["mean"] for name, _ in shown)
     assert view.parity_label.text().startswith("Parity gate: ")
     assert ("deployable" in view.parity_label.text()) == outcome.parity["deployable"]

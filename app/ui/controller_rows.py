@@ -1,0 +1,60 @@
+"""What the Controllers page shows per endpoint, from scans and status reads (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.lifecycle import State
+from app.core.principal import Principal
+from app.services import Services
+
+#: Table columns.
+COLUMNS = ("endpoint", "hardware id", "state", "active model", "last error")
+
+
+@dataclass(frozen=True)
+class ControllerRow:
+    """What the table shows for one endpoint."""
+
+    endpoint: str
+    hardware_id: str
+    state: str
+    model: str
+    error: str
+    found: bool
+    model_detail: str = ""
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        """The texts of the row, in COLUMNS order."""
+        return self.endpoint, self.hardware_id, self.state, self.model, self.error
+
+
+def approved_versions(services: Services, principal: Principal) -> list[str]:
+    """Refs of every approved version, line by line, newest first (runs on the worker)."""
+    refs: list[str] = []
+    for line in services.registry.lines(principal):
+        refs.extend(v.ref for v in services.registry.versions(principal, line=line.name)
+                    if v.state == State.APPROVED.value)
+    return refs
+
+
+def row_of_scan(text: str, result: Any) -> ControllerRow:
+    """The row of endpoint ``text`` after a scan answered (or did not)."""
+    if result.identity is None or result.status is None:
+        return ControllerRow(text, "", "unreachable", "", result.error or "no answer",
+                             found=False)
+    return row_of_status(text, result.identity.hardware_id, result.status)
+
+
+def row_of_status(text: str, hardware_id: str, status: Any) -> ControllerRow:
+    """The row of endpoint ``text`` from a status read."""
+    active = status.active
+    model = f"{active.name}:v{active.version}" if active is not None else "no model"
+    return ControllerRow(text, hardware_id, status.state.name.lower().replace("_", " "), model,
+                         status.reason, found=True, model_detail=str(active) if active else "")
+
+
+def endpoints_text(n: int) -> str:
+    """``1 endpoint``, ``3 endpoints``."""
+    return f"{n} endpoint{'s' if n != 1 else ''}"
