@@ -17,11 +17,11 @@ from app.core.roles import Action
 from app.packages import make_body, sign_body
 from app.registry import repo
 from app.registry.release import check_releasable, io_schema, library_versions
-from app.security import accounts, signing
+from app.security import signing
 from app.security.passwords import Passwords
+from app.services.auth import confirm_password
 from app.services.base import ServiceContext
 from app.services.registry import RECORD_TYPE, version_signatures
-from app.store.settings import get_setting
 
 DEFAULT_VALIDITY_DAYS = 365
 
@@ -46,7 +46,8 @@ class ApprovalService:
 
         def body(s: Session):
             line, row = repo.get_version(s, ref)
-            user = self._confirm(s, principal, password, ref, role.value)
+            user = confirm_password(self.ctx, self.passwords, s, principal, password,
+                                    f"model:{ref}", role.value)
             if user is None:
                 return None
             if row.proposed_by is not None:
@@ -115,7 +116,8 @@ class ApprovalService:
 
         def body(s: Session):
             line, row = repo.get_version(s, ref)
-            user = self._confirm(s, principal, password, ref, role.value)
+            user = confirm_password(self.ctx, self.passwords, s, principal, password,
+                                    f"model:{ref}", role.value)
             if user is None:
                 return None
             if row.release_body is None:
@@ -146,22 +148,6 @@ class ApprovalService:
             return repo.to_info(s, line, row, version_signatures(s, line, row))
 
         return self._signed(body)
-
-    def _confirm(self, s: Session, principal: Principal, password: str, ref: str, role: str):
-        """Re-check the password (failures count toward lockout); None if it is wrong."""
-        max_failures = int(get_setting(s, "security.max_failed_logins"))
-        out = accounts.check_login(s, self.passwords, principal.username, password,
-                                   max_failures)
-        if out.ok and out.user is not None:
-            return out.user
-        self.ctx.trail.append(s, user=principal.username, role=role, action="esign",
-                              obj=f"model:{ref}", result="refused",
-                              reason="password not confirmed")
-        if out.locked_now:
-            self.ctx.trail.append(s, user="system", role="", action="user.lock",
-                                  obj=f"user:{principal.username}", new={"locked": True},
-                                  reason=f"{max_failures} failed password entries")
-        return None
 
     def _signed(self, body) -> ModelVersionInfo:
         result = self.ctx.write(body)

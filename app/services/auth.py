@@ -85,24 +85,16 @@ class AuthService:
         if not reason.strip():
             raise UsageError("a signature needs a reason")
         role = self.ctx.authorize(principal, action, f"{record_type}:{record_id}")
-        max_failures = self._max_failures()
         obj = f"{record_type}:{record_id}"
 
         def body(s: Session) -> Signature | None:
-            out = accounts.check_login(s, self.passwords, principal.username, password,
-                                       max_failures)
-            if not out.ok or out.user is None:
-                self.ctx.trail.append(s, user=principal.username, role=role.value,
-                                      action="esign", obj=obj, result="refused",
-                                      reason="password not confirmed")
-                if out.locked_now:
-                    self.ctx.trail.append(s, user="system", role="", action="user.lock",
-                                          obj=f"user:{principal.username}", new={"locked": True},
-                                          reason=f"{max_failures} failed password entries")
+            user = confirm_password(self.ctx, self.passwords, s, principal, password, obj,
+                                    role.value)
+            if user is None:
                 return None
             req = signing.SignRequest(record_type=record_type, record_id=record_id,
                                       record_hash=record_hash, meaning=meaning, reason=reason)
-            sig = signing.sign(s, out.user, password, req, self.ctx.clock.now())
+            sig = signing.sign(s, user, password, req, self.ctx.clock.now())
             self.ctx.trail.append(s, user=principal.username, role=role.value, action="esign",
                                   obj=obj, new={"signature_id": sig.signature_id,
                                                 "meaning": meaning, "record_hash": record_hash,
@@ -130,3 +122,20 @@ class AuthService:
     def _principal(user) -> Principal:
         return Principal(user_id=user.id, username=user.username,
                          roles=accounts.user_roles(user), session_id=secrets.token_hex(8))
+
+
+def confirm_password(ctx: ServiceContext, passwords: Passwords, s: Session,
+                     principal: Principal, password: str, obj: str, role: str):
+    """Re-check the signer's password inside the caller's transaction; a failure is audited
+    and counts toward lockout. Returns the account, or None if the password is wrong."""
+    max_failures = int(get_setting(s, "security.max_failed_logins"))
+    out = accounts.check_login(s, passwords, principal.username, password, max_failures)
+    if out.ok and out.user is not None:
+        return out.user
+    ctx.trail.append(s, user=principal.username, role=role, action="esign", obj=obj,
+                     result="refused", reason="password not confirmed")
+    if out.locked_now:
+        ctx.trail.append(s, user="system", role="", action="user.lock",
+                         obj=f"user:{principal.username}", new={"locked": True},
+                         reason=f"{max_failures} failed password entries")
+    return None
