@@ -51,10 +51,11 @@ def event_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
 
 
-def stream_rows(conn: sqlite3.Connection, batch: int = 10_000
+def stream_rows(conn: sqlite3.Connection, batch: int = 10_000, upto: int | None = None
                 ) -> Iterator[tuple[int, str, str, str]]:
-    """All rows ``(seq, body, prev_hash, hash)`` in order, fetched in batches."""
-    cur = conn.execute("SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq")
+    """Rows ``(seq, body, prev_hash, hash)`` in order (up to ``upto``), fetched in batches."""
+    cur = conn.execute("SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? "
+                       "ORDER BY seq", (upto if upto is not None else 2**62,))
     while True:
         chunk = cur.fetchmany(batch)
         if not chunk:

@@ -86,14 +86,8 @@ class AuditService:
         cp = self.ctx.write(begin)
         conn = self.ctx.db.raw_connection()
 
-        def rows():
-            cur = conn.execute("SELECT seq, body, prev_hash, hash FROM audit_events "
-                               "WHERE seq <= ? ORDER BY seq", (cp.seq,))
-            yield from iter(lambda: cur.fetchmany(10_000), [])
-
         def flat():
-            for chunk in rows():
-                yield from chunk
+            return reading.stream_rows(conn, upto=cp.seq)
 
         try:
             return write_export(folder, flat, cp.seq, cp, self.key, check,
