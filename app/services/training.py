@@ -63,9 +63,10 @@ class TrainingService:
         next version: validated if it passes the parity gate, a draft with the reason if not.
         Re-running the same recipe on the same snapshot reproduces the metrics."""
         self.ctx.authorize(principal, Action.MODEL_TRAIN, f"model:{line}")
-        info, recordings = self._recordings(principal, dataset, channels)
-        spec = FeatureSpec.default(info.sample_rate, channels=tuple(_channels(info, channels)),
+        shown = self.datasets.show(principal, dataset=dataset)
+        spec = FeatureSpec.default(shown.sample_rate, channels=tuple(_channels(shown, channels)),
                                    window=window, hop=hop)
+        info, recordings = self._recordings(principal, dataset, spec)
         progress(0.02, "extracting features")
         data = window_set(recordings, spec, progress=_part(progress, 0.02, 0.3), cancel=cancel)
         model = train(data, recipe, progress=_part(progress, 0.3, 0.6), cancel=cancel)
@@ -109,7 +110,7 @@ class TrainingService:
         spec = FeatureSpec.from_dict(version.record["feature_spec"])
         schema = json.loads(self.registry.artifact(principal, ref=ref, name="schema.json"))
         classes = schema.get("classes", [])
-        info, recordings = self._recordings(principal, dataset, list(spec.channels))
+        info, recordings = self._recordings(principal, dataset, spec)
         sess = session(self.registry.artifact(principal, ref=ref, name="model.onnx"))
         truth, predicted = [], []
         for k, rec in enumerate(recordings):
@@ -123,7 +124,8 @@ class TrainingService:
                 np.float32)
             label = sess.run(None, {"window": windows})[0]
             predicted.extend(classes[int(i)] if classes else float(i) for i in label)
-            truth.extend([rec.label] * n)
+            truth.extend(rec.window_labels if rec.window_labels is not None
+                         else [rec.label] * n)
         correct = sum(t == p for t, p in zip(truth, predicted, strict=True))
         names = sorted(set(truth) | set(predicted), key=str)
         matrix = [[sum(1 for t, p in zip(truth, predicted, strict=True) if t == a and p == b)
@@ -155,20 +157,27 @@ class TrainingService:
                                                  ["model.onnx"]})
         return Path(out)
 
-    def _recordings(self, principal: Principal, dataset: str, channels: list[str] | None
+    def _recordings(self, principal: Principal, dataset: str, spec: FeatureSpec
                     ) -> tuple[DatasetInfo, list[Recording]]:
+        """The snapshot's labelled data on the spec's channels. A recording with a label
+        gives one training recording (its windows inside labelled time ranges take those
+        labels); one labelled only in time ranges gives one segment per range, so the
+        unlabelled rest and windows across range borders are left out."""
         info, arrays = self.datasets.load(principal, dataset=dataset)
-        wanted = _channels(info, channels)
-        rows = [[c.name for c in info.channels].index(name) for name in wanted]
-        labels = _recording_labels(info)
+        rows = [[c.name for c in info.channels].index(name) for name in spec.channels]
         out = []
         for rec, data in arrays:
-            label = labels.get(rec.index)
-            if label is None:
+            whole, ranges = _labels_of(info, rec.index)
+            signal = np.ascontiguousarray(data[rows])
+            if whole is not None:
+                out.append(Recording(id=f"{rec.index}:{rec.name}", label=whole,
+                                     window_labels=_window_labels(rec, whole, ranges, spec),
+                                     signal=signal))
+            elif ranges:
+                out.extend(_segments(rec, ranges, signal, spec, info.dataset_id))
+            else:
                 raise UsageError(f"recording {rec.index} ({rec.name}) of dataset "
                                  f"{info.dataset_id[:12]} has no label; label it first")
-            out.append(Recording(id=f"{rec.index}:{rec.name}", label=label,
-                                 signal=np.ascontiguousarray(data[rows])))
         return info, out
 
 
@@ -182,13 +191,51 @@ def _channels(info: DatasetInfo, channels: list[str] | None) -> list[str]:
     return wanted
 
 
-def _recording_labels(info: DatasetInfo) -> dict[int, str]:
-    """The newest whole-recording label of each recording (time-range labels are shown and
-    kept, but training uses one label per recording in this version)."""
-    out: dict[int, str] = {}
+def _labels_of(info: DatasetInfo, recording: int
+               ) -> tuple[str | None, list[tuple[float, float, str]]]:
+    """The newest whole-recording label and the time-range labels (oldest first)."""
+    whole, ranges = None, []
     for lb in info.labels:
-        if lb.t_start is None:
-            out[lb.recording] = lb.label
+        if lb.recording != recording:
+            continue
+        if lb.t_start is None or lb.t_end is None:
+            whole = lb.label
+        else:
+            ranges.append((lb.t_start, lb.t_end, lb.label))
+    return whole, ranges
+
+
+def _window_labels(rec, whole: str, ranges: list[tuple[float, float, str]],
+                   spec: FeatureSpec) -> np.ndarray | None:
+    """A label per window: one lying wholly inside a labelled time range takes that label
+    (the newest range wins), any other the recording's label."""
+    if not ranges:
+        return None
+    n = max(0, (rec.n_samples - spec.window) // spec.hop + 1)
+    start = np.arange(n) * spec.hop / spec.sample_rate
+    end = start + spec.window / spec.sample_rate
+    labels = np.full(n, whole, dtype=object)
+    for t0, t1, label in ranges:
+        labels[(start >= t0) & (end <= t1)] = label
+    return labels
+
+
+def _segments(rec, ranges: list[tuple[float, float, str]], signal: np.ndarray,
+              spec: FeatureSpec, dataset_id: str) -> list[Recording]:
+    """One training recording per labelled time range of a recording without a label."""
+    ordered = sorted(ranges)
+    for (a0, a1, _), (b0, _b1, _) in zip(ordered, ordered[1:], strict=False):
+        if b0 < a1:
+            raise UsageError(f"recording {rec.index} ({rec.name}) of dataset "
+                             f"{dataset_id[:12]}: the labelled ranges {a0:g}-{a1:g} s and "
+                             f"from {b0:g} s overlap; give the recording one label or "
+                             "separate ranges")
+    out = []
+    for t0, t1, label in ordered:
+        lo, hi = int(round(t0 * spec.sample_rate)), int(round(t1 * spec.sample_rate))
+        if hi - lo >= spec.window:
+            out.append(Recording(id=f"{rec.index}:{rec.name}@{t0:g}s", label=label,
+                                 signal=np.ascontiguousarray(signal[:, lo:hi])))
     return out
 
 

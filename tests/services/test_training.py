@@ -73,3 +73,37 @@ def test_blocked_model_cannot_be_exported(services, people, tmp_path):
     with pytest.raises(IntegrityError, match="parity gate"):
         services.training.export(people["engineer"], ref=v.ref, out=tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_time_range_labels_train_on_their_segments(services, people, tmp_path):
+    import numpy as np
+
+    from app.data.synthetic import vibration
+    from app.services.options import binary_options
+    from app.services.recipes import make_recipe
+
+    eng = people["engineer"]
+    paths = []
+    for r in range(2):
+        # Healthy for 5 s, then a bearing fault: one recording, labelled by time range.
+        x = np.concatenate([vibration("healthy", 60_000, seed=r),
+                            vibration("bearing_fault", 60_000, seed=10 + r)])
+        paths.append(tmp_path / f"run{r}.npz")
+        np.savez(paths[-1], acc=x)
+    ds = services.data_in.import_files(eng, paths=paths, name="runs", binary=binary_options(
+        keys=["acc"], sample_rate=12_000.0)).dataset
+    with pytest.raises(UsageError, match="no label"):
+        services.training.train(eng, dataset=ds.dataset_id, line="seg", recipe=make_recipe(),
+                                window=1024, hop=1024)
+    for r in range(2):
+        services.datasets.label(eng, dataset=ds.dataset_id, recording=r, label="healthy",
+                                t_start=0.0, t_end=5.0)
+        services.datasets.label(eng, dataset=ds.dataset_id, recording=r, label="bearing",
+                                t_start=5.0, t_end=10.0)
+    out = services.training.train(eng, dataset=ds.dataset_id, line="seg", recipe=make_recipe(),
+                                  window=1024, hop=1024)
+    assert out.version.state == "validated"
+    assert set(out.validation["metrics"]["classes"]) == {"healthy", "bearing"}
+    assert out.validation["metrics"]["accuracy"] >= 0.95
+    result = services.training.evaluate(eng, ref=out.version.ref, dataset=ds.dataset_id)
+    assert result["accuracy"] >= 0.95 and set(result["labels"]) == {"healthy", "bearing"}
