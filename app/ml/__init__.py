@@ -1,16 +1,46 @@
 """Training, validation, ONNX export with the feature graph, parity gate and lineage."""
 
-from app.ml.checks import check_model
-from app.ml.dataset import Recording, WindowSet, window_set
-from app.ml.evaluate import evaluate
-from app.ml.export import ExportedModel, export_onnx
-from app.ml.lineage import library_versions, lineage, model_hash
-from app.ml.parity import ParityReport, golden_set, parity_gate, require_deployable
-from app.ml.recipe import MODELS, Recipe, SplitSpec
-from app.ml.report import ValidationReport
-from app.ml.schema import ModelSchema
-from app.ml.splits import check_no_leakage, split_by_recording, split_time_ordered
-from app.ml.train import TrainedModel, train
+import importlib
+from typing import Any
+
+# Loaded on first use: scikit-learn, skl2onnx and onnxruntime take a second or more to
+# import, which the GUI and CLI should not pay at start-up for commands that never train.
+_HOME = {
+    "ExportedModel": "app.ml.export",
+    "MODELS": "app.ml.recipe",
+    "ModelSchema": "app.ml.schema",
+    "ParityReport": "app.ml.parity",
+    "Recipe": "app.ml.recipe",
+    "Recording": "app.ml.dataset",
+    "SplitSpec": "app.ml.recipe",
+    "TrainedModel": "app.ml.trainer",
+    "ValidationReport": "app.ml.report",
+    "WindowSet": "app.ml.dataset",
+    "check_model": "app.ml.checks",
+    "check_no_leakage": "app.ml.splits",
+    "evaluate": "app.ml.evaluation",
+    "export_onnx": "app.ml.export",
+    "golden_set": "app.ml.parity",
+    "library_versions": "app.ml.provenance",
+    "lineage": "app.ml.provenance",
+    "model_hash": "app.ml.provenance",
+    "parity_gate": "app.ml.parity",
+    "require_deployable": "app.ml.parity",
+    "split_by_recording": "app.ml.splits",
+    "split_time_ordered": "app.ml.splits",
+    "train": "app.ml.trainer",
+    "window_set": "app.ml.dataset",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'app.ml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MODELS",

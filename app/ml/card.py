@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.ml.report import ClassificationMetrics, RegressionMetrics, ValidationReport
-from app.ml.train import TrainedModel
+from app.ml.trainer import TrainedModel
 
 
 def _metrics_lines(report: ValidationReport) -> list[str]:

@@ -17,7 +17,7 @@ from app.features.onnx_graph import ML_OPSET, OPSET, feature_graph, ir_version
 from app.ml.models import family
 from app.ml.schema import ModelSchema, schema_for
 from app.ml.thresholds import fix_thresholds
-from app.ml.train import TrainedModel
+from app.ml.trainer import TrainedModel
 
 HEAD_INPUT = "features"
 

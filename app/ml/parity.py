@@ -17,7 +17,7 @@ from app.ml.checks import check_model, session
 from app.ml.export import ExportedModel
 from app.ml.models import family
 from app.ml.thresholds import tree_probes
-from app.ml.train import TrainedModel
+from app.ml.trainer import TrainedModel
 
 # Score tolerances per family: trees and linear models only differ by float32
 # rounding of the same arithmetic; an MLP chains more of it.  A tree score may

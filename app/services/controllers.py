@@ -29,7 +29,6 @@ from app.devices.flash import (
     rollback,
     scan,
 )
-from app.ml.drift_stats import DriftReport, drift_from_stats
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
 from app.services.packages import PackageService
@@ -44,7 +43,7 @@ class WatchResult:
     live: Live
     model: str
     label: str
-    drift: DriftReport | None
+    drift: object | None  # app.ml.drift_stats.DriftReport
 
 
 def endpoint(text: str) -> Endpoint:
@@ -149,6 +148,9 @@ class ControllerService:
         if classes and np.isfinite(live.prediction) and 0 <= int(live.prediction) < len(classes):
             label = classes[int(live.prediction)]
         if report and live.stats.count >= 2:
+            # scipy.stats loads on the first watch, not at start-up.
+            from app.ml.drift_stats import drift_from_stats
+
             refs = [FeatureReference(**r) for r in report.get("reference", [])]
             drift = drift_from_stats(refs, live.stats.count, live.stats.mean,
                                      live.stats.variance)

@@ -16,18 +16,8 @@ from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progr
 from app.core.records import DatasetInfo, ModelVersionInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
-from app.ml import (
-    Recipe,
-    Recording,
-    evaluate,
-    export_onnx,
-    golden_set,
-    lineage,
-    parity_gate,
-    train,
-    window_set,
-)
-from app.ml.checks import session
+from app.ml.dataset import Recording
+from app.ml.recipe import Recipe
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
 from app.services.registry import RegistryService
@@ -62,6 +52,10 @@ class TrainingService:
         """Train ``recipe`` on the labelled snapshot and register the result as the line's
         next version: validated if it passes the parity gate, a draft with the reason if not.
         Re-running the same recipe on the same snapshot reproduces the metrics."""
+        # scikit-learn, skl2onnx and onnxruntime load here, not at start-up.
+        from app.ml import evaluate, export_onnx, golden_set, lineage, parity_gate, train
+        from app.ml.dataset import window_set
+
         self.ctx.authorize(principal, Action.MODEL_TRAIN, f"model:{line}")
         shown = self.datasets.show(principal, dataset=dataset)
         spec = FeatureSpec.default(shown.sample_rate, channels=tuple(_channels(shown, channels)),
@@ -106,6 +100,8 @@ class TrainingService:
                  cancel: CancelToken = NEVER_CANCELLED) -> dict:
         """Run a registered version's ONNX model on every window of a labelled snapshot (as
         the controller would) and report accuracy and the confusion matrix; audited."""
+        from app.ml.checks import session
+
         version = self.registry.show(principal, ref=ref)
         spec = FeatureSpec.from_dict(version.record["feature_spec"])
         schema = json.loads(self.registry.artifact(principal, ref=ref, name="schema.json"))

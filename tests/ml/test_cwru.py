@@ -8,7 +8,7 @@ import pytest
 from app.features.compare import compare_features
 from app.ml import Recipe, evaluate, export_onnx, lineage, parity_gate, train
 from app.ml.checks import session
-from app.ml.train import encode_targets
+from app.ml.trainer import encode_targets
 
 
 @pytest.fixture(scope="module")

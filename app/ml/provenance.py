@@ -9,7 +9,7 @@ from typing import Any
 
 from app.core.canonical import sha256_hex
 from app.ml.export import ExportedModel
-from app.ml.train import TrainedModel
+from app.ml.trainer import TrainedModel
 
 _LIBRARIES = ("plantml", "numpy", "scipy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
 

@@ -16,7 +16,7 @@ from app.ml.report import (
     RegressionMetrics,
     ValidationReport,
 )
-from app.ml.train import TrainedModel, encode_targets
+from app.ml.trainer import TrainedModel, encode_targets
 
 
 def task_metrics(model: TrainedModel, x: np.ndarray, y: np.ndarray
