@@ -106,6 +106,24 @@ class AuthService:
             raise AuthenticationError("the password was not confirmed; nothing was signed")
         return sig
 
+    def idle_lock_seconds(self) -> float:
+        """How long the GUI may sit without input before it locks (setting, in minutes)."""
+        with self.ctx.db.reader() as s:
+            return 60.0 * float(get_setting(s, "security.idle_lock_minutes"))
+
+    def lock_session(self, principal: Principal, *, reason: str) -> None:
+        """Record that the session locked (T27); the front end hides its content."""
+        self.ctx.audit_outcome(principal, "", "session.lock", f"user:{principal.username}",
+                               result="ok", reason=reason)
+
+    def unlock_session(self, principal: Principal, *, password: str) -> Principal:
+        """Unlock a locked session: only its own user, with their password (failures count
+        toward lockout like any sign-in)."""
+        again = self.login(username=principal.username, password=password)
+        self.ctx.audit_outcome(again, "", "session.unlock", f"user:{again.username}",
+                               result="ok")
+        return again
+
     def verify_signature(self, principal: Principal, *, signature_id: int, record_type: str,
                          record_id: str, record_hash: str) -> Signature:
         """Check a stored signature against the record it claims; raises IntegrityError."""

@@ -19,9 +19,11 @@ from app.services import Services
 from app.ui.audit_view import AuditView
 from app.ui.controllers_view import ControllersView
 from app.ui.data_view import DataView
+from app.ui.idle_watch import IdleWatch
 from app.ui.models_view import ModelsView
 from app.ui.task_runner import TaskRunner
 from app.ui.train_view import TrainView
+from app.ui.unlock_dialog import UnlockDialog
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class MainWindow(QMainWindow):
     """The visible page changed; carries its name (e.g. "Audit")."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, idle_lock_s: float | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.runner = runner
@@ -95,6 +97,37 @@ class MainWindow(QMainWindow):
         # Open on Audit; Models loads its data only when it is first shown.
         self.show_page("Audit")
 
+        # T27: lock after the configured time without input (0 switches it off).
+        limit = services.auth.idle_lock_seconds() if idle_lock_s is None else idle_lock_s
+        self.idle_watch = IdleWatch(limit, self)
+        self.idle_watch.sig_idle.connect(self.lock)
+        self.unlock_dialog: UnlockDialog | None = None
+
+    @property
+    def locked(self) -> bool:
+        """True while the session is locked and the pages are hidden."""
+        return self.unlock_dialog is not None
+
+    def lock(self) -> None:
+        """Hide every page and ask the same user's password before showing them again."""
+        if self.locked:
+            return
+        self.centralWidget().setVisible(False)
+        minutes = self.idle_watch.limit_s / 60.0
+        who, auth = self.principal, self.services.auth
+        self.runner.submit(lambda: auth.lock_session(who, reason=f"idle for {minutes:g} min"),
+                           on_done=lambda _r: None, on_error=lambda _e: None,
+                           cancellable=False)
+        self.unlock_dialog = UnlockDialog(self.services, self.runner, self.principal,
+                                          minutes, self)
+        self.unlock_dialog.sig_unlocked.connect(self._unlocked)
+        self.unlock_dialog.show()
+
+    def _unlocked(self, _principal: Principal) -> None:
+        self.unlock_dialog = None
+        self.centralWidget().setVisible(True)
+        self.idle_watch.reset()
+
     def show_page(self, name: str) -> None:
         """Switch to the page called ``name`` (as listed in the navigation)."""
         names = [n for n, _view, _attr in PAGES]
@@ -119,6 +152,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         # Jobs hold the database and call back into these widgets: stop them first.
         self._alarm_timer.stop()
+        self.idle_watch.stop()
         self.runner.cancel_all()
         if not self.runner.wait_idle(CLOSE_WAIT_MS):
             log.warning("closing with a background job still running")
