@@ -6,10 +6,10 @@ import logging
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.ring_buffer import TAGS, LiveFeed
+from app.ui.timed_redraw import TimedRedraw
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ SPAN_S = 10.0
 WAVE_PREFIX = "wave:"
 
 
-class LivePlot(QWidget):
+class LivePlot(TimedRedraw):
     """Waveforms above, polled tags below, both over seconds since the first sample.
 
     Feed it through :attr:`feed` (``feed.on_block`` / ``feed.on_row`` are the acquisition's
@@ -32,14 +32,13 @@ class LivePlot(QWidget):
     """
 
     def __init__(self, parent: QWidget | None = None, span_s: float = SPAN_S) -> None:
-        super().__init__(parent)
+        super().__init__(REDRAW_MS, parent)
         self.feed = LiveFeed()
         self.span_s = span_s
         self._tag_names: list[str] = []
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._drawn: dict[str, int] = {}
         self.redraws = 0
-        self._wanted = False
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.wave_plot = self.graphics.addPlot(row=0, col=0, title="Waveforms")
@@ -55,31 +54,11 @@ class LivePlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw)
-
     # ---------------------------------------------------------------- control
 
     def set_tag_names(self, names: Sequence[str]) -> None:
         """Names of the polled tags, in the order of ``on_row``'s values (legend text)."""
         self._tag_names = list(names)
-
-    def start(self) -> None:
-        """Start redrawing at about 30 Hz (paused while the plot is hidden)."""
-        self._wanted = True
-        self.timer.start()
-
-    def stop(self) -> None:
-        """Stop the timer after one last redraw, so the final samples stay visible."""
-        self._wanted = False
-        self.timer.stop()
-        self.redraw()
-
-    @property
-    def running(self) -> bool:
-        """True between :meth:`start` and :meth:`stop`."""
-        return self._wanted
 
     def clear(self) -> None:
         """Forget the samples and curves of the previous acquisition."""
@@ -145,13 +124,3 @@ class LivePlot(QWidget):
             curve.setClipToView(True)
             self._curves[name] = curve
         return curve
-
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
-        # Nobody looks: no need to spend frames. The buffers keep filling.
-        self.timer.stop()
-        super().hideEvent(event)
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().showEvent(event)
-        if self._wanted:
-            self.timer.start()

@@ -6,10 +6,10 @@ import logging
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.ring_buffer import RingBuffer
+from app.ui.timed_redraw import TimedRedraw
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ CAPACITY = 4096
 SPAN_S = 120.0
 
 
-class PredictionPlot(QWidget):
+class PredictionPlot(TimedRedraw):
     """Latest prediction of the watched model against seconds since watching began.
 
     :meth:`add` only appends to a ring buffer; a timer copies what arrived into the curve at
@@ -33,7 +33,7 @@ class PredictionPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None, span_s: float = SPAN_S,
                  capacity: int = CAPACITY) -> None:
-        super().__init__(parent)
+        super().__init__(REDRAW_MS, parent)
         self.span_s = span_s
         self.buffer = RingBuffer(capacity, 1)
         self.redraws = 0
@@ -41,7 +41,6 @@ class PredictionPlot(QWidget):
         self._drawn = 0
         self._labels: dict[float, str] = {}
         self._labels_drawn = 0
-        self._wanted = False
 
         self.graphics = pg.PlotWidget()
         self.plot_item = self.graphics.getPlotItem()
@@ -54,9 +53,6 @@ class PredictionPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw)
 
     # ---------------------------------------------------------------- feeding
 
@@ -82,24 +78,6 @@ class PredictionPlot(QWidget):
         self._labels_drawn = 0
         self.curve.setData([], [])
         self.plot_item.getAxis("left").setTicks(None)
-
-    # ---------------------------------------------------------------- control
-
-    def start(self) -> None:
-        """Start redrawing (paused while the plot is hidden)."""
-        self._wanted = True
-        self.timer.start()
-
-    def stop(self) -> None:
-        """Stop the timer after one last redraw, so the final predictions stay visible."""
-        self._wanted = False
-        self.timer.stop()
-        self.redraw()
-
-    @property
-    def running(self) -> bool:
-        """True between :meth:`start` and :meth:`stop`."""
-        return self._wanted
 
     # ---------------------------------------------------------------- inspection
 
@@ -137,13 +115,3 @@ class PredictionPlot(QWidget):
             ticks = [(v, f"{name} ({v:g})") for v, name in sorted(self._labels.items())]
             self.plot_item.getAxis("left").setTicks([ticks, []])
         self.redraws += 1
-
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
-        # Nobody looks: no need to spend frames. The buffer keeps filling.
-        self.timer.stop()
-        super().hideEvent(event)
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().showEvent(event)
-        if self._wanted:
-            self.timer.start()
