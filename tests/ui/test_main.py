@@ -70,17 +70,21 @@ def test_sign_in_then_main_window_then_close_exits_0(qapp, tmp_path, monkeypatch
         return dialog.result()
 
     windows = []
+    # Polled until the main window is up, however long sign-in takes on a busy machine.
+    poll = QTimer(interval=20)
 
     def close_main_window():
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, MainWindow) and widget.isVisible():
+                poll.stop()
                 windows.append(widget.user_label.text())
                 # Closing the last window ends app.exec(), as for a user. (QApplication.quit()
                 # would leave the shared test QApplication refusing to run event loops.)
                 widget.close()
 
+    poll.timeout.connect(close_main_window)
     monkeypatch.setattr(LoginDialog, "exec", sign_in)
-    QTimer.singleShot(200, close_main_window)
+    poll.start()
     assert gui_main.run_gui(home=home) == 0
     assert windows == ["Signed in as admin (admin)"]
     assert (home / "logs" / gui_main.LOG_NAME).is_file()
