@@ -11,10 +11,10 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from app.core.child import module_command
 from app.core.progress import CancelToken
 from app.data.errors import ImportRefused
 
@@ -64,7 +64,7 @@ def run_parser(src: Path, fmt: str, folder: Path, *, keys: list[str] | None,
         OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")  # a parser needs no BLAS threads
     label = fmt.upper()
     with open(err, "wb") as err_fh:
-        proc = subprocess.Popen([sys.executable, "-m", module, str(req_path)],
+        proc = subprocess.Popen(module_command(module, str(req_path)),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=err_fh, cwd=folder, env=env)
         deadline = time.monotonic() + timeout_s
