@@ -9,5 +9,4 @@ from app.core.child import run_module_from
 if __name__ == "__main__":
     multiprocessing.freeze_support()
     if not run_module_from(sys.argv):
-        # Global options (--home) come before the sub-command, as on the command line.
-        raise SystemExit(main([*sys.argv[1:], "gui"]))
+        raise SystemExit(main(["gui", *sys.argv[1:]]))

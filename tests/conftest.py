@@ -69,3 +69,17 @@ def people(services: Services, admin: Principal) -> dict[str, Principal]:
         services.users.add(admin, username=name, password=password_of(name), roles=[role.value])
         out[role.value] = services.auth.login(username=name, password=password_of(name))
     return out
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (the frozen-bundle build)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (.ci/run does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def cmd_demo(args) -> int:
 def cmd_gui(args) -> int:
     from app.ui.main import run_gui
 
-    return run_gui(home=args.home)
+    return run_gui(home=args.home, snapshot=Path(args.snapshot) if args.snapshot else None)
 
 
 def register(sub) -> None:
@@ -34,4 +35,9 @@ def register(sub) -> None:
     p.add_argument("--strong-hashing", action="store_true",
                    help="use the production Argon2 parameters (slower)")
     p.set_defaults(func=cmd_demo)
-    sub.add_parser("gui", help="start the desktop application").set_defaults(func=cmd_gui)
+    p = sub.add_parser("gui", help="start the desktop application")
+    # Also after the sub-command, as the frozen PlantML executable passes its arguments.
+    p.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.add_argument("--snapshot", metavar="PNG",
+                   help="save a picture of the first window to PNG and exit (installation check)")
+    p.set_defaults(func=cmd_gui)

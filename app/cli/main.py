@@ -14,6 +14,7 @@ from app.cli import (
     cmd_controllers,
     cmd_data,
     cmd_datasets,
+    cmd_doctor,
     cmd_misc,
     cmd_models,
     cmd_release,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_release.register(sub)
     cmd_controllers.register(sub)
     cmd_misc.register(sub)
+    cmd_doctor.register(sub)
     return parser
 
 

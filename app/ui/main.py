@@ -22,10 +22,11 @@ LOG_NAME = "plantml-gui.log"
 TITLE = "PlantML"
 
 
-def run_gui(home: str | Path | None = None) -> int:
+def run_gui(home: str | Path | None = None, snapshot: Path | None = None) -> int:
     """Open (creating if needed) the workspace, sign in, show the main window; returns the
     exit code: 0 after a normal close or a cancelled sign-in, 1 if the workspace could not
-    be opened."""
+    be opened. With ``snapshot``, the sign-in dialog is saved there as a PNG instead of
+    waiting for a user (how an installation check sees the GUI come up)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(TITLE)
     try:
@@ -53,6 +54,8 @@ def run_gui(home: str | Path | None = None) -> int:
     runner = TaskRunner()
     try:
         dialog = LoginDialog(services, runner)
+        if snapshot is not None:
+            return _save_snapshot(dialog, snapshot)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.principal is None:
             return 0
         window = MainWindow(services, runner, dialog.principal)
@@ -65,6 +68,17 @@ def run_gui(home: str | Path | None = None) -> int:
         if handler is not None:
             logging.getLogger().removeHandler(handler)
             handler.close()
+
+
+def _save_snapshot(dialog: QDialog, path: Path) -> int:
+    """Show ``dialog``, let it lay out and paint, save it as a PNG; 0 if the file was written."""
+    dialog.show()
+    QApplication.processEvents()
+    saved = dialog.grab().save(str(path), "PNG")
+    dialog.close()
+    if not saved:
+        log.error("snapshot not written to %s", path)
+    return 0 if saved else 1
 
 
 def show_error(parent: QWidget | None, text: str) -> None:
