@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Set up a development environment on Debian/Ubuntu with Python 3.11: the Debian libraries
-# Qt needs to run offscreen, socat for virtual serial links, a virtual environment in .venv
-# with PlantML installed in editable mode (this builds the Cython module) and test tools.
+# Qt needs (offscreen, and on an X server for the desktop GUI), Xvfb, socat for virtual serial
+# links, mbpoll, a virtual environment in .venv with PlantML installed in editable mode (this
+# builds the Cython kernels) and the test tools.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# The libxcb-* and xkbcommon-x11 libraries are what Qt's xcb plugin needs for the desktop
+# GUI on an X server (Xvfb runs the screenshot script and the real-X tests).
 DEBS="libegl1 libgl1 libglx0 libglvnd0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
-      libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat mbpoll gcc python3-dev"
+      libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat mbpoll gcc python3-dev
+      libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+      libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 xvfb xauth"
 missing=""
 for p in $DEBS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
