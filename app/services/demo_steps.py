@@ -110,10 +110,10 @@ class Demo:
                                      line="pump-7-bearing", recipe=make_recipe(),
                                      window=2048, hop=1024)
         v, p = out.version, out.parity
-        acc = v.record["metrics"].get("accuracy", 0.0)
+        acc = v.metrics.get("accuracy", 0.0)
         self.step(f"trained {v.ref} (random forest, time-ordered 70/30 split with a gap): "
                   f"held-out accuracy {acc:.4f}", acc >= 0.99)
-        self.step(f"exported to ONNX (feature graph + model, {len(v.record['artifacts'])} "
+        self.step(f"exported to ONNX (feature graph + model, {len(v.artifacts)} "
                   f"artifacts); parity gate {'passed' if p['deployable'] else 'FAILED'}: "
                   f"label agreement {p['label_agreement']}, max feature error "
                   f"{p['feature_max_rel_err']:.1e}", p["deployable"])

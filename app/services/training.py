@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from app.core.errors import IntegrityError, UsageError
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.core.records import DatasetInfo, ModelVersionInfo
+from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
 from app.ml.dataset import Recording
@@ -31,7 +32,7 @@ KIND_OF_TASK = {"classification": "classifier", "regression": "regressor",
 class TrainOutcome:
     """The registered version and the two reports that decide whether it may be deployed."""
 
-    version: ModelVersionInfo
+    version: ModelVersion
     validation: dict
     parity: dict
 
@@ -103,7 +104,7 @@ class TrainingService:
         from app.ml.checks import session
 
         version = self.registry.show(principal, ref=ref)
-        spec = FeatureSpec.from_dict(version.record["feature_spec"])
+        spec = FeatureSpec.from_dict(dict(version.feature_spec))
         schema = json.loads(self.registry.artifact(principal, ref=ref, name="schema.json"))
         classes = schema.get("classes", [])
         info, recordings = self._recordings(principal, dataset, spec)
@@ -139,8 +140,8 @@ class TrainingService:
         gate can be exported as deployable."""
         role = self.ctx.authorize(principal, Action.PACKAGE_BUILD_DRAFT, f"model:{ref}")
         version = self.registry.show(principal, ref=ref)
-        if not version.record["parity"]["passed"]:
-            reason = version.record["parity"]["blocked_reason"]
+        if not version.parity.passed:
+            reason = version.parity.blocked_reason
             self.ctx.audit_outcome(principal, role.value, "model.export", f"model:{ref}",
                                    result="refused", reason=reason)
             raise IntegrityError(f"{ref} failed the parity gate and cannot be exported as "
@@ -149,8 +150,7 @@ class TrainingService:
         durable_write(Path(out), data)
         self.ctx.audit_outcome(principal, role.value, "model.export", f"model:{ref}",
                                result="ok", new={"file": str(out),
-                                                 "sha256": version.record["artifacts"]
-                                                 ["model.onnx"]})
+                                                 "sha256": version.artifacts["model.onnx"]})
         return Path(out)
 
     def _recordings(self, principal: Principal, dataset: str, spec: FeatureSpec

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.records import ModelVersionInfo
 from app.services import Services
 from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
@@ -33,7 +33,7 @@ class AliasDialog(QDialog):
     """The alias moved; carries its name and the version it pointed to before (or None)."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
-                 info: ModelVersionInfo, line_aliases: dict[str, int] | None = None,
+                 info: ModelVersion, line_aliases: dict[str, int] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services

@@ -6,7 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.core.records import ModelLineInfo, ModelVersionInfo
+from app.core.model_version import ModelVersion
+from app.core.records import ModelLineInfo
 from app.ui.audit_table_model import format_time
 from app.ui.model_details import display_state, state_sentence
 
@@ -31,7 +32,7 @@ class ModelTree(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
-    def fill(self, lines: list[tuple[ModelLineInfo, list[ModelVersionInfo]]]) -> None:
+    def fill(self, lines: list[tuple[ModelLineInfo, list[ModelVersion]]]) -> None:
         """Show ``lines`` (without emitting selection changes)."""
         self.blockSignals(True)
         try:
@@ -76,7 +77,7 @@ def ref_of(item: QTreeWidgetItem | None) -> str | None:
     return str(ref) if ref else None
 
 
-def version_item(info: ModelVersionInfo) -> QTreeWidgetItem:
+def version_item(info: ModelVersion) -> QTreeWidgetItem:
     """The tree item of one version."""
     state = display_state(info)
     item = QTreeWidgetItem([f"v{info.version}", state, ", ".join(info.aliases)])

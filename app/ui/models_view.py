@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.records import ModelLineInfo, ModelVersionInfo
+from app.core.records import ModelLineInfo
 from app.core.roles import Action
 from app.services import Services
 from app.ui.alias_dialog import AliasDialog
@@ -65,7 +66,7 @@ class ModelsView(Page):
     """An export to a drive finished and verified; carries the service's ExportResult."""
 
     sig_imported = Signal(object)
-    """A package was imported; carries the ModelVersionInfo it registered."""
+    """A package was imported; carries the ModelVersion it registered."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
@@ -73,7 +74,7 @@ class ModelsView(Page):
         self.details: VersionDetails | None = None
         self.dialog: QWidget | None = None
         self._lines: dict[str, ModelLineInfo] = {}
-        self._versions: dict[str, ModelVersionInfo] = {}
+        self._versions: dict[str, ModelVersion] = {}
         self._wanted_ref: str | None = None
         self._shown_once = False
 
@@ -185,7 +186,7 @@ class ModelsView(Page):
         self.tree.setCurrentItem(item)
         return True
 
-    def _listed(self, lines: list[tuple[ModelLineInfo, list[ModelVersionInfo]]]) -> None:
+    def _listed(self, lines: list[tuple[ModelLineInfo, list[ModelVersion]]]) -> None:
         wanted = self._wanted_ref
         self._lines = {line.name: line for line, _ in lines}
         self._versions = {v.ref: v for _, versions in lines for v in versions}
@@ -300,13 +301,13 @@ class ModelsView(Page):
         self._open(dialog)
         return dialog
 
-    def _signed(self, info: ModelVersionInfo) -> None:
+    def _signed(self, info: ModelVersion) -> None:
         sig = info.signatures[-1] if info.signatures else None
         what = f"{sig.meaning} by {sig.username}" if sig is not None else "signed"
         self.jobs.show_message(f"{info.ref} {what}; now {display_state(info)}", GOOD_STYLE)
         self.refresh(select=info.ref)
 
-    def _alias_moved(self, info: ModelVersionInfo, alias: str, old: int | None) -> None:
+    def _alias_moved(self, info: ModelVersion, alias: str, old: int | None) -> None:
         was = f" (was v{old})" if old is not None else ""
         self.jobs.show_message(f"{alias} of {info.line} now points at v{info.version}{was}",
                            GOOD_STYLE)
@@ -379,7 +380,7 @@ class ModelsView(Page):
         self.sig_exported.emit(result)
         self.refresh()
 
-    def _imported(self, info: ModelVersionInfo) -> None:
+    def _imported(self, info: ModelVersion) -> None:
         self.jobs.complete("imported")
         self.jobs.show_message(f"imported {info.ref} ({info.state}) with its lineage and reports",
                            GOOD_STYLE)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.records import ModelVersionInfo
 from app.services import Services
 from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 #: A signing job: takes nothing, returns the signed version (runs on the worker).
-SignJob = Callable[[], ModelVersionInfo]
+SignJob = Callable[[], ModelVersion]
 
 #: Makes the signing job from the password and the reason, or returns None after
 #: :meth:`SigningDialog.show_error` for a bad field. It runs on the GUI thread and may read
@@ -48,10 +48,10 @@ class SigningDialog(QDialog):
     """
 
     sig_signed = Signal(object)
-    """The signature was recorded; carries the ModelVersionInfo the service returned."""
+    """The signature was recorded; carries the ModelVersion the service returned."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
-                 info: ModelVersionInfo, *, title: str, sign_text: str,
+                 info: ModelVersion, *, title: str, sign_text: str,
                  build_job: JobBuilder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._build_job = build_job
@@ -172,7 +172,7 @@ class SigningDialog(QDialog):
                 if self.form.itemAt(i).widget() is not None
                 and not isinstance(self.form.itemAt(i).widget(), QLabel)]
 
-    def _signed(self, info: ModelVersionInfo) -> None:
+    def _signed(self, info: ModelVersion) -> None:
         self._set_busy(False)
         self.info = info
         self.error_label.setText("")
