@@ -5,9 +5,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from app.data.errors import DeviceError
 from app.data.modbus_plan import Read, Span, plan_reads
-from app.data.tagmap_model import BIT_TABLES, TYPES, Tag, TagMap
+from app.data.tagmap_model import Tag, TagMap
+from app.fieldbus.codec import TYPES
+from app.fieldbus.errors import DeviceError
+from app.fieldbus.limits import BIT_TABLES
 
 #: struct codes of the register types (big-endian once words and bytes are in order).
 _CODES = {"int16": "h", "uint16": "H", "int32": "i", "uint32": "I", "float32": "f",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.data.modbus_codec import decode, to_engineering
 from app.data.modbus_plan import split_block
 from app.data.tagmap_model import Waveform
+from app.fieldbus.codec import decode, to_engineering
 
 WRAP = 1 << 16
 

@@ -27,11 +27,16 @@ from app.data.acq_result import (
 from app.data.acq_session import TAGS, AcqSession
 from app.data.acq_tags import TagPoller
 from app.data.acq_waveform import WaveCapture
-from app.data.errors import DeviceError, DeviceException, DeviceTimeout, LinkLost
-from app.data.modbus_errors import TRANSIENT
-from app.data.modbus_link import ModbusLink
 from app.data.spool import make_work_dir
 from app.data.tagmap_model import TagMap
+from app.fieldbus import (
+    TRANSIENT,
+    DeviceError,
+    ExceptionResponse,
+    LinkLost,
+    LinkTimeout,
+    ModbusLink,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +103,13 @@ class _Run:
                 self.link.connect()
                 self.probe()
             except DeviceError as exc:
-                log.debug("reconnect to %s failed: %s", self.link.where, exc)
+                log.debug("reconnect to %s failed: %s", self.link.endpoint, exc)
                 self.link.close()
                 delay = min(delay * 2, 2.0)
                 continue
             self.gaps[-1][1] = self.wall()
             self.stats.reconnects += 1
-            log.info("link to %s restored", self.link.where)
+            log.info("link to %s restored", self.link.endpoint)
             return True
         return False
 
@@ -123,10 +128,10 @@ def acquire(tagmap: TagMap, *, duration_s: float | None = None, work_dir: Path |
 
     ``on_row(t, values)`` and ``on_block(name, t, samples)`` feed a live view (called on
     this thread). ``free_run`` polls as fast as the device answers (benchmarks). Raises
-    LinkLost, DeviceTimeout or DeviceException if the device cannot be read at the start
+    LinkLost, LinkTimeout or ExceptionResponse if the device cannot be read at the start
     (nothing is recorded then); later faults end or interrupt the recording instead.
     """
-    link = link or ModbusLink(tagmap.connection)
+    link = link or ModbusLink(tagmap.connection.endpoint(), tagmap.connection.retry_policy())
     folder = make_work_dir(work_dir, "plantml-acq-")
     try:
         link.connect()
@@ -148,7 +153,7 @@ def acquire(tagmap: TagMap, *, duration_s: float | None = None, work_dir: Path |
     finally:
         link.close()
         session.close()
-    run.stats.requests = link.requests
+    run.stats.requests = link.stats.requests
     for cap in run.waves:
         run.stats.blocks[cap.wf.name] = cap.blocks
         run.stats.missed_buffers[cap.wf.name] = cap.missed
@@ -186,17 +191,17 @@ def _loop(run: _Run, duration_s: float | None, progress: ProgressFn,
                     cap.check(run.link, run.wall())
                     next_wave[i] = now + cap.wf.check_interval_s
             silent = 0
-        except DeviceTimeout as exc:
+        except LinkTimeout as exc:
             run.stats.timeouts += 1
             run.stats.failed_polls += 1
             silent += 1
             log.warning("%s", exc)
             if silent >= MAX_SILENT_POLLS and not run.reconnect(deadline):
                 return _why_stopped(run, deadline, f"{exc} ({silent} times in a row)")
-        except DeviceException as exc:
-            run.stats.exceptions[exc.code] += 1
+        except ExceptionResponse as exc:
+            run.stats.exceptions[exc.exception_code] += 1
             run.stats.failed_polls += 1
-            if exc.code not in TRANSIENT:
+            if exc.exception_code not in TRANSIENT:
                 return DEVICE_ERROR, str(exc)
         except LinkLost as exc:
             log.warning("%s", exc)

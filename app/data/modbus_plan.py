@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.data.tagmap_model import BIT_TABLES
-
-MAX_REGISTERS = 125  # function codes 3 and 4
-MAX_BITS = 2000  # function codes 1 and 2
+from app.fieldbus.limits import read_limit
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,6 @@ class Read:
     parts: tuple[tuple[str, int, int], ...]
 
 
-def limit(table: str) -> int:
-    """Largest quantity one read of ``table`` may ask for."""
-    return MAX_BITS if table in BIT_TABLES else MAX_REGISTERS
-
-
 def plan_reads(spans: list[Span], max_gap: int = 0) -> list[Read]:
     """Fewest reads covering every span; a span is never split across two reads.
 
@@ -43,7 +35,7 @@ def plan_reads(spans: list[Span], max_gap: int = 0) -> list[Read]:
     """
     reads: list[Read] = []
     for table in sorted({s.table for s in spans}):
-        cap = limit(table)
+        cap = read_limit(table)
         start = end = -1
         parts: list[tuple[str, int, int]] = []
         for span in sorted((s for s in spans if s.table == table), key=lambda s: s.address):
@@ -65,7 +57,7 @@ def plan_reads(spans: list[Span], max_gap: int = 0) -> list[Read]:
 
 def split_block(table: str, address: int, words: int) -> list[Read]:
     """Reads for one long block (a waveform buffer), each as large as allowed."""
-    cap = limit(table)
+    cap = read_limit(table)
     reads = []
     for start in range(address, address + words, cap):
         count = min(cap, address + words - start)

@@ -10,19 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from app.data.errors import TagMapError
-from app.data.tagmap_model import (
-    BIT_TABLES,
-    MAX_ADDRESS,
-    ORDERS,
-    PARITIES,
-    TABLES,
-    TYPES,
-    Connection,
-    Tag,
-    TagMap,
-    Waveform,
-)
+from app.data.tagmap_model import MAX_ADDRESS, PARITIES, Connection, Tag, TagMap, Waveform
 from app.data.tagmap_overlap import check_overlaps
+from app.fieldbus.codec import ORDERS, TYPES
+from app.fieldbus.limits import BIT_TABLES, TABLES
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 _MISSING = object()

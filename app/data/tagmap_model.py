@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TABLES = ("holding", "input", "coil", "discrete")
-BIT_TABLES = ("coil", "discrete")
-#: type name -> (registers per value, NumPy big-endian dtype); 'bool' is for coils/discretes.
-TYPES = {"int16": (1, ">i2"), "uint16": (1, ">u2"), "int32": (2, ">i4"),
-         "uint32": (2, ">u4"), "float32": (2, ">f4"), "float64": (4, ">f8"),
-         "bool": (1, None)}
-ORDERS = ("big", "little")
+from app.fieldbus.codec import TYPES
+from app.fieldbus.endpoint import Endpoint
+from app.fieldbus.policy import RetryPolicy
+
 PARITIES = ("N", "E", "O")
 MAX_ADDRESS = 0xFFFF
 
@@ -29,6 +26,19 @@ class Connection:
     unit_id: int = 1
     timeout_s: float = 1.0
     reconnect_timeout_s: float = 30.0
+
+    def endpoint(self) -> Endpoint:
+        """The fieldbus endpoint (a missing host is the loopback address)."""
+        if self.serial_port:
+            return Endpoint.rtu(self.serial_port, self.baudrate, self.unit_id,
+                                bytesize=self.bytesize, parity=self.parity,
+                                stopbits=self.stopbits)
+        return Endpoint.tcp(self.host or "127.0.0.1", self.port, self.unit_id)
+
+    def retry_policy(self) -> RetryPolicy:
+        """One try per request within ``timeout_s``: the acquisition loop itself decides what
+        a timeout or an exception means (skip a poll, reconnect, stop)."""
+        return RetryPolicy.single_try(self.timeout_s)
 
     @property
     def transport(self) -> str:

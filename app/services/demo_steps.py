@@ -14,8 +14,8 @@ import numpy as np
 from app.core.errors import AuthenticationError, PermissionDenied
 from app.core.roles import Action
 from app.data.synthetic import STATES, vibration
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 from app.services.audit import verify_export_folder
 from app.services.container import Services
 from app.services.controller_runtime import start_controller

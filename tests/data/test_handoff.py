@@ -10,7 +10,7 @@ from app.data.csv_options import CsvOptions
 from app.data.recording import Recording
 from app.data.snapshot import SnapshotWriter, read_meta, read_recordings
 from app.data.tagmap_load import parse_tagmap
-from app.devices.sim_tagmap import simulator_tagmap
+from app.devices.sim.tagmap import simulator_tagmap
 
 
 def write_snapshot(rec: Recording, path):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 from app.ui.data_format import format_duration
 from app.ui.data_view import DataView
 from app.ui.main_window import MainWindow

@@ -6,7 +6,6 @@ import logging
 import shutil
 
 from app.core.errors import StorageError
-from app.devices.controller.codes import Command, ErrorCode, StagedFlag, State
 from app.devices.controller.engine import Engine, ModelLoadError
 from app.devices.controller.machine import (
     DEVICE_FAILURE,
@@ -18,6 +17,7 @@ from app.devices.controller.machine import (
 from app.devices.controller.selftest import SelfTestFailed, run_self_test
 from app.devices.controller.slots import SlotInfo
 from app.devices.controller.transfer import TransferError
+from app.devices.protocol.codes import Command, ErrorCode, StagedFlag, State
 from app.packages import PackageRefused, TrustStore, verify_package
 
 log = logging.getLogger(__name__)

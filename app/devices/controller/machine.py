@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.clock import Clock
-from app.devices.controller import registers as r
-from app.devices.controller.codes import (
+from app.devices.controller.engine import Engine
+from app.devices.controller.slots import DiskState, SlotInfo, SlotStore
+from app.devices.controller.transfer import Transfer, TransferError
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import (
     BARE_COMMANDS,
     RESULT_RUNNING,
     BeginFlag,
@@ -21,14 +24,15 @@ from app.devices.controller.codes import (
     StagedFlag,
     State,
 )
-from app.devices.controller.engine import Engine
-from app.devices.controller.slots import DiskState, SlotInfo, SlotStore
-from app.devices.controller.transfer import Transfer, TransferError
-from app.devices.controller.words import crc32_words, words_bytes
+from app.devices.protocol.words import crc32_words, words_bytes
+from app.fieldbus.exceptions import ExceptionCode
 
 log = logging.getLogger(__name__)
 
-ILLEGAL_ADDRESS, ILLEGAL_VALUE, DEVICE_FAILURE, DEVICE_BUSY = 2, 3, 4, 6
+ILLEGAL_ADDRESS = ExceptionCode.ILLEGAL_DATA_ADDRESS
+ILLEGAL_VALUE = ExceptionCode.ILLEGAL_DATA_VALUE
+DEVICE_FAILURE = ExceptionCode.SERVER_DEVICE_FAILURE
+DEVICE_BUSY = ExceptionCode.SERVER_DEVICE_BUSY
 MiB = 1 << 20
 
 

@@ -12,16 +12,16 @@ import numpy as np
 
 from app.core.clock import Clock
 from app.devices.controller import jobs
-from app.devices.controller import registers as r
-from app.devices.controller.codes import (
+from app.devices.controller.engine import RunningStats
+from app.devices.controller.machine import ControllerConfig, FlashMachine, MiB
+from app.devices.controller.sensor import ReplaySensor
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import (
     SLOT_A,
     SLOT_B,
     SLOT_NONE,
     Capability,
 )
-from app.devices.controller.engine import RunningStats
-from app.devices.controller.machine import ControllerConfig, FlashMachine, MiB
-from app.devices.controller.sensor import ReplaySensor
 
 log = logging.getLogger(__name__)
 

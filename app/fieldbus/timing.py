@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from app.fieldbus.limits import WRITE_REGISTERS as FC16_MAX_REGS
+
 BITS_PER_CHAR = 11       # start + 8 data + parity or second stop + stop
 GAP_CHARS = 3.5          # the silence that ends an RTU frame
 FC16_REQUEST_OVERHEAD = 9  # address, function, start (2), quantity (2), byte count, CRC (2)
 FC16_RESPONSE_BYTES = 8    # address, function, start (2), quantity (2), CRC (2)
-FC16_MAX_REGS = 123
 READ_RESPONSE_OVERHEAD = 5  # address, function, byte count, CRC (2)
 READ_REQUEST_BYTES = 8
 

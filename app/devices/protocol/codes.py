@@ -91,27 +91,3 @@ class BeginFlag(IntFlag):
 #: Slot numbers as the status block shows them.
 SLOT_NONE, SLOT_A, SLOT_B = 0, 1, 2
 SLOT_NAMES = {SLOT_NONE: "-", SLOT_A: "A", SLOT_B: "B"}
-
-#: Modbus exception codes: name and what they mean for a PlantML controller.
-MODBUS_EXCEPTIONS = {
-    1: ("ILLEGAL FUNCTION", "the controller does not support this function code"),
-    2: ("ILLEGAL DATA ADDRESS", "the register range does not exist or cannot be written"),
-    3: ("ILLEGAL DATA VALUE", "the controller refused the values written"),
-    4: ("SERVER DEVICE FAILURE", "the controller could not carry out the request"),
-    5: ("ACKNOWLEDGE", "the controller accepted the request but needs more time"),
-    6: ("SERVER DEVICE BUSY", "the controller is busy with a long operation"),
-    7: ("NEGATIVE ACKNOWLEDGE", "the controller cannot perform the program function"),
-    8: ("MEMORY PARITY ERROR", "the controller found a memory parity error"),
-    10: ("GATEWAY PATH UNAVAILABLE", "the gateway has no path to the controller"),
-    11: ("GATEWAY TARGET FAILED TO RESPOND", "the controller behind the gateway did not answer"),
-}
-
-#: Exception codes worth retrying (with back-off): the controller asked for time.
-RETRYABLE_EXCEPTIONS = frozenset({5, 6})
-
-
-def describe_exception(code: int) -> str:
-    """``exception 06 (SERVER DEVICE BUSY: ...)`` for any code, known or not."""
-    name, meaning = MODBUS_EXCEPTIONS.get(code, ("UNKNOWN", "an exception code outside the "
-                                                 "Modbus standard"))
-    return f"exception {code:02d} ({name}: {meaning})"

@@ -13,7 +13,7 @@ import tty
 from collections import deque
 from dataclasses import dataclass, field
 
-from app.devices.controller.timing import BITS_PER_CHAR, GAP_CHARS
+from app.fieldbus.timing import BITS_PER_CHAR, GAP_CHARS
 
 log = logging.getLogger(__name__)
 

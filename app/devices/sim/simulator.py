@@ -19,7 +19,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from app.devices.sim_registers import FUNCTION_TABLE, HOLDING_SIZE, Faults, RegisterModel
+from app.devices.sim.registers import FUNCTION_TABLE, HOLDING_SIZE, Faults, RegisterModel
 
 log = logging.getLogger(__name__)
 

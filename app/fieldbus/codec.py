@@ -1,10 +1,14 @@
-"""Registers to engineering values and back: data type, word order, byte order, scale."""
+"""Registers to values and back: data type, word order, byte order, scale."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from app.data.tagmap_model import TYPES
+#: type name -> (registers per value, NumPy big-endian dtype); 'bool' is for coils/discretes.
+TYPES = {"int16": (1, ">i2"), "uint16": (1, ">u2"), "int32": (2, ">i4"),
+         "uint32": (2, ">u4"), "float32": (2, ">f4"), "float64": (4, ">f8"),
+         "bool": (1, None)}
+ORDERS = ("big", "little")
 
 
 def _swap_bytes(words: np.ndarray) -> np.ndarray:

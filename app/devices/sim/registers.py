@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.data.modbus_codec import encode
+from app.fieldbus.codec import encode
 
 HOLDING_SIZE = 64
 SEQ_ADDRESS = 0  # input register: waveform sequence counter

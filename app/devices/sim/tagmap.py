@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.devices.sim_registers import PROCESS_TAGS, SEQ_ADDRESS, WAVE_ADDRESS
+from app.devices.sim.registers import PROCESS_TAGS, SEQ_ADDRESS, WAVE_ADDRESS
 
 
 def simulator_tagmap(*, port: int | None = None, serial_port: str | None = None,

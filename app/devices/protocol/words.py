@@ -1,4 +1,5 @@
-"""Register word encodings of the protocol: u32, float32, ASCII, SHA-256, CRC-32 (big-endian)."""
+"""Register word packing of the controller protocol: u32, float32, bytes, ASCII, SHA-256 and
+the CRC-32 check word (all big-endian; float32 through the shared Modbus codec)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from app.fieldbus.codec import decode, encode
 
 
 def u32_words(value: int) -> list[int]:
@@ -21,15 +24,13 @@ def words_u32(words: Sequence[int]) -> int:
 
 def f32_words(values: Iterable[float]) -> list[int]:
     """IEEE 754 float32, high word first (big-endian byte and word order)."""
-    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                     dtype=">f4")
-    return arr.view(">u2").astype(np.int64).tolist()
+    arr = values if isinstance(values, np.ndarray) else np.asarray(list(values))
+    return encode(arr, "float32").astype(np.int64).tolist()
 
 
 def words_f32(words: Sequence[int]) -> np.ndarray:
     """Inverse of :func:`f32_words` (float64 array)."""
-    arr = np.asarray(words, dtype=">u2")
-    return arr.view(">f4").astype(np.float64)
+    return decode(np.asarray(words, dtype=np.uint16), "float32")
 
 
 def bytes_words(data: bytes) -> list[int]:

@@ -6,18 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.devices.controller import words as w
+from app.devices.protocol import words as w
+from app.fieldbus.limits import WRITE_REGISTERS
 
 PROTOCOL_VERSION = 1
 MAGIC = "PLML"
-DEFAULT_UNIT = 1
 
 #: Function 16 carries at most 123 registers; the window header takes 5 of them.
-FC16_MAX_REGS = 123
 WINDOW_HEADER_REGS = 5
-WINDOW_DATA_REGS = FC16_MAX_REGS - WINDOW_HEADER_REGS
+WINDOW_DATA_REGS = WRITE_REGISTERS - WINDOW_HEADER_REGS
 MAX_CHUNK = 2 * WINDOW_DATA_REGS  # 236 bytes of package per request
-READ_MAX_REGS = 125               # function 3/4 limit
 
 MAX_FEATURES = 128
 MAX_SCORES = 16
