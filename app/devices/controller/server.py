@@ -14,8 +14,8 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from app.devices.controller.faults import ServerFaults
+from app.devices.controller.flashstate import Reject
 from app.devices.controller.image import RegisterImage
-from app.devices.controller.machine import Reject
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.protocol import registers as r
 from app.fieldbus.endpoint import DEFAULT_UNIT
