@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from app.data.acquire import acquire
-from app.data.tagmap_load import parse_tagmap
+from app.data.acquire.loop import acquire
+from app.data.tagmap.load import parse_tagmap
 from app.devices.sim.simulator import ModbusSimulator
 from app.devices.sim.tagmap import simulator_tagmap
 from app.fieldbus import ExceptionResponse, LinkTimeout, SerialPort, list_serial_ports

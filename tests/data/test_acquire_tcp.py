@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from app.core.progress import CancelToken
-from app.data.acq_session import MANIFEST, recover
-from app.data.acquire import acquire
-from app.data.tagmap_load import parse_tagmap
+from app.data.acquire.loop import acquire
+from app.data.acquire.session import MANIFEST, recover
+from app.data.tagmap.load import parse_tagmap
 from app.devices.sim.registers import SEQ_ADDRESS
 from app.devices.sim.tagmap import simulator_tagmap
 from app.fieldbus import ExceptionResponse, LinkLost, LinkTimeout
@@ -182,8 +182,8 @@ _CHILD = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from app.data.acquire import acquire
-from app.data.tagmap_load import parse_tagmap
+from app.data.acquire.loop import acquire
+from app.data.tagmap.load import parse_tagmap
 from app.devices.sim.simulator import ModbusSimulator
 from app.devices.sim.tagmap import simulator_tagmap
 with ModbusSimulator(waveform=np.sin(np.arange(50000) / 10.0), buffer_len=256) as sim:

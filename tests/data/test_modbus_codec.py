@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.data.acq_tags import TagPoller
-from app.data.modbus_plan import Read, Span, plan_reads, split_block
-from app.data.tagmap_load import parse_tagmap
+from app.data.acquire.plan import Read, Span, plan_reads, split_block
+from app.data.acquire.tags import TagPoller
+from app.data.tagmap.load import parse_tagmap
 from app.devices.sim.registers import PROCESS_TAGS, process_registers, process_values
 from app.devices.sim.tagmap import simulator_tagmap
 from app.fieldbus.codec import decode, encode

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from app.data.tagmap_model import Connection
+from app.data.tagmap.model import Connection
 from app.devices.sim.registers import RegisterModel
 from app.devices.sim.simulator import ModbusSimulator
 from app.fieldbus import LinkTimeout, ModbusLink

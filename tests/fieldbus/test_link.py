@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import UsageError
-from app.data.tagmap_model import Connection
+from app.data.tagmap.model import Connection
 from app.devices.sim.simulator import ModbusSimulator
 from app.fieldbus import (
     BUSY,

@@ -7,7 +7,7 @@ import pytest
 
 from app.core.errors import PermissionDenied, UsageError
 from app.core.roles import Action
-from app.data.csv_options import CsvOptions
+from app.data.csv.options import CsvOptions
 from app.devices.sim.simulator import ModbusSimulator
 from app.devices.sim.tagmap import simulator_tagmap
 from app.services.audit import AuditFilter

@@ -11,7 +11,7 @@ MISSING_VALUES = ("", "NA", "N/A", "n/a", "null", "NULL", "None")
 
 @dataclass
 class CsvOptions:
-    """Choices for :func:`app.data.csv_import.import_csv`; None means detect from the file.
+    """Choices for :func:`app.data.csv.importer.import_csv`; None means detect from the file.
 
     ``time_column`` is a header name or a 0-based column index; without one (and none named
     like 'time' or 'timestamp') ``sample_rate`` in Hz is required. ``columns`` picks the

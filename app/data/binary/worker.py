@@ -1,6 +1,6 @@
 """Child process entry: parse one untrusted Parquet/NPZ/MAT file into a float64 Arrow stream.
 
-Run as ``python -m app.data.binary_worker REQUEST.json``. Exit 0 with the answer in the
+Run as ``python -m app.data.binary.worker REQUEST.json``. Exit 0 with the answer in the
 request's ``meta`` file; exit 2 with {"error": ...} there when the file is refused. A crash
 (a signal, or any other exit) is reported by the parent; nothing here can take it down.
 """
@@ -45,7 +45,7 @@ def _limit_memory(max_bytes: int) -> None:
 def _parse(req: dict) -> dict:
     from pyarrow import ipc
 
-    from app.data.binary_readers import read_mat, read_npz, read_parquet
+    from app.data.binary.readers import read_mat, read_npz, read_parquet
 
     src, fmt, keys = Path(req["src"]), req["format"], req.get("keys")
     if fmt == "npz":
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
     req = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     meta = Path(req["meta"])
     _limit_memory(req["max_bytes"])
-    from app.data.binary_arrays import Refusal
+    from app.data.binary.arrays import Refusal
 
     try:
         answer = _parse(req)

@@ -13,11 +13,11 @@ import pyarrow as pa
 
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import ChannelInfo
+from app.data.binary.sandbox import run_parser
 from app.data.errors import ImportRefused
 from app.data.filehash import BackgroundDigest
 from app.data.recording import RELATIVE, UNIX, Recording
 from app.data.report import ValidationReport
-from app.data.sandbox import run_parser
 from app.data.spool import SpoolWriter, make_work_dir, read_spool
 from app.data.validate import ROW, RowValidator, resolve_policy
 

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from app.core.progress import CancelToken, ProgressFn
-from app.data.csv_chunks import Chunk, chunks
-from app.data.csv_layout import CsvLayout
-from app.data.csv_options import CsvOptions
-from app.data.csv_rows import LineParser, Reject, flush_rows, take_table
+from app.data.csv.chunks import Chunk, chunks
+from app.data.csv.layout import CsvLayout
+from app.data.csv.options import CsvOptions
+from app.data.csv.rows import LineParser, Reject, flush_rows, take_table
 from app.data.report import REJECTED, Issue, ValidationReport
 from app.data.spool import SpoolWriter
 from app.data.timeparse import ISO, ISO_ZONED

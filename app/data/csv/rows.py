@@ -7,8 +7,8 @@ import csv
 import numpy as np
 import pyarrow as pa
 
-from app.data.csv_layout import CsvLayout, split_line
-from app.data.csv_options import CsvOptions
+from app.data.csv.layout import CsvLayout, split_line
+from app.data.csv.options import CsvOptions
 from app.data.report import REJECTED, Issue, ValidationReport
 from app.data.spool import SpoolWriter
 from app.data.timeparse import NUMERIC, parse_iso_seconds

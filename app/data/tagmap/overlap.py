@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.data.tagmap_model import Tag, Waveform
+from app.data.tagmap.model import Tag, Waveform
 
 
 def _span(table: str, start: int, words: int) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from app.data.modbus_plan import Read, Span, plan_reads
-from app.data.tagmap_model import Tag, TagMap
+from app.data.acquire.plan import Read, Span, plan_reads
+from app.data.tagmap.model import Tag, TagMap
 from app.fieldbus.codec import TYPES
 from app.fieldbus.errors import DeviceError
 from app.fieldbus.limits import BIT_TABLES

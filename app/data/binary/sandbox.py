@@ -20,7 +20,7 @@ from app.data.errors import ImportRefused
 
 log = logging.getLogger(__name__)
 
-REFUSED = 2  # binary_worker's exit status for a file it refuses with a reason
+REFUSED = 2  # the worker's exit status for a file it refuses with a reason
 POLL_S = 0.05
 
 
@@ -44,7 +44,7 @@ def _stderr_tail(path: Path) -> str:
 
 def run_parser(src: Path, fmt: str, folder: Path, *, keys: list[str] | None,
                time_column: str | None, timeout_s: float, max_bytes: int,
-               cancel: CancelToken, module: str = "app.data.binary_worker"
+               cancel: CancelToken, module: str = "app.data.binary.worker"
                ) -> tuple[dict, Path]:
     """Parse ``src`` in a child; returns (its answer, the Arrow stream it wrote).
 
@@ -58,7 +58,7 @@ def run_parser(src: Path, fmt: str, folder: Path, *, keys: list[str] | None,
     req_path.write_text(json.dumps({
         "src": str(src), "format": fmt, "out": str(out), "meta": str(meta), "keys": keys,
         "time_column": time_column, "max_bytes": max_bytes}), encoding="utf-8")
-    root = str(Path(__file__).resolve().parents[2])  # the folder holding the app package
+    root = str(Path(__file__).resolve().parents[3])  # the folder holding the app package
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
         OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")  # a parser needs no BLAS threads

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from app.data.errors import TagMapError
-from app.data.tagmap_model import MAX_ADDRESS, PARITIES, Connection, Tag, TagMap, Waveform
-from app.data.tagmap_overlap import check_overlaps
+from app.data.tagmap.model import MAX_ADDRESS, PARITIES, Connection, Tag, TagMap, Waveform
+from app.data.tagmap.overlap import check_overlaps
 from app.fieldbus.codec import ORDERS, TYPES
 from app.fieldbus.limits import BIT_TABLES, TABLES
 

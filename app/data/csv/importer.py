@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.data.csv_detect import detect
-from app.data.csv_layout import CsvLayout, build_layout
-from app.data.csv_options import CsvOptions
-from app.data.csv_reader import read_rows
+from app.data.csv.detect import detect
+from app.data.csv.layout import CsvLayout, build_layout
+from app.data.csv.options import CsvOptions
+from app.data.csv.reader import read_rows
 from app.data.errors import ImportRefused
 from app.data.filehash import BackgroundDigest
 from app.data.recording import RELATIVE, UNIX, Recording

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.data.acq_result import (
+from app.data.acquire.result import (
     DEVICE_ERROR,
     DURATION,
     LINK_LOST,
@@ -24,11 +24,11 @@ from app.data.acq_result import (
     AcquisitionResult,
     AcquisitionStats,
 )
-from app.data.acq_session import TAGS, AcqSession
-from app.data.acq_tags import TagPoller
-from app.data.acq_waveform import WaveCapture
+from app.data.acquire.session import TAGS, AcqSession
+from app.data.acquire.tags import TagPoller
+from app.data.acquire.waveform import WaveCapture
 from app.data.spool import make_work_dir
-from app.data.tagmap_model import TagMap
+from app.data.tagmap.model import TagMap
 from app.fieldbus import (
     TRANSIENT,
     DeviceError,

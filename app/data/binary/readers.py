@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.data.binary_arrays import Columns, Refusal, collect
-from app.data.csv_layout import TIME_NAMES
+from app.data.binary.arrays import Columns, Refusal, collect
+from app.data.csv.layout import TIME_NAMES
 
 BATCH_ROWS = 65_536
 MAT73_MARK = b"MATLAB 7.3"

@@ -15,12 +15,12 @@ import numpy as np
 import pyarrow as pa
 
 from app.core.records import ChannelInfo
-from app.data.acq_result import CRASHED, AcquisitionResult, AcquisitionStats
+from app.data.acquire.result import CRASHED, AcquisitionResult, AcquisitionStats
 from app.data.recording import UNIX, Recording
 from app.data.report import ValidationReport
 from app.data.spool import SpoolWriter, read_spool
-from app.data.tagmap_load import parse_tagmap
-from app.data.tagmap_model import TagMap
+from app.data.tagmap.load import parse_tagmap
+from app.data.tagmap.model import TagMap
 from app.store.durable import durable_write
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.records import ChannelInfo
-from app.data.csv_detect import Dialect, looks_numeric
-from app.data.csv_options import CsvOptions
+from app.data.csv.detect import Dialect, looks_numeric
+from app.data.csv.options import CsvOptions
 from app.data.errors import ImportRefused
 from app.data.timeparse import NUMERIC, time_kind
 

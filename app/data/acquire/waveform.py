@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.data.modbus_plan import split_block
-from app.data.tagmap_model import Waveform
+from app.data.acquire.plan import split_block
+from app.data.tagmap.model import Waveform
 from app.fieldbus.codec import decode, to_engineering
 
 WRAP = 1 << 16
