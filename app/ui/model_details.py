@@ -12,7 +12,7 @@ from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.records import AuditEvent, ModelLineInfo
 from app.services import Services
-from app.ui.audit_table_model import format_time
+from app.ui.time_format import format_time
 
 #: Stored artifacts shown as text, each on its own tab, in tab order.
 REPORTS: tuple[str, ...] = ("validation_report.json", "parity_report.json", "model_card.md")

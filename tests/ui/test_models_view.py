@@ -8,9 +8,9 @@ import pytest
 
 from app.services import open_services
 from app.services.audit import AuditFilter
-from app.ui.alias_dialog import AliasDialog
-from app.ui.compare_dialog import CompareDialog
-from app.ui.models_view import ModelsView
+from app.ui.dialogs.alias_dialog import AliasDialog
+from app.ui.dialogs.compare_dialog import CompareDialog
+from app.ui.pages.models_view import ModelsView
 from tests.services.release_kit import register
 from tests.ui.conftest import CHEAP, PASSWORDS
 from tests.ui.models_kit import approve, click, open_view, propose, select

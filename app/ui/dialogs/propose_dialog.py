@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox, QWidget
 from app.core.principal import Principal
 from app.services import Services
 from app.services.approvals import DEFAULT_VALIDITY_DAYS
+from app.ui.dialogs.signing_dialog import SigningDialog, SignJob
 from app.ui.model_details import VersionDetails, evidence_text
-from app.ui.signing_dialog import SigningDialog, SignJob
 from app.ui.task_runner import TaskRunner
 
 #: The service's bounds for how long a release stays valid.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.core.records import AuditEvent
+from app.ui.time_format import format_time
 
 #: Column headers, in display order; each names the AuditEvent field it shows ("time": ts).
 COLUMNS: tuple[str, ...] = ("seq", "time", "user", "role", "action", "object", "result",
@@ -18,20 +18,6 @@ COLUMNS: tuple[str, ...] = ("seq", "time", "user", "role", "action", "object", "
 _REFUSED = QColor("#b00020")
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-def format_time(ts: str) -> str:
-    """``2025-01-31 14:03:07 +01:00`` from the stored ISO timestamp (seconds are enough on
-    screen; the export keeps the microseconds)."""
-    try:
-        when = datetime.fromisoformat(ts)
-    except ValueError:
-        return ts
-    text = when.strftime("%Y-%m-%d %H:%M:%S")
-    offset = when.strftime("%z")
-    if offset:
-        text += f" {offset[:3]}:{offset[3:]}"
-    return text
 
 
 def _cell(event: AuditEvent, column: int) -> str:

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 
 from app.core.model_version import ModelVersion
 from app.core.records import ModelLineInfo
-from app.ui.audit_table_model import format_time
 from app.ui.model_details import display_state, state_sentence
+from app.ui.time_format import format_time
 
 #: Colour of the state column per displayed state.
 STATE_COLOURS = {"approved": "#1b5e20", "proposed": "#0d47a1", "rejected": "#b00020",

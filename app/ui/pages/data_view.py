@@ -31,16 +31,16 @@ from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.services import Services
 from app.services.options import binary_options, csv_options
-from app.ui.acquisition_panel import AcquisitionPanel
-from app.ui.audit_table_model import format_time
 from app.ui.data_format import ID_PREFIX, dataset_row, words
-from app.ui.import_report import ImportReport
-from app.ui.job_controls import JobControls
-from app.ui.page import Page
 from app.ui.permissions import may, refuse_unless_allowed
-from app.ui.recording_viewer import RecordingViewer
 from app.ui.styles import GOOD_STYLE
 from app.ui.task_runner import TaskRunner
+from app.ui.time_format import format_time
+from app.ui.widgets.acquisition_panel import AcquisitionPanel
+from app.ui.widgets.import_report import ImportReport
+from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.page import Page
+from app.ui.widgets.recording_viewer import RecordingViewer
 
 log = logging.getLogger(__name__)
 

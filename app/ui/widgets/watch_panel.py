@@ -10,9 +10,9 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.ui.prediction_plot import PredictionPlot
 from app.ui.styles import BAD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.prediction_plot import PredictionPlot
 
 #: Colour of the drift line per level.
 DRIFT_STYLES = {"ok": "color: white; background-color: #2e7d32; padding: 2px 6px;",

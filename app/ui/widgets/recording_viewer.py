@@ -23,10 +23,10 @@ from app.core.principal import Principal
 from app.core.records import DatasetInfo, LabelInfo, RecordingInfo
 from app.core.roles import Action
 from app.services import Services
-from app.ui.page import Page
 from app.ui.permissions import may, refusal_text
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.page import Page
 
 log = logging.getLogger(__name__)
 

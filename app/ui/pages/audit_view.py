@@ -23,11 +23,11 @@ from app.core.principal import Principal
 from app.core.records import VerifyReport
 from app.services import Services
 from app.services.audit import AuditFilter
-from app.ui.audit_table_model import AuditTableModel
-from app.ui.job_controls import JobControls
-from app.ui.page import Page
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, show_styled
 from app.ui.task_runner import TaskRunner
+from app.ui.widgets.audit_table_model import AuditTableModel
+from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.page import Page
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.services import Services
 from app.services.recipes import MODELS, make_recipe
-from app.ui.job_controls import JobControls
-from app.ui.page import Page
 from app.ui.permissions import refuse_unless_allowed
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.task_runner import TaskRunner
 from app.ui.train_format import labels_summary, line_name_for
-from app.ui.train_results import TrainResults
+from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.page import Page
+from app.ui.widgets.train_results import TrainResults
 
 log = logging.getLogger(__name__)
 

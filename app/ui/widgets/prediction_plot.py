@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.ring_buffer import RingBuffer
-from app.ui.timed_redraw import TimedRedraw
+from app.ui.widgets.timed_redraw import TimedRedraw
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QAbstractButton, QWidget
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
-from app.ui.job_controls import JobControls
 from app.ui.permissions import may, refusal_text
 from app.ui.task_runner import TaskRunner
+from app.ui.widgets.job_controls import JobControls
 
 
 class Page(QWidget):

@@ -24,11 +24,11 @@ from app.core.errors import Cancelled
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
-from app.ui.live_plot import LivePlot
-from app.ui.page import Page
 from app.ui.permissions import may, refuse_unless_allowed
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
+from app.ui.widgets.live_plot import LivePlot
+from app.ui.widgets.page import Page
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.audit_table_model import AuditTableModel, format_time
 from app.ui.model_details import (
     REPORTS,
     VersionDetails,
@@ -28,6 +27,8 @@ from app.ui.model_details import (
     state_sentence,
 )
 from app.ui.task_runner import TaskRunner
+from app.ui.time_format import format_time
+from app.ui.widgets.audit_table_model import AuditTableModel
 
 #: Signature table columns.
 SIGNATURE_COLUMNS = ("meaning", "user", "time", "reason")

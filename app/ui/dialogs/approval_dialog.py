@@ -6,8 +6,8 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
 
 from app.core.principal import Principal
 from app.services import Services
+from app.ui.dialogs.signing_dialog import SigningDialog, SignJob
 from app.ui.model_details import VersionDetails, evidence_text
-from app.ui.signing_dialog import SigningDialog, SignJob
 from app.ui.task_runner import TaskRunner
 
 

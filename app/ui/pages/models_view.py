@@ -22,10 +22,11 @@ from app.core.principal import Principal
 from app.core.records import ModelLineInfo
 from app.core.roles import Action
 from app.services import Services
-from app.ui.alias_dialog import AliasDialog
-from app.ui.approval_dialog import ApprovalDialog
-from app.ui.compare_dialog import CompareDialog
-from app.ui.job_controls import JobControls
+from app.ui.dialogs.alias_dialog import AliasDialog
+from app.ui.dialogs.approval_dialog import ApprovalDialog
+from app.ui.dialogs.compare_dialog import CompareDialog
+from app.ui.dialogs.propose_dialog import ProposeDialog
+from app.ui.dialogs.signing_dialog import SigningDialog
 from app.ui.model_details import (
     VersionDetails,
     display_state,
@@ -33,14 +34,13 @@ from app.ui.model_details import (
     load_lines,
 )
 from app.ui.model_rules import version_rules
-from app.ui.model_tree import ModelTree, ref_of
-from app.ui.page import Page
 from app.ui.permissions import apply_rules
-from app.ui.propose_dialog import ProposeDialog
-from app.ui.signing_dialog import SigningDialog
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
-from app.ui.version_panel import VersionPanel
+from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.model_tree import ModelTree, ref_of
+from app.ui.widgets.page import Page
+from app.ui.widgets.version_panel import VersionPanel
 
 #: A signing dialog class opened on the selected version.
 SigningDialogT = TypeVar("SigningDialogT", bound=SigningDialog)

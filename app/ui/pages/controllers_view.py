@@ -21,14 +21,14 @@ from app.core.roles import Action
 from app.services import Services
 from app.ui.controller_rows import approved_versions, endpoints_text, row_of_scan, row_of_status
 from app.ui.controller_rules import controller_rules
-from app.ui.controller_table import ControllerTable
-from app.ui.endpoint_panel import EndpointPanel
-from app.ui.job_controls import JobControls
-from app.ui.page import Page
 from app.ui.permissions import apply_rules, may
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
-from app.ui.watch_panel import WatchPanel
+from app.ui.widgets.controller_table import ControllerTable
+from app.ui.widgets.endpoint_panel import EndpointPanel
+from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.page import Page
+from app.ui.widgets.watch_panel import WatchPanel
 
 log = logging.getLogger(__name__)
 
