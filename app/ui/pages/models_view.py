@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -40,12 +38,11 @@ from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.model_tree import ModelTree, ref_of
 from app.ui.widgets.page import Page
+from app.ui.widgets.usb_panel import UsbPanel
 from app.ui.widgets.version_panel import VersionPanel
 
 #: A signing dialog class opened on the selected version.
 SigningDialogT = TypeVar("SigningDialogT", bound=SigningDialog)
-
-PACKAGE_FILTER = "PlantML packages (*.plantml);;All files (*)"
 
 
 class ModelsView(Page):
@@ -113,20 +110,23 @@ class ModelsView(Page):
         self.compare_button.clicked.connect(self.compare)
         self.alias_button = QPushButton("Set alias...")
         self.alias_button.clicked.connect(self.set_alias)
-        self.export_button = QPushButton("Export to drive...")
-        self.export_button.clicked.connect(self.export_to_drive)
-        self.import_button = QPushButton("Import from drive...")
-        self.import_button.clicked.connect(self.import_from_drive)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_buttons())
         self.progress_bar = self.jobs.progress_bar
         self.cancel_button = self.jobs.cancel_button
         self.message_label = self.jobs.message_label
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.usb = UsbPanel(services, principal, self.jobs, self.current_ref,
+                            lambda select: self.refresh(select=select))
+        self.usb.sig_exported.connect(self.sig_exported)
+        self.usb.sig_imported.connect(self.sig_imported)
+        self.export_button = self.usb.export_button
+        self.import_button = self.usb.import_button
 
         actions = QHBoxLayout()
-        for button in self.action_buttons():
+        for button in self.action_buttons()[:-2]:
             actions.addWidget(button)
+        actions.addWidget(self.usb)  # export and import, the last two action buttons
         actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
@@ -315,54 +315,6 @@ class ModelsView(Page):
 
     # ---------------------------------------------------------------- USB transfer
 
-    def choose_folder(self) -> Path | None:
-        """Ask for the drive folder to export to; None if cancelled. Tests replace this."""
-        folder = QFileDialog.getExistingDirectory(self, "Export the package to a drive",
-                                                  self._drive_start())
-        return Path(folder) if folder else None
-
-    def choose_package_file(self) -> Path | None:
-        """Ask for the package file to import; None if cancelled. Tests replace this."""
-        name, _filter = QFileDialog.getOpenFileName(self, "Import a package from a drive",
-                                                    self._drive_start(), PACKAGE_FILTER)
-        return Path(name) if name else None
-
-    def _drive_start(self) -> str:
-        drives = self.services.packages.drives()
-        return str(drives[0].path) if drives else str(Path.home())
-
-    def export_to_drive(self) -> None:
-        """Export the selected approved version to a chosen folder, with progress."""
-        ref = self.current_ref()
-        if self.jobs.running or ref is None:
-            return
-        folder = self.choose_folder()
-        if folder is None:
-            return
-        export = self.services.packages.export_to_drive
-        principal = self.principal
-        # Refusals and failed transfers are audit events: the trail tab shows them.
-        self.jobs.run(
-            lambda progress, cancel: export(principal, ref=ref, drive_folder=folder,
-                                            progress=progress, cancel=cancel),
-            what=f"exporting {ref}", label="export", on_done=self._exported,
-            after_error=self.refresh, keep_bar=True)
-
-    def import_from_drive(self) -> None:
-        """Import a chosen package file: verified, then registered with its lineage."""
-        if self.jobs.running:
-            return
-        path = self.choose_package_file()
-        if path is None:
-            return
-        do_import = self.services.packages.import_from_drive
-        principal = self.principal
-        self.jobs.run(
-            lambda progress, cancel: do_import(principal, path=path, progress=progress,
-                                               cancel=cancel),
-            what=f"importing {path.name}", label="import", on_done=self._imported,
-            after_error=self.refresh, keep_bar=True)
-
     def cancel_job(self) -> None:
         """Ask the running export or import to stop."""
         self.jobs.cancel()
@@ -371,18 +323,3 @@ class ModelsView(Page):
     def job_running(self) -> bool:
         """True while an export or import runs."""
         return self.jobs.running
-
-    def _exported(self, result) -> None:
-        # The bar stays at 100 % with "safe to remove" until the next transfer.
-        self.jobs.complete("safe to remove")
-        self.jobs.show_message(f"exported to {result.path} and verified on the drive "
-                           f"(sha256 {result.sha256[:16]}); safe to remove", GOOD_STYLE)
-        self.sig_exported.emit(result)
-        self.refresh()
-
-    def _imported(self, info: ModelVersion) -> None:
-        self.jobs.complete("imported")
-        self.jobs.show_message(f"imported {info.ref} ({info.state}) with its lineage and reports",
-                           GOOD_STYLE)
-        self.sig_imported.emit(info)
-        self.refresh(select=info.ref)
