@@ -19,15 +19,15 @@ from pymodbus.client import ModbusTcpClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # works from a checkout even without `pip install -e .`
 
-from app.data.acq_tags import TagPoller  # noqa: E402
-from app.data.acquire import acquire  # noqa: E402
-from app.data.tagmap_load import parse_tagmap  # noqa: E402
-from app.devices.sim_tagmap import simulator_tagmap  # noqa: E402
+from app.data.acquire.loop import acquire  # noqa: E402
+from app.data.acquire.tags import TagPoller  # noqa: E402
+from app.data.tagmap.load import parse_tagmap  # noqa: E402
+from app.devices.sim.tagmap import simulator_tagmap  # noqa: E402
 
 # The device runs in its own process so that it does not share the GIL with either client.
 _SERVER = """
 import sys
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
 with ModbusSimulator() as sim:
     print(sim.start_tcp(), flush=True)
     sys.stdin.read()

@@ -24,11 +24,11 @@ import numpy as np
 import onnxruntime as ort
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.devices.controller.registers import MAX_CHUNK, WINDOW_HEADER_REGS
-from app.devices.controller.timing import fc16_ceiling_bytes_per_s, fc16_transaction_seconds
 from app.devices.flash import Endpoint, FlashOptions, RetryPolicy, flash_package
-from app.devices.linesim import LineSimulator
+from app.devices.protocol.registers import MAX_CHUNK, WINDOW_HEADER_REGS
+from app.devices.sim.linesim import LineSimulator
 from app.features.spec import FeatureSpec
+from app.fieldbus.timing import fc16_ceiling_bytes_per_s, fc16_transaction_seconds
 from app.ml import Recipe, Recording, export_onnx, train, window_set
 from app.packages import TrustStore, build_package, make_body, sign_body
 

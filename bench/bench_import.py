@@ -22,8 +22,8 @@ import pyarrow.csv as pacsv
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # works from a checkout even without `pip install -e .`
 
-from app.data.csv_import import import_csv  # noqa: E402
-from app.data.csv_options import CsvOptions  # noqa: E402
+from app.data.csv.importer import import_csv  # noqa: E402
+from app.data.csv.options import CsvOptions  # noqa: E402
 
 ROW_BYTES = 86  # about one row of the generated file
 
@@ -62,7 +62,7 @@ def time_import(path: Path, work: Path, careful: bool = False) -> tuple[float, i
 _PEAK = """
 import json, sys
 from pathlib import Path
-from app.data.csv_import import import_csv
+from app.data.csv.importer import import_csv
 def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):

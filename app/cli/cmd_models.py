@@ -13,7 +13,7 @@ def cmd_list(args) -> int:
         if args.line:
             for v in sv.registry.versions(me, line=args.line):
                 aliases = f" [{', '.join(v.aliases)}]" if v.aliases else ""
-                acc = v.record.get("metrics", {}).get("accuracy")
+                acc = v.metrics.get("accuracy")
                 metric = f" accuracy {acc:.4f}" if isinstance(acc, float) else ""
                 print(f"{v.ref:<24} {v.state:<10} {v.created_at[:19]} {v.created_by:<12}"
                       f"{metric}{aliases}")
@@ -38,10 +38,12 @@ def cmd_show(args) -> int:
     print(f"record hash {v.record_hash}")
     if v.aliases:
         print(f"aliases     {', '.join(v.aliases)}")
-    for key in ("dataset_id", "metrics", "recipe", "feature_spec", "lineage", "parity"):
-        print(f"{key:<11} {json.dumps(v.record.get(key), sort_keys=True)}")
+    for key, value in (("dataset_id", v.dataset_id), ("metrics", v.metrics),
+                       ("recipe", v.recipe), ("feature_spec", v.feature_spec),
+                       ("lineage", v.lineage), ("parity", v.parity.to_record())):
+        print(f"{key:<11} {json.dumps(value, sort_keys=True)}")
     print("artifacts:")
-    for name, digest in sorted(v.record["artifacts"].items()):
+    for name, digest in sorted(v.artifacts.items()):
         print(f"  {name:<24} {digest}")
     print("signatures:")
     for sig in v.signatures:

@@ -27,7 +27,7 @@ def cmd_approve(args) -> int:
         me = sign_in(sv)
         v = sv.registry.show(me, ref=args.ref)
         print(f"{v.ref}: state {v.state}, proposed by {v.proposed_by}, metrics "
-              f"{v.record.get('metrics')}, parity {v.record.get('parity')}")
+              f"{v.metrics}, parity {v.parity.to_record()}")
         password = ask_password(f"Re-enter your password to sign '{meaning}': ")
         v = sv.approvals.decide(me, ref=args.ref, password=password, meaning=meaning,
                                 reason=args.reason)

@@ -20,7 +20,7 @@ def cmd_train(args) -> int:
                                 window=args.window, hop=args.hop, channels=args.channel,
                                 progress=TextProgress())
     v = out.version
-    print(f"{v.ref} registered as {v.state}; metrics {v.record['metrics']}")
+    print(f"{v.ref} registered as {v.state}; metrics {v.metrics}")
     p = out.parity
     print(f"parity gate: {'PASSED' if p['deployable'] else 'FAILED'}; label agreement "
           f"{p['label_agreement']}, max score error {p['score_max_abs_err']:.2e}, "

@@ -156,29 +156,6 @@ class DatasetInfo:
 
 
 @dataclass(frozen=True)
-class ModelVersionInfo:
-    """A model version with its lineage, as the registry shows it."""
-
-    line: str
-    version: int
-    state: str
-    kind: str
-    created_at: str
-    created_by: str
-    record: dict
-    record_hash: str
-    proposed_by: str | None = None
-    release_counter: int | None = None
-    aliases: tuple[str, ...] = ()
-    signatures: tuple[Signature, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        """``line:vN``, how the CLI and the audit trail name a version."""
-        return f"{self.line}:v{self.version}"
-
-
-@dataclass(frozen=True)
 class ModelLineInfo:
     """A line of versions and its aliases."""
 

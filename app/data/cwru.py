@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.data.binary_import import BinaryOptions, import_binary
+from app.data.binary.importer import BinaryOptions, import_binary
 from app.data.errors import ImportRefused
 from app.data.recording import Recording
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from app.core.errors import UsageError
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.data.binary_import import BinaryOptions, import_binary
-from app.data.csv_import import import_csv
-from app.data.csv_options import CsvOptions
+from app.data.binary.importer import BinaryOptions, import_binary
+from app.data.csv.importer import import_csv
+from app.data.csv.options import CsvOptions
 from app.data.errors import ImportRefused
 from app.data.recording import Recording
 

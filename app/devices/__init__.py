@@ -1,1 +1,2 @@
-"""Controller protocol client, discovery and the reference controller runtime."""
+"""Controllers: the protocol (register map), the workstation client, the reference runtime,
+and the simulators used by tests, benchmarks and the demo."""

@@ -1,1 +1,2 @@
-"""Model versions, lineage, lifecycle and approvals."""
+"""The model registry: the abstract store, its SQL store (the only code on the registry rows),
+version names and hashes, release rules."""

@@ -8,6 +8,7 @@ import io
 import onnx
 
 from app.core.errors import UsageError
+from app.core.model_version import ModelVersion
 
 #: Files a version must have before it can be proposed for release.
 REQUIRED = ("model.onnx", "golden_inputs.npy", "golden_outputs.json")
@@ -47,12 +48,11 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def check_releasable(record: dict) -> None:
+def check_releasable(version: ModelVersion) -> None:
     """Refuse a version whose artifacts do not make a complete package."""
-    missing = [n for n in REQUIRED if n not in record["artifacts"]]
+    missing = [n for n in REQUIRED if n not in version.artifacts]
     if missing:
-        raise UsageError(f"{record['line']}:v{record['version']} cannot be released: it lacks "
-                         f"{', '.join(missing)}")
-    if not record.get("parity", {}).get("passed"):
-        reason = record.get("parity", {}).get("blocked_reason") or "no parity report"
-        raise UsageError(f"{record['line']}:v{record['version']} is blocked: {reason}")
+        raise UsageError(f"{version.ref} cannot be released: it lacks {', '.join(missing)}")
+    if not version.parity.passed:
+        reason = version.parity.blocked_reason or "no parity report"
+        raise UsageError(f"{version.ref} is blocked: {reason}")

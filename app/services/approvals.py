@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -11,17 +10,17 @@ from app.audit.checkpoints import checkpoint_to_json
 from app.core.canonical import canonical_bytes
 from app.core.errors import AuthenticationError, Conflict, PermissionDenied, UsageError
 from app.core.lifecycle import State, check_transition
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.records import ModelVersionInfo
 from app.core.roles import Action
 from app.packages import make_body, sign_body
-from app.registry import repo
+from app.registry.refs import RECORD_TYPE, release_hash
 from app.registry.release import check_releasable, io_schema, library_versions
+from app.registry.sql_store import SqlRegistryStore
 from app.security import signing
 from app.security.passwords import Passwords
 from app.services.auth import confirm_password
 from app.services.base import ServiceContext
-from app.services.registry import RECORD_TYPE, version_signatures
 
 DEFAULT_VALIDITY_DAYS = 365
 
@@ -35,7 +34,7 @@ class ApprovalService:
 
     def propose(self, principal: Principal, *, ref: str, password: str,
                 hardware_ids: list[str], reason: str,
-                valid_days: int = DEFAULT_VALIDITY_DAYS) -> ModelVersionInfo:
+                valid_days: int = DEFAULT_VALIDITY_DAYS) -> ModelVersion:
         """Fix the release body (files, release counter, hardware ids, expiry) and sign it as
         the engineer; the version then waits for an approver."""
         if not hardware_ids or any(not h.strip() or h.strip() == "*" for h in hardware_ids):
@@ -45,58 +44,54 @@ class ApprovalService:
         role = self.ctx.authorize(principal, Action.MODEL_PROPOSE, f"model:{ref}")
 
         def body(s: Session):
-            line, row = repo.get_version(s, ref)
+            store = SqlRegistryStore(s)
+            version = store.version(ref)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:
                 return None
-            if row.proposed_by is not None:
-                raise Conflict(f"{ref} was already proposed by {row.proposed_by}")
-            check_transition(row.state, State.APPROVED, ref)
-            record = json.loads(row.record)
-            check_releasable(record)
+            if version.proposed_by is not None:
+                raise Conflict(f"{ref} was already proposed by {version.proposed_by}")
+            check_transition(version.state, State.APPROVED, ref)
+            check_releasable(version)
             files = {name: self.ctx.blobs.read_bytes(digest)
-                     for name, digest in record["artifacts"].items()
+                     for name, digest in version.artifacts.items()
                      if name in _PACKAGED}
             checkpoint = self.ctx.trail.checkpoint(s)
             files["audit_checkpoint.json"] = canonical_bytes(checkpoint_to_json(checkpoint))
             self.ctx.blobs.put_bytes(files["audit_checkpoint.json"])
             inputs, outputs = io_schema(files["model.onnx"])
-            line.release_counter += 1
+            counter = store.take_release_counter(version.line)
             now = self.ctx.clock.now()
-            lineage = dict(record["lineage"], kind=line.kind, recipe=record["recipe"],
-                           metrics=record["metrics"], record_hash=row.record_hash)
+            lineage = dict(version.lineage, kind=version.kind, recipe=version.recipe,
+                           metrics=version.metrics, record_hash=version.record_hash)
             release = make_body(
-                model_name=line.name, model_version=row.version,
-                release_counter=line.release_counter,
+                model_name=version.line, model_version=version.version,
+                release_counter=counter,
                 hardware_ids=sorted({h.strip() for h in hardware_ids}), input_schema=inputs,
-                output_schema=outputs, feature_spec=record["feature_spec"],
-                dataset_hash=record["dataset_id"], lineage=lineage,
+                output_schema=outputs, feature_spec=version.feature_spec,
+                dataset_hash=version.dataset_id, lineage=lineage,
                 library_versions=library_versions(), files=files, created_at=now,
                 expires_in=timedelta(days=valid_days))
             _key, private = signing.unlock_private_key(s, user, password)
             sig = sign_body(release, private, "engineer", user.username, "released", now)
             esig = signing.sign(s, user, password, signing.SignRequest(
-                record_type=RECORD_TYPE, record_id=ref_of(line, row),
-                record_hash=repo.release_hash(release), meaning="released", reason=reason), now)
-            row.proposed_by = user.username
-            row.release_body = json.dumps(release, sort_keys=True)
-            row.release_signatures = json.dumps([sig])
-            row.release_counter = line.release_counter
-            row.proposal_signature_id = esig.signature_id
+                record_type=RECORD_TYPE, record_id=version.ref,
+                record_hash=release_hash(release), meaning="released", reason=reason), now)
             self.ctx.trail.append(
                 s, user=principal.username, role=role.value, action="model.propose",
-                obj=f"model:{ref_of(line, row)}", reason=reason,
-                new={"release_counter": line.release_counter, "hardware_ids": hardware_ids,
-                     "release_hash": repo.release_hash(release), "expires_at":
+                obj=f"model:{version.ref}", reason=reason,
+                new={"release_counter": counter, "hardware_ids": hardware_ids,
+                     "release_hash": release_hash(release), "expires_at":
                      release["expires_at"], "signature_id": esig.signature_id})
-            s.flush()
-            return repo.to_info(s, line, row, version_signatures(s, line, row))
+            return store.record_proposal(version.ref, proposed_by=user.username, body=release,
+                                         signatures=[sig], release_counter=counter,
+                                         signature_id=esig.signature_id)
 
         return self._signed(body)
 
     def decide(self, principal: Principal, *, ref: str, password: str, meaning: str,
-               reason: str) -> ModelVersionInfo:
+               reason: str) -> ModelVersion:
         """Approve or reject a proposed version. Nobody decides on a version they trained
         or proposed; the signature binds the release body's hash."""
         if meaning not in ("approved", "rejected"):
@@ -105,8 +100,8 @@ class ApprovalService:
             raise UsageError("a decision needs a reason")
         role = self.ctx.authorize(principal, Action.MODEL_APPROVE, f"model:{ref}")
         with self.ctx.db.reader() as s:
-            _line, row = repo.get_version(s, ref)
-            authors = {row.created_by, row.proposed_by}
+            version = SqlRegistryStore(s).version(ref)
+            authors = {version.created_by, version.proposed_by}
         if principal.username in authors:
             msg = (f"{principal.username} trained or proposed {ref} and may not approve or "
                    "reject it (four eyes)")
@@ -115,41 +110,40 @@ class ApprovalService:
             raise PermissionDenied(msg)
 
         def body(s: Session):
-            line, row = repo.get_version(s, ref)
+            store = SqlRegistryStore(s)
+            version = store.version(ref)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:
                 return None
-            if row.release_body is None:
+            if version.release is None:
                 raise Conflict(f"{ref} has not been proposed for release yet")
             target = State.APPROVED if meaning == "approved" else State.REJECTED
-            check_transition(row.state, target, ref)
-            release = json.loads(row.release_body)
+            check_transition(version.state, target, ref)
+            release = dict(version.release.body)
             now = self.ctx.clock.now()
             esig = signing.sign(s, user, password, signing.SignRequest(
-                record_type=RECORD_TYPE, record_id=ref_of(line, row),
-                record_hash=repo.release_hash(release), meaning=meaning, reason=reason), now)
+                record_type=RECORD_TYPE, record_id=version.ref,
+                record_hash=release_hash(release), meaning=meaning, reason=reason), now)
+            sigs = list(version.release.signatures)
             if target is State.APPROVED:
                 _key, private = signing.unlock_private_key(s, user, password)
-                sigs = json.loads(row.release_signatures or "[]")
                 sigs.append(sign_body(release, private, "approver", user.username, "approved",
                                       now))
-                row.release_signatures = json.dumps(sigs)
-            old = row.state
-            row.state = target.value
-            row.decision_signature_id = esig.signature_id
+            decided = store.record_decision(version.ref, state=target.value, signatures=sigs,
+                                            signature_id=esig.signature_id)
             self.ctx.trail.append(
                 s, user=principal.username, role=role.value, action="model.approve",
-                obj=f"model:{ref_of(line, row)}", reason=reason, old={"state": old},
-                new={"state": row.state, "meaning": meaning, "signature_id": esig.signature_id,
-                     "release_hash": repo.release_hash(release)})
+                obj=f"model:{version.ref}", reason=reason, old={"state": version.state},
+                new={"state": decided.state, "meaning": meaning,
+                     "signature_id": esig.signature_id, "release_hash": release_hash(release)})
             self.ctx.trail.checkpoint(s)
             s.flush()
-            return repo.to_info(s, line, row, version_signatures(s, line, row))
+            return decided
 
         return self._signed(body)
 
-    def _signed(self, body) -> ModelVersionInfo:
+    def _signed(self, body) -> ModelVersion:
         result = self.ctx.write(body)
         if result is None:
             raise AuthenticationError("the password was not confirmed; nothing was signed")
@@ -158,8 +152,3 @@ class ApprovalService:
 
 _PACKAGED = ("model.onnx", "validation_report.json", "parity_report.json", "model_card.md",
              "golden_inputs.npy", "golden_outputs.json")
-
-
-def ref_of(line, row) -> str:
-    """``line:vN`` of a line row and a version row."""
-    return f"{line.name}:v{row.version}"

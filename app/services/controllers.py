@@ -17,8 +17,6 @@ from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progr
 from app.core.roles import Action
 from app.devices.flash import (
     ControllerClient,
-    ControllerError,
-    Endpoint,
     FlashOutcome,
     Identity,
     Live,
@@ -29,6 +27,7 @@ from app.devices.flash import (
     rollback,
     scan,
 )
+from app.fieldbus import DeviceError, Endpoint
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
 from app.services.packages import PackageService
@@ -117,7 +116,7 @@ class ControllerService:
         role = self.ctx.authorize(principal, Action.CONTROLLER_ROLLBACK, target)
         try:
             status = rollback(endpoint(target))
-        except ControllerError as exc:
+        except DeviceError as exc:
             self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
                                    result="failed", reason=str(exc),
                                    new={"device": _status_dict(getattr(exc, "status", None))})

@@ -12,15 +12,15 @@ from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import DatasetInfo
 from app.core.roles import Action
-from app.data.acquire import acquire
-from app.data.binary_import import BinaryOptions
-from app.data.csv_options import CsvOptions
+from app.data.acquire.loop import acquire
+from app.data.binary.importer import BinaryOptions
+from app.data.csv.options import CsvOptions
 from app.data.cwru import import_cwru
 from app.data.importer import file_kind, import_file
-from app.data.modbus_link import list_serial_ports
 from app.data.recording import Recording
 from app.data.snapshot import SnapshotWriter
-from app.data.tagmap_load import load_tagmap
+from app.data.tagmap.load import load_tagmap
+from app.fieldbus.ports import list_serial_ports
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
 
@@ -151,7 +151,8 @@ class DataInService:
     @staticmethod
     def serial_ports() -> list[dict[str, str]]:
         """Serial ports of this computer: device name (COM3, /dev/ttyUSB0), description."""
-        return list_serial_ports()
+        return [{"device": p.device, "description": p.description, "hwid": p.hwid}
+                for p in list_serial_ports()]
 
 
 def _writer_of(recordings: list[Recording], names: list[str] | None = None,

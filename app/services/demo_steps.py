@@ -14,8 +14,8 @@ import numpy as np
 from app.core.errors import AuthenticationError, PermissionDenied
 from app.core.roles import Action
 from app.data.synthetic import STATES, vibration
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 from app.services.audit import verify_export_folder
 from app.services.container import Services
 from app.services.controller_runtime import start_controller
@@ -110,10 +110,10 @@ class Demo:
                                      line="pump-7-bearing", recipe=make_recipe(),
                                      window=2048, hop=1024)
         v, p = out.version, out.parity
-        acc = v.record["metrics"].get("accuracy", 0.0)
+        acc = v.metrics.get("accuracy", 0.0)
         self.step(f"trained {v.ref} (random forest, time-ordered 70/30 split with a gap): "
                   f"held-out accuracy {acc:.4f}", acc >= 0.99)
-        self.step(f"exported to ONNX (feature graph + model, {len(v.record['artifacts'])} "
+        self.step(f"exported to ONNX (feature graph + model, {len(v.artifacts)} "
                   f"artifacts); parity gate {'passed' if p['deployable'] else 'FAILED'}: "
                   f"label agreement {p['label_agreement']}, max feature error "
                   f"{p['feature_max_rel_err']:.1e}", p["deployable"])

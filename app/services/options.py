@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.data.binary_import import BinaryOptions
-from app.data.csv_options import CsvOptions
+from app.data.binary.importer import BinaryOptions
+from app.data.csv.options import CsvOptions
 
 
 def csv_options(*, delimiter: str | None = None, decimal: str | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -12,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, PlantMLError, UsageError
 from app.core.lifecycle import State
+from app.core.model_version import ImportOrigin, ModelVersion, ParityResult, Release
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.core.records import ModelVersionInfo
 from app.core.roles import Action
 from app.packages import (
     ExportResult,
@@ -29,10 +28,9 @@ from app.packages import (
     unpack_to_staging,
     verify_package,
 )
-from app.registry import repo
+from app.registry.sql_store import SqlRegistryStore
 from app.services.base import ServiceContext
 from app.services.trust import load_trust, save_trust
-from app.store.schema import ModelVersionRow
 
 
 @dataclass(frozen=True)
@@ -59,23 +57,22 @@ class PackageService:
         """Write the package of ``ref`` into ``out_dir``: approved versions carry both
         signatures; an engineer may build a draft package of a proposed version."""
         with self.ctx.db.reader() as s:
-            line, row = repo.get_version(s, ref)
-            state, body, sigs = row.state, row.release_body, row.release_signatures
-            record = json.loads(row.record)
-            name = package_filename(line.name, row.version, row.release_counter or 0)
-        draft = state != State.APPROVED.value
+            version = SqlRegistryStore(s).version(ref)
+        name = package_filename(version.line, version.version, version.release_counter or 0)
+        draft = version.state != State.APPROVED.value
         action = Action.PACKAGE_BUILD_DRAFT if draft else Action.PACKAGE_EXPORT
         role = self.ctx.authorize(principal, action, f"model:{ref}")
-        if body is None:
+        if version.release is None:
             raise UsageError(f"{ref} has not been proposed for release, so it has no package")
-        release = json.loads(body)
-        files = {n: self.ctx.blobs.read_bytes(d) for n, d in record["artifacts"].items()
-                 if n in release["files"]}
+        release = dict(version.release.body)
+        files = {n: self.ctx.blobs.read_bytes(d) for n, d in version.artifacts.items()
+                 if n in version.release.files}
         # The checkpoint captured at the proposal, stored then as a blob.
         files["audit_checkpoint.json"] = self.ctx.blobs.read_bytes(
-            release["files"]["audit_checkpoint.json"]["sha256"])
+            version.release.files["audit_checkpoint.json"]["sha256"])
         out = Path(out_dir) / (name.replace(".plantml", "-DRAFT.plantml") if draft else name)
-        path = build_package(out, release, json.loads(sigs or "[]"), files)
+        path = build_package(out, release, [dict(x) for x in version.release.signatures],
+                             files)
         self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
                                result="ok", new={"file": str(path), "draft": draft,
                                                  "release_counter": release["release_counter"]})
@@ -121,7 +118,7 @@ class PackageService:
 
     def import_from_drive(self, principal: Principal, *, path: Path,
                           progress: ProgressFn = no_progress,
-                          cancel: CancelToken = NEVER_CANCELLED) -> ModelVersionInfo:
+                          cancel: CancelToken = NEVER_CANCELLED) -> ModelVersion:
         """Verify a package from a stick, then register the version with its lineage; the
         trusted release counter moves in the same transaction."""
         role = self.ctx.authorize(principal, Action.PACKAGE_IMPORT, str(path))
@@ -145,55 +142,48 @@ class PackageService:
             shutil.rmtree(work, ignore_errors=True)
 
     def _register(self, s: Session, principal: Principal, role: str, pkg: VerifiedPackage,
-                  artifacts: dict[str, str], source: str) -> ModelVersionInfo:
+                  artifacts: dict[str, str], source: str) -> ModelVersion:
         body = pkg.body
         lineage = body["lineage"]
         now = self.ctx.clock.now().isoformat()
-        line = repo.get_or_create_line(s, body["model_name"], lineage.get("kind", "classifier"),
-                                       now, principal.username)
-        existing = s.query(ModelVersionRow).filter_by(line_id=line.id,
-                                                      version=body["model_version"]).first()
+        store = SqlRegistryStore(s)
+        line = store.ensure_line(body["model_name"], lineage.get("kind", "classifier"),
+                                 now=now, user=principal.username)
+        existing = store.find_version(line.name, body["model_version"])
         if existing is not None:
             raise Conflict(f"{line.name}:v{body['model_version']} already exists here "
                            f"({existing.state}); nothing was imported")
-        record = {"line": line.name, "version": body["model_version"], "kind": line.kind,
-                  "dataset_id": body["dataset_hash"], "feature_spec": body["feature_spec"],
-                  "recipe": lineage.get("recipe", {}), "metrics": lineage.get("metrics", {}),
-                  "lineage": lineage, "artifacts": artifacts,
-                  "parity": {"passed": True, "blocked_reason": ""},
-                  "imported": {"package_id": body["package_id"], "source": source,
-                               "package_sha256": pkg.package_sha256}}
-        row = ModelVersionRow(line_id=line.id, version=body["model_version"],
-                              state=State.APPROVED.value,
-                              record=json.dumps(record, sort_keys=True),
-                              record_hash=repo.record_hash(record), created_at=now,
-                              created_by=principal.username,
-                              proposed_by=next(x["user"] for x in pkg.signatures
-                                               if x["role"] == "engineer"),
-                              release_body=json.dumps(body, sort_keys=True),
-                              release_signatures=json.dumps(pkg.signatures),
-                              release_counter=body["release_counter"])
-        s.add(row)
-        line.release_counter = max(line.release_counter, body["release_counter"])
+        version = store.add_version(ModelVersion(
+            line=line.name, version=body["model_version"], kind=line.kind,
+            dataset_id=body["dataset_hash"], feature_spec=body["feature_spec"],
+            recipe=lineage.get("recipe", {}), metrics=lineage.get("metrics", {}),
+            lineage=lineage, artifacts=artifacts, parity=ParityResult(passed=True),
+            imported=ImportOrigin(package_id=body["package_id"], source=source,
+                                  package_sha256=pkg.package_sha256),
+            state=State.APPROVED.value, created_at=now, created_by=principal.username,
+            proposed_by=next(x["user"] for x in pkg.signatures if x["role"] == "engineer"),
+            release=Release(body=body, signatures=tuple(pkg.signatures)),
+            release_counter=body["release_counter"]))
+        store.raise_release_counter(line.name, body["release_counter"])
         trust = load_trust(s)
         accept_package(trust, pkg)
         save_trust(s, trust)
         s.flush()
         self.ctx.trail.append(
             s, user=principal.username, role=role, action="package.import",
-            obj=f"model:{line.name}:v{row.version}",
+            obj=f"model:{version.ref}",
             new={"package_id": body["package_id"], "package_sha256": pkg.package_sha256,
                  "release_counter": body["release_counter"],
                  "signers": [f"{x['role']}:{x['user']}:{x['key_id']}" for x in pkg.signatures],
                  "source": source})
-        return repo.to_info(s, line, row)
+        return version
 
-    def _approved(self, ref: str) -> ModelVersionInfo:
+    def _approved(self, ref: str) -> ModelVersion:
         with self.ctx.db.reader() as s:
-            line, row = repo.get_version(s, ref)
-            if row.state != State.APPROVED.value:
-                raise UsageError(f"{ref} is {row.state}: only approved versions go on a stick")
-            return repo.to_info(s, line, row)
+            version = SqlRegistryStore(s).version(ref)
+        if version.state != State.APPROVED.value:
+            raise UsageError(f"{ref} is {version.state}: only approved versions go on a stick")
+        return version
 
 
 def _summary(pkg: VerifiedPackage) -> PackageSummary:

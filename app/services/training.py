@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from app.core.errors import IntegrityError, UsageError
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.core.records import DatasetInfo, ModelVersionInfo
+from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
 from app.ml.dataset import Recording
+from app.ml.labels import labelled_recordings
 from app.ml.recipe import Recipe
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
@@ -31,7 +33,7 @@ KIND_OF_TASK = {"classification": "classifier", "regression": "regressor",
 class TrainOutcome:
     """The registered version and the two reports that decide whether it may be deployed."""
 
-    version: ModelVersionInfo
+    version: ModelVersion
     validation: dict
     parity: dict
 
@@ -103,7 +105,7 @@ class TrainingService:
         from app.ml.checks import session
 
         version = self.registry.show(principal, ref=ref)
-        spec = FeatureSpec.from_dict(version.record["feature_spec"])
+        spec = FeatureSpec.from_dict(dict(version.feature_spec))
         schema = json.loads(self.registry.artifact(principal, ref=ref, name="schema.json"))
         classes = schema.get("classes", [])
         info, recordings = self._recordings(principal, dataset, spec)
@@ -139,8 +141,8 @@ class TrainingService:
         gate can be exported as deployable."""
         role = self.ctx.authorize(principal, Action.PACKAGE_BUILD_DRAFT, f"model:{ref}")
         version = self.registry.show(principal, ref=ref)
-        if not version.record["parity"]["passed"]:
-            reason = version.record["parity"]["blocked_reason"]
+        if not version.parity.passed:
+            reason = version.parity.blocked_reason
             self.ctx.audit_outcome(principal, role.value, "model.export", f"model:{ref}",
                                    result="refused", reason=reason)
             raise IntegrityError(f"{ref} failed the parity gate and cannot be exported as "
@@ -149,32 +151,15 @@ class TrainingService:
         durable_write(Path(out), data)
         self.ctx.audit_outcome(principal, role.value, "model.export", f"model:{ref}",
                                result="ok", new={"file": str(out),
-                                                 "sha256": version.record["artifacts"]
-                                                 ["model.onnx"]})
+                                                 "sha256": version.artifacts["model.onnx"]})
         return Path(out)
 
     def _recordings(self, principal: Principal, dataset: str, spec: FeatureSpec
                     ) -> tuple[DatasetInfo, list[Recording]]:
-        """The snapshot's labelled data on the spec's channels. A recording with a label
-        gives one training recording (its windows inside labelled time ranges take those
-        labels); one labelled only in time ranges gives one segment per range, so the
-        unlabelled rest and windows across range borders are left out."""
+        """The snapshot's labelled data on the spec's channels (see
+        :func:`app.ml.labels.labelled_recordings`)."""
         info, arrays = self.datasets.load(principal, dataset=dataset)
-        rows = [[c.name for c in info.channels].index(name) for name in spec.channels]
-        out = []
-        for rec, data in arrays:
-            whole, ranges = _labels_of(info, rec.index)
-            signal = np.ascontiguousarray(data[rows])
-            if whole is not None:
-                out.append(Recording(id=f"{rec.index}:{rec.name}", label=whole,
-                                     window_labels=_window_labels(rec, whole, ranges, spec),
-                                     signal=signal))
-            elif ranges:
-                out.extend(_segments(rec, ranges, signal, spec, info.dataset_id))
-            else:
-                raise UsageError(f"recording {rec.index} ({rec.name}) of dataset "
-                                 f"{info.dataset_id[:12]} has no label; label it first")
-        return info, out
+        return info, labelled_recordings(info, arrays, spec)
 
 
 def _channels(info: DatasetInfo, channels: list[str] | None) -> list[str]:
@@ -185,54 +170,6 @@ def _channels(info: DatasetInfo, channels: list[str] | None) -> list[str]:
         raise UsageError(f"dataset {info.dataset_id[:12]} has no channel {unknown[0]!r}; it has "
                          f"{', '.join(names)}")
     return wanted
-
-
-def _labels_of(info: DatasetInfo, recording: int
-               ) -> tuple[str | None, list[tuple[float, float, str]]]:
-    """The newest whole-recording label and the time-range labels (oldest first)."""
-    whole, ranges = None, []
-    for lb in info.labels:
-        if lb.recording != recording:
-            continue
-        if lb.t_start is None or lb.t_end is None:
-            whole = lb.label
-        else:
-            ranges.append((lb.t_start, lb.t_end, lb.label))
-    return whole, ranges
-
-
-def _window_labels(rec, whole: str, ranges: list[tuple[float, float, str]],
-                   spec: FeatureSpec) -> np.ndarray | None:
-    """A label per window: one lying wholly inside a labelled time range takes that label
-    (the newest range wins), any other the recording's label."""
-    if not ranges:
-        return None
-    n = max(0, (rec.n_samples - spec.window) // spec.hop + 1)
-    start = np.arange(n) * spec.hop / spec.sample_rate
-    end = start + spec.window / spec.sample_rate
-    labels = np.full(n, whole, dtype=object)
-    for t0, t1, label in ranges:
-        labels[(start >= t0) & (end <= t1)] = label
-    return labels
-
-
-def _segments(rec, ranges: list[tuple[float, float, str]], signal: np.ndarray,
-              spec: FeatureSpec, dataset_id: str) -> list[Recording]:
-    """One training recording per labelled time range of a recording without a label."""
-    ordered = sorted(ranges)
-    for (a0, a1, _), (b0, _b1, _) in zip(ordered, ordered[1:], strict=False):
-        if b0 < a1:
-            raise UsageError(f"recording {rec.index} ({rec.name}) of dataset "
-                             f"{dataset_id[:12]}: the labelled ranges {a0:g}-{a1:g} s and "
-                             f"from {b0:g} s overlap; give the recording one label or "
-                             "separate ranges")
-    out = []
-    for t0, t1, label in ordered:
-        lo, hi = int(round(t0 * spec.sample_rate)), int(round(t1 * spec.sample_rate))
-        if hi - lo >= spec.window:
-            out.append(Recording(id=f"{rec.index}:{rec.name}@{t0:g}s", label=label,
-                                 signal=np.ascontiguousarray(signal[:, lo:hi])))
-    return out
 
 
 def _headline(validation: dict) -> dict:

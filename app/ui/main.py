@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app.core.errors import PlantMLError
 from app.services import Services, open_services
-from app.ui.login_dialog import LoginDialog
+from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.task_runner import INTERNAL_ERROR, TaskRunner
 

@@ -16,14 +16,14 @@ from PySide6.QtWidgets import (
 
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.audit_view import AuditView
-from app.ui.controllers_view import ControllersView
-from app.ui.data_view import DataView
+from app.ui.dialogs.unlock_dialog import UnlockDialog
 from app.ui.idle_watch import IdleWatch
-from app.ui.models_view import ModelsView
+from app.ui.pages.audit_view import AuditView
+from app.ui.pages.controllers_view import ControllersView
+from app.ui.pages.data_view import DataView
+from app.ui.pages.models_view import ModelsView
+from app.ui.pages.train_view import TrainView
 from app.ui.task_runner import TaskRunner
-from app.ui.train_view import TrainView
-from app.ui.unlock_dialog import UnlockDialog
 
 log = logging.getLogger(__name__)
 

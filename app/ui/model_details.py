@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import PlantMLError
+from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.records import AuditEvent, ModelLineInfo, ModelVersionInfo
+from app.core.records import AuditEvent, ModelLineInfo
 from app.services import Services
-from app.ui.audit_table_model import format_time
+from app.ui.time_format import format_time
 
 #: Stored artifacts shown as text, each on its own tab, in tab order.
 REPORTS: tuple[str, ...] = ("validation_report.json", "parity_report.json", "model_card.md")
@@ -28,13 +29,13 @@ MISSING = "-"
 class VersionDetails:
     """A version, its reports as display text (keyed by artifact name) and its audit trail."""
 
-    info: ModelVersionInfo
+    info: ModelVersion
     reports: dict[str, str] = field(default_factory=dict)
     history: tuple[AuditEvent, ...] = ()
 
 
 def load_lines(services: Services, principal: Principal
-               ) -> list[tuple[ModelLineInfo, list[ModelVersionInfo]]]:
+               ) -> list[tuple[ModelLineInfo, list[ModelVersion]]]:
     """Every line with its versions, newest first. Runs on the worker: no widgets here."""
     registry = services.registry
     return [(line, registry.versions(principal, line=line.name))
@@ -51,7 +52,7 @@ def load_details(services: Services, principal: Principal, ref: str) -> VersionD
     info = registry.show(principal, ref=ref)
     reports: dict[str, str] = {}
     for name in REPORTS:
-        if name not in info.record.get("artifacts", {}):
+        if name not in info.artifacts:
             reports[name] = f"{info.ref} has no {name}."
             continue
         try:
@@ -90,7 +91,7 @@ def value_text(value: Any, limit: int | None = None) -> str:
     return text
 
 
-def display_state(info: ModelVersionInfo) -> str:
+def display_state(info: ModelVersion) -> str:
     """The state as a person reads it: a validated version waiting for its approver is
     "proposed"."""
     if info.state == "validated" and info.proposed_by:
@@ -98,11 +99,11 @@ def display_state(info: ModelVersionInfo) -> str:
     return info.state
 
 
-def state_sentence(info: ModelVersionInfo) -> str:
+def state_sentence(info: ModelVersion) -> str:
     """One line on where the version stands and what comes next."""
     state = info.state
     if state == "draft":
-        blocked = info.record.get("parity", {}).get("blocked_reason") or "not through the gate"
+        blocked = info.parity.blocked_reason or "not through the gate"
         return f"draft: blocked ({blocked}); it cannot be proposed"
     if state == "validated" and info.proposed_by:
         return f"proposed by {info.proposed_by}; waiting for an approver (four eyes)"
@@ -123,30 +124,12 @@ def _pairs(mapping: Any) -> str:
     return ", ".join(f"{k} {value_text(v)}" for k, v in sorted(mapping.items()))
 
 
-def library_versions(record: dict) -> dict:
-    """The library versions recorded with the version (trained here or imported)."""
-    lineage = record.get("lineage") or {}
-    for key in ("libraries", "library_versions"):
-        if isinstance(lineage.get(key), dict):
-            return lineage[key]
-    if isinstance(record.get("library_versions"), dict):
-        return record["library_versions"]
-    # Older records keep library versions as plain lineage entries.
-    return {k: v for k, v in lineage.items() if isinstance(v, str) and k not in _LINEAGE_IDS}
-
-
-_LINEAGE_IDS = ("dataset_hash", "feature_spec_hash", "recipe_hash", "model_hash", "onnx_hash",
-                "record_hash", "kind")
-
-
-def lineage_text(info: ModelVersionInfo) -> str:
+def lineage_text(info: ModelVersion) -> str:
     """The lineage panel: where the version came from and what it scored."""
-    record = info.record
-    parity = record.get("parity") or {}
-    if parity.get("passed"):
+    if info.parity.passed:
         parity_line = "passed"
     else:
-        parity_line = f"not passed ({parity.get('blocked_reason') or 'no reason recorded'})"
+        parity_line = f"not passed ({info.parity.blocked_reason or 'no reason recorded'})"
     rows = [
         ("version", f"{info.ref} ({info.kind})"),
         ("state", state_sentence(info)),
@@ -154,23 +137,22 @@ def lineage_text(info: ModelVersionInfo) -> str:
         ("proposed by", info.proposed_by or MISSING),
         ("release counter", value_text(info.release_counter)),
         ("aliases", ", ".join(info.aliases) or MISSING),
-        ("dataset id", value_text(record.get("dataset_id"))),
-        ("recipe", value_text(record.get("recipe"))),
-        ("feature spec", value_text(record.get("feature_spec"))),
-        ("metrics", _pairs(record.get("metrics"))),
+        ("dataset id", value_text(info.dataset_id)),
+        ("recipe", value_text(info.recipe)),
+        ("feature spec", value_text(info.feature_spec)),
+        ("metrics", _pairs(info.metrics)),
         ("parity gate", parity_line),
-        ("library versions", _pairs(library_versions(record))),
+        ("library versions", _pairs(info.library_versions)),
         ("record hash", info.record_hash),
     ]
-    imported = record.get("imported")
-    if isinstance(imported, dict):
-        rows.append(("imported from", f"{imported.get('source', MISSING)} (package sha256 "
-                                      f"{str(imported.get('package_sha256', ''))[:16]})"))
-    lineage = record.get("lineage") or {}
-    rows.extend((f"lineage.{k}", value_text(v, 200)) for k, v in sorted(lineage.items())
+    imported = info.imported
+    if imported is not None:
+        rows.append(("imported from", f"{imported.source} (package sha256 "
+                                      f"{imported.package_sha256[:16]})"))
+    rows.extend((f"lineage.{k}", value_text(v, 200)) for k, v in sorted(info.lineage.items())
                 if k not in ("libraries", "library_versions"))
     rows.extend((f"artifact {name}", str(digest)[:16])
-                for name, digest in sorted((record.get("artifacts") or {}).items()))
+                for name, digest in sorted(info.artifacts.items()))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -186,14 +168,13 @@ def latest_proposal(history: tuple[AuditEvent, ...] | list[AuditEvent]) -> Audit
 def evidence_text(details: VersionDetails) -> str:
     """What an approver reviews before signing: metrics, parity, who trained and proposed."""
     info = details.info
-    record = info.record
-    parity = record.get("parity") or {}
+    parity = info.parity
     lines = [f"{info.ref} ({info.kind}), {display_state(info)}",
              f"trained by {info.created_by} on {format_time(info.created_at)}",
-             f"dataset {value_text(record.get('dataset_id'))}",
-             f"metrics: {_pairs(record.get('metrics'))}",
-             "parity gate: " + ("passed" if parity.get("passed") else
-                                f"NOT passed ({parity.get('blocked_reason') or 'no reason'})")]
+             f"dataset {value_text(info.dataset_id)}",
+             f"metrics: {_pairs(info.metrics)}",
+             "parity gate: " + ("passed" if parity.passed else
+                                f"NOT passed ({parity.blocked_reason or 'no reason'})")]
     report = details.reports.get("parity_report.json", "")
     if report and len(report) < 400:
         lines.append(f"parity report: {' '.join(report.split())}")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.core.records import ModelVersionInfo
+from app.core.model_version import ModelVersion
 from app.core.roles import Action
 from app.ui.model_details import display_state
 from app.ui.permissions import ButtonRule
 
 
-def version_rules(info: ModelVersionInfo | None, *, has_others: bool,
+def version_rules(info: ModelVersion | None, *, has_others: bool,
                   busy: bool) -> dict[str, ButtonRule]:
     """The rule of each action button of the Models page, by button name (``propose`` is
     ``propose_button``), for the selected version ``info`` (None: none selected)."""
 
-    def version_rule(check: Callable[[ModelVersionInfo], str | None]):
+    def version_rule(check: Callable[[ModelVersion], str | None]):
         def rule() -> str | None:
             if info is None:
                 return "select a version first"
@@ -50,7 +50,7 @@ def version_rules(info: ModelVersionInfo | None, *, has_others: bool,
     }
 
 
-def why_not_proposable(info: ModelVersionInfo) -> str | None:
+def why_not_proposable(info: ModelVersion) -> str | None:
     if info.state == "validated" and not info.proposed_by:
         return None
     if info.proposed_by:
@@ -60,7 +60,7 @@ def why_not_proposable(info: ModelVersionInfo) -> str | None:
     return f"{info.ref} is {info.state}"
 
 
-def why_not_decidable(info: ModelVersionInfo) -> str | None:
+def why_not_decidable(info: ModelVersion) -> str | None:
     if info.state == "validated" and info.proposed_by:
         return None
     if info.state == "validated":
@@ -68,7 +68,7 @@ def why_not_decidable(info: ModelVersionInfo) -> str | None:
     return f"{info.ref} is {info.state}: already decided or not releasable"
 
 
-def why_not_exportable(info: ModelVersionInfo, busy: bool) -> str | None:
+def why_not_exportable(info: ModelVersion, busy: bool) -> str | None:
     if busy:
         return "a transfer is running"
     if info.state != "approved":
@@ -76,7 +76,7 @@ def why_not_exportable(info: ModelVersionInfo, busy: bool) -> str | None:
     return None
 
 
-def why_not_aliasable(info: ModelVersionInfo) -> str | None:
+def why_not_aliasable(info: ModelVersion) -> str | None:
     if info.state in ("rejected", "retired"):
         return f"{info.ref} is {info.state}"
     return None

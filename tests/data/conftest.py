@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.data.report import ValidationReport
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
 from tests.conftest import CWRU
 
 WAVE_LEN = 512

@@ -7,13 +7,12 @@ import sys
 
 import pytest
 
-from app.data.acquire import acquire
-from app.data.errors import DeviceException, DeviceTimeout
-from app.data.modbus_link import list_serial_ports
-from app.data.tagmap_load import parse_tagmap
-from app.devices.sim_nullmodem import NullModem
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.data.acquire.loop import acquire
+from app.data.tagmap.load import parse_tagmap
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
+from app.fieldbus import ExceptionResponse, LinkTimeout, SerialPort, list_serial_ports
+from tests.nullmodem import NullModem
 
 pytestmark = pytest.mark.skipif(
     shutil.which("socat") is None or sys.platform == "win32",
@@ -51,17 +50,17 @@ def test_records_over_rtu(rtu, tmp_path):
 def test_exception_02_over_rtu(rtu, tmp_path):
     sim, cable = rtu
     sim.faults.exceptions[("holding", 4)] = 2
-    with pytest.raises(DeviceException, match="exception 02 illegal data address"):
+    with pytest.raises(ExceptionResponse, match="exception 02 illegal data address"):
         acquire(rtu_map(cable), duration_s=1.0, work_dir=tmp_path)
 
 
 def test_wrong_unit_id_times_out_over_rtu(rtu, tmp_path):
     _, cable = rtu
-    with pytest.raises(DeviceTimeout, match="unit 7"):
+    with pytest.raises(LinkTimeout, match="unit 7"):
         acquire(rtu_map(cable, unit_id=7), duration_s=1.0, work_dir=tmp_path)
 
 
 def test_serial_ports_are_listed():
     ports = list_serial_ports()
     assert isinstance(ports, list)
-    assert all(set(p) == {"device", "description", "hwid"} for p in ports)
+    assert all(isinstance(p, SerialPort) and p.device for p in ports)

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from app.core.progress import CancelToken
-from app.data.acq_session import MANIFEST, recover
-from app.data.acquire import acquire
-from app.data.errors import DeviceException, DeviceTimeout, LinkLost
-from app.data.tagmap_load import parse_tagmap
-from app.devices.sim_registers import SEQ_ADDRESS
-from app.devices.sim_tagmap import simulator_tagmap
+from app.data.acquire.loop import acquire
+from app.data.acquire.session import MANIFEST, recover
+from app.data.tagmap.load import parse_tagmap
+from app.devices.sim.registers import SEQ_ADDRESS
+from app.devices.sim.tagmap import simulator_tagmap
+from app.fieldbus import ExceptionResponse, LinkLost, LinkTimeout
 from tests.data.conftest import WAVE_LEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,9 +74,9 @@ def test_records_tags_and_waveform_blocks(sim, wave, tmp_path):
 
 def test_exception_02_at_start_names_code_and_registers(sim, tmp_path):
     sim.faults.exceptions[("holding", 12)] = 2
-    with pytest.raises(DeviceException) as info:
+    with pytest.raises(ExceptionResponse) as info:
         acquire(tagmap(sim), duration_s=1.0, work_dir=tmp_path)
-    assert info.value.code == 2
+    assert info.value.exception_code == 2
     assert "exception 02 illegal data address" in str(info.value)
     assert "read holding registers 0-12" in str(info.value)
     assert "[tags temperature, speed, pressure, flow, cycles, energy and 1 more]" in str(
@@ -107,7 +107,7 @@ def test_busy_device_skips_a_poll_and_goes_on(sim, tmp_path):
 def test_a_device_that_never_answers_fails_within_the_timeout(sim, tmp_path):
     sim.faults.hang = True
     t0 = time.monotonic()
-    with pytest.raises(DeviceTimeout, match=r"no answer from 127\.0\.0\.1:\d+ unit 1 within"):
+    with pytest.raises(LinkTimeout, match=r"no answer within 0\.3 s \(tcp:127\.0\.0\.1:\d+ unit 1"):
         acquire(tagmap(sim, timeout_s=0.3), duration_s=5.0, work_dir=tmp_path)
     assert time.monotonic() - t0 < 1.5
 
@@ -119,7 +119,7 @@ def test_nobody_listening_is_a_clear_error(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tm = parse_tagmap(simulator_tagmap(port=port, timeout_s=0.3))
-    with pytest.raises(LinkLost, match=f"cannot connect to 127.0.0.1:{port} unit 1"):
+    with pytest.raises(LinkLost, match=f"cannot connect to tcp:127.0.0.1:{port} unit 1"):
         acquire(tm, duration_s=1.0, work_dir=tmp_path)
 
 
@@ -182,10 +182,10 @@ _CHILD = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from app.data.acquire import acquire
-from app.data.tagmap_load import parse_tagmap
-from app.devices.simulator import ModbusSimulator
-from app.devices.sim_tagmap import simulator_tagmap
+from app.data.acquire.loop import acquire
+from app.data.tagmap.load import parse_tagmap
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 with ModbusSimulator(waveform=np.sin(np.arange(50000) / 10.0), buffer_len=256) as sim:
     port = sim.start_tcp()
     tm = parse_tagmap(simulator_tagmap(port=port, waveform_len=256, poll_rate_hz=50))

@@ -17,10 +17,10 @@ import scipy.io
 
 from app.core.errors import Cancelled
 from app.core.progress import CancelToken
-from app.data.binary_import import BinaryOptions, import_binary
+from app.data.binary.importer import BinaryOptions, import_binary
+from app.data.binary.sandbox import run_parser
 from app.data.errors import ImportRefused
 from app.data.importer import import_file
-from app.data.sandbox import run_parser
 
 N = 2000
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.data.csv_import import import_csv
-from app.data.csv_options import CsvOptions
+from app.data.csv.importer import import_csv
+from app.data.csv.options import CsvOptions
 from app.data.errors import ImportRefused
 from app.data.recording import Recording
 from tests.data.conftest import flagged_lines, rejected_lines

@@ -13,8 +13,8 @@ import pytest
 
 from app.core.errors import Cancelled
 from app.core.progress import CancelToken
-from app.data.csv_import import import_csv
-from app.data.csv_options import CsvOptions
+from app.data.csv.importer import import_csv
+from app.data.csv.options import CsvOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 BIG_MB = 200
@@ -40,8 +40,8 @@ def write_big(path: Path, megabytes: int, with_bad_rows: bool = True) -> int:
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from app.data.csv_import import import_csv
-from app.data.csv_options import CsvOptions
+from app.data.csv.importer import import_csv
+from app.data.csv.options import CsvOptions
 import pyarrow, numpy
 def hwm():  # VmHWM restarts at exec; ru_maxrss would include the forked parent
     for line in open("/proc/self/status"):

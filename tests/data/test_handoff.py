@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.data.acquire import acquire
-from app.data.csv_import import import_csv
-from app.data.csv_options import CsvOptions
+from app.data.acquire.loop import acquire
+from app.data.csv.importer import import_csv
+from app.data.csv.options import CsvOptions
 from app.data.recording import Recording
 from app.data.snapshot import SnapshotWriter, read_meta, read_recordings
-from app.data.tagmap_load import parse_tagmap
-from app.devices.sim_tagmap import simulator_tagmap
+from app.data.tagmap.load import parse_tagmap
+from app.devices.sim.tagmap import simulator_tagmap
 
 
 def write_snapshot(rec: Recording, path):

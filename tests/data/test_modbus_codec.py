@@ -1,17 +1,16 @@
-"""Register decoding (types, word and byte order), read planning, exception texts."""
+"""Register decoding (types, word and byte order) and read planning."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.data.acq_tags import TagPoller
-from app.data.modbus_codec import decode, encode
-from app.data.modbus_errors import EXCEPTION_TEXT, describe_exception, exception_text
-from app.data.modbus_plan import Read, Span, plan_reads, split_block
-from app.data.tagmap_load import parse_tagmap
-from app.devices.sim_registers import PROCESS_TAGS, process_registers, process_values
-from app.devices.sim_tagmap import simulator_tagmap
+from app.data.acquire.plan import Read, Span, plan_reads, split_block
+from app.data.acquire.tags import TagPoller
+from app.data.tagmap.load import parse_tagmap
+from app.devices.sim.registers import PROCESS_TAGS, process_registers, process_values
+from app.devices.sim.tagmap import simulator_tagmap
+from app.fieldbus.codec import decode, encode
 
 VALUES = {"int16": [0, -1, 32767, -32768], "uint16": [0, 1, 65535, 4660],
           "int32": [0, -1, 2**31 - 1, -(2**31)], "uint32": [0, 1, 2**32 - 1, 305419896],
@@ -81,12 +80,3 @@ def test_simulator_tags_decode_to_the_model_values():
         assert abs(row[name] - want[name]) <= tol, name
     assert row["running"] == 1.0 and row["door_closed"] == 1.0
 
-
-def test_exception_codes_read_as_text():
-    assert set(EXCEPTION_TEXT) == {1, 2, 3, 4, 5, 6, 8, 10, 11}
-    assert exception_text(2).startswith("02 illegal data address")
-    assert exception_text(11).startswith("0B gateway target device failed")
-    msg = describe_exception(2, 0x83, 100, 10, "127.0.0.1:502 unit 1")
-    assert msg == ("127.0.0.1:502 unit 1 answered exception 02 illegal data address: the "
-                   "device has no such register or range; check the tag map (to read holding "
-                   "registers 100-109)")

@@ -7,11 +7,10 @@ import threading
 
 import numpy as np
 
-from app.data.errors import DeviceTimeout
-from app.data.modbus_link import ModbusLink
-from app.data.tagmap_model import Connection
-from app.devices.sim_registers import RegisterModel
-from app.devices.simulator import ModbusSimulator
+from app.data.tagmap.model import Connection
+from app.devices.sim.registers import RegisterModel
+from app.devices.sim.simulator import ModbusSimulator
+from app.fieldbus import LinkTimeout, ModbusLink
 
 
 def test_start_stop_leaves_no_thread():
@@ -20,7 +19,8 @@ def test_start_stop_leaves_no_thread():
     ports = [s.start_tcp() for s in sims]
     assert len(set(ports)) == 2 and all(p > 0 for p in ports)
     for sim, port in zip(sims, ports, strict=True):
-        link = ModbusLink(Connection(host="127.0.0.1", port=port, timeout_s=1.0))
+        conn = Connection(host="127.0.0.1", port=port, timeout_s=1.0)
+        link = ModbusLink(conn.endpoint(), conn.retry_policy())
         link.connect()
         assert len(link.read("holding", 0, 13)) == 13
         link.close()
@@ -33,9 +33,10 @@ def test_stop_releases_hung_requests():
     with ModbusSimulator() as sim:
         port = sim.start_tcp()
         sim.faults.hang = True
-        link = ModbusLink(Connection(host="127.0.0.1", port=port, timeout_s=0.2))
+        conn = Connection(host="127.0.0.1", port=port, timeout_s=0.2)
+        link = ModbusLink(conn.endpoint(), conn.retry_policy())
         link.connect()
-        with contextlib.suppress(DeviceTimeout):
+        with contextlib.suppress(LinkTimeout):
             link.read("holding", 0, 1)
         link.close()
     assert not sim.running
@@ -50,6 +51,6 @@ def test_waveform_replay_follows_the_clock():
     now[0] = 0.35
     model.refresh("input", 0, regs)
     assert regs[0] == 3
-    from app.data.modbus_codec import decode
+    from app.fieldbus.codec import decode
 
     assert decode(np.array(regs[2:202]), "float32").tolist() == list(np.arange(300.0, 400.0))

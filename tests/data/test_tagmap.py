@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.data.errors import TagMapError
-from app.data.tagmap_load import load_tagmap, parse_tagmap
-from app.devices.sim_tagmap import simulator_tagmap
+from app.data.tagmap.load import load_tagmap, parse_tagmap
+from app.devices.sim.tagmap import simulator_tagmap
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "tagmap.md"
 HEAD = '[connection]\nhost = "127.0.0.1"\nport = 502\n'

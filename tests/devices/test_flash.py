@@ -10,8 +10,6 @@ import pytest
 from pymodbus.client import ModbusTcpClient
 
 from app.core.progress import CancelToken
-from app.devices.controller import registers as r
-from app.devices.controller.codes import Capability, Command, ErrorCode, State
 from app.devices.flash import (
     ControllerClient,
     DeviceRefused,
@@ -28,6 +26,8 @@ from app.devices.flash import (
 )
 from app.devices.flash.payload import PackageFacts, check_fit, plan_transfer
 from app.devices.flash.views import Identity
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import Capability, Command, ErrorCode, State
 from tests.devices.conftest import FAST
 from tests.devices.kit import package
 from tests.packages.kit import HW
@@ -143,7 +143,7 @@ def test_scan_reports_controllers_and_failures(controller):
 
 
 def test_a_modbus_device_that_is_not_a_controller(kit):
-    from app.devices.simulator import ModbusSimulator
+    from app.devices.sim.simulator import ModbusSimulator
 
     with ModbusSimulator() as sim:
         port = sim.start_tcp()

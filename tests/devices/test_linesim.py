@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import serial
 
-from app.devices.linesim import LineSimulator
+from app.devices.sim.linesim import LineSimulator
 
 BAUD = 19200
 CHAR = 11 / BAUD

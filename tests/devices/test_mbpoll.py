@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from app.devices.controller import registers as r
-from app.devices.controller.codes import Command, State
 from app.devices.flash import flash_package
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import Command, State
 from tests.devices.conftest import FAST
 from tests.devices.kit import package
 from tests.packages.kit import HW

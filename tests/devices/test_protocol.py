@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.devices.controller import registers as r
-from app.devices.controller import timing
-from app.devices.controller import words as w
+from app.devices.protocol import registers as r
+from app.devices.protocol import words as w
+from app.fieldbus import timing
+from app.fieldbus.limits import READ_REGISTERS, WRITE_REGISTERS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "controller-protocol.md"
 
@@ -20,12 +21,12 @@ def test_fields_do_not_overlap_and_pages_fit_one_read():
                         key=lambda f: f.address)
         for a, b in zip(fields, fields[1:], strict=False):
             assert a.end <= b.address, (a.name, b.name)
-    assert r.IDENTITY_COUNT <= r.READ_MAX_REGS and r.STATUS_COUNT <= r.READ_MAX_REGS
-    assert r.LIVE_HEAD_COUNT <= r.READ_MAX_REGS
-    assert r.COMMAND_COUNT <= r.FC16_MAX_REGS
+    assert r.IDENTITY_COUNT <= READ_REGISTERS and r.STATUS_COUNT <= READ_REGISTERS
+    assert r.LIVE_HEAD_COUNT <= READ_REGISTERS
+    assert r.COMMAND_COUNT <= WRITE_REGISTERS
     assert r.WINDOW_HEADER_REGS + r.WINDOW_DATA_REGS == 123 == timing.FC16_MAX_REGS
     # 123 registers: 9 + 246 = 255 bytes, the largest function-16 RTU frame (256 max).
-    assert timing.FC16_REQUEST_OVERHEAD + 2 * r.FC16_MAX_REGS <= 256
+    assert timing.FC16_REQUEST_OVERHEAD + 2 * WRITE_REGISTERS <= 256
 
 
 @pytest.mark.parametrize("block", sorted(r.BLOCKS))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from app.devices.controller.codes import ErrorCode, State
 from app.devices.controller.engine import Engine, RunningStats, simple_features
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.flash import flash_package
+from app.devices.protocol.codes import ErrorCode, State
 from tests.devices.conftest import FAST
 from tests.devices.kit import make_runtime, package, window_model
 

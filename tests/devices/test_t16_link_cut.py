@@ -9,11 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.devices.controller.codes import State
 from app.devices.controller.server import serve_serial
-from app.devices.flash import Endpoint, FlashOptions, LinkLost, flash_package
-from app.devices.flash.link import RetryPolicy
-from app.devices.linesim import LineSimulator
+from app.devices.flash import Endpoint, FlashOptions, LinkLost, RetryPolicy, flash_package
+from app.devices.protocol.codes import State
+from app.devices.sim.linesim import LineSimulator
 from tests.devices.conftest import FAST
 from tests.devices.kit import make_runtime, package
 

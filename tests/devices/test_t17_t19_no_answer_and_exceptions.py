@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from app.devices.controller.codes import State, describe_exception
 from app.devices.flash import (
     ControllerClient,
     DeviceBusy,
@@ -21,6 +20,8 @@ from app.devices.flash import (
     flash_package,
     read_status,
 )
+from app.devices.protocol.codes import State
+from app.fieldbus import describe_exception
 from tests.devices.conftest import FAST
 from tests.devices.kit import package
 

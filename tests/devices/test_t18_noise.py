@@ -13,8 +13,6 @@ import zlib
 
 import pytest
 
-from app.devices.controller import registers as r
-from app.devices.controller.codes import Command, ErrorCode, State
 from app.devices.controller.server import serve_serial
 from app.devices.flash import (
     ControllerClient,
@@ -24,7 +22,9 @@ from app.devices.flash import (
     RetryPolicy,
     flash_package,
 )
-from app.devices.linesim import LineSimulator
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.sim.linesim import LineSimulator
 from tests.devices.kit import make_runtime, package
 
 REQUESTS = int(os.environ.get("PLANTML_T18_REQUESTS", "500"))

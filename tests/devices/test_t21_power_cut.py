@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.devices.controller.codes import Command, ErrorCode, State
 from app.devices.controller.serve import CRASH_ENV
 from app.devices.flash import (
     ControllerClient,
@@ -29,6 +28,7 @@ from app.devices.flash import (
     flash_package,
     read_status,
 )
+from app.devices.protocol.codes import Command, ErrorCode, State
 from tests.devices.conftest import FAST
 from tests.devices.kit import package
 from tests.packages.kit import HW, Kit

@@ -10,7 +10,6 @@ import zlib
 import pytest
 
 from app.devices.controller import transfer as transfer_module
-from app.devices.controller.codes import Command, ErrorCode, State
 from app.devices.flash import (
     ControllerClient,
     DeviceRefused,
@@ -19,6 +18,7 @@ from app.devices.flash import (
     VerificationFailed,
     flash_package,
 )
+from app.devices.protocol.codes import Command, ErrorCode, State
 from tests.devices.conftest import FAST
 from tests.devices.kit import package
 from tests.packages.kit import Kit

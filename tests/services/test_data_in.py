@@ -7,9 +7,9 @@ import pytest
 
 from app.core.errors import PermissionDenied, UsageError
 from app.core.roles import Action
-from app.data.csv_options import CsvOptions
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.data.csv.options import CsvOptions
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 from app.services.audit import AuditFilter
 from tests.conftest import CWRU
 

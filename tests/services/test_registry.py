@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import json
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
+from app.core.canonical import canonical_json, sha256_hex
 from app.core.errors import Conflict, NotFound, PermissionDenied, UsageError
 from app.services.audit import AuditFilter
 
@@ -25,7 +30,7 @@ def test_register_versions_with_lineage_and_audit(services, people):
     v2 = _register(services, eng, passed=False, accuracy=0.5)
     assert (v1.ref, v1.state, v2.ref, v2.state) == ("pump-7:v1", "validated", "pump-7:v2",
                                                     "draft")
-    assert v2.record["parity"]["blocked_reason"] == "parity gate failed"
+    assert v2.parity.blocked_reason == "parity gate failed"
     assert services.registry.artifact(people["auditor"], ref="pump-7:v1",
                                       name="model_card.md") == b"# card"
     [line] = services.registry.lines(people["operator"])
@@ -97,3 +102,36 @@ def test_line_kind_and_name_are_checked(services, people):
                                    artifacts={"model.onnx": b"x"}, parity_passed=True)
     with pytest.raises(UsageError, match="lower-case"):
         _register(services, eng, line="Pump 7!")
+
+
+def test_stored_record_is_the_json_older_workspaces_hold(services, people):
+    """The row holds exactly what the untyped registry wrote, and the hash binds the same."""
+    v = _register(services, people["engineer"], passed=False, accuracy=0.5)
+    old_shape = {"line": "pump-7", "version": 1, "kind": "classifier", "dataset_id": "d" * 64,
+                 "feature_spec": {"window": 2048, "hop": 1024},
+                 "recipe": {"model": "rf", "seed": 1}, "metrics": {"accuracy": 0.5},
+                 "lineage": {"sklearn": "1.9"}, "artifacts": dict(v.artifacts),
+                 "parity": {"passed": False, "blocked_reason": "parity gate failed"}}
+    with sqlite3.connect(services.paths.db) as conn:
+        text, digest = conn.execute("SELECT record, record_hash FROM model_versions").fetchone()
+    assert text == json.dumps(old_shape, sort_keys=True)
+    assert digest == v.record_hash == sha256_hex(canonical_json(old_shape).encode("utf-8"))
+    assert json.dumps(v.to_record(), sort_keys=True) == text
+
+
+def test_only_the_registry_store_touches_registry_rows():
+    """One writer: no module outside app/registry (and the schema) names the row classes."""
+    rows = {"ModelLineRow", "ModelVersionRow", "ModelAliasRow", "AliasHistoryRow"}
+    app = Path(__file__).resolve().parents[2] / "app"
+    offenders = []
+    for path in sorted(app.rglob("*.py")):
+        part = path.relative_to(app).parts
+        if part[0] == "registry" or part[:2] == ("store", "schema.py") or "versions" in part:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                  for a in n.names}
+        if names & rows:
+            offenders.append(str(path.relative_to(app)))
+    assert not offenders, offenders

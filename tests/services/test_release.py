@@ -128,8 +128,18 @@ def test_package_travels_between_two_workstations_with_lineage(plant, tmp_path):
         other.keys.import_keys(q["admin"], path=keys_file, reason="keys of workstation A")
         imported = other.packages.import_from_drive(q["otto"], path=result.path)
         assert (imported.ref, imported.state) == ("pump-7:v1", "approved")
-        assert imported.record["lineage"]["record_hash"]
-        assert imported.record["metrics"] == {"accuracy": 0.995}
+        assert imported.lineage["record_hash"]
+        assert imported.metrics == {"accuracy": 0.995}
+        with sqlite3.connect(other.paths.db) as conn:
+            [(text,)] = conn.execute("SELECT record FROM model_versions").fetchall()
+        stored = json.loads(text)
+        assert json.dumps(imported.to_record(), sort_keys=True) == text
+        assert stored["imported"] == {"package_id": imported.imported.package_id,
+                                      "source": str(result.path),
+                                      "package_sha256": imported.imported.package_sha256}
+        assert stored["parity"] == {"passed": True, "blocked_reason": ""}
+        assert stored["lineage"]["record_hash"] == sv.registry.show(
+            p["erin"], ref="pump-7:v1").record_hash
         report = json.loads(other.registry.artifact(q["otto"], ref="pump-7:v1",
                                                     name="validation_report.json"))
         assert report == {"accuracy": 0.995}

@@ -28,13 +28,13 @@ def test_train_cwru_reaches_target_through_onnx_and_reproduces(services, people,
     v = out.version
     assert (v.ref, v.state) == ("cwru-de:v1", "validated")
     assert out.parity["deployable"] and out.parity["label_agreement"] >= 0.999
-    assert v.record["metrics"]["accuracy"] >= 0.995
+    assert v.metrics["accuracy"] >= 0.995
     result = services.training.evaluate(eng, ref=v.ref, dataset=cwru_dataset.dataset_id[:12])
     assert result["accuracy"] >= 0.99  # every window, train and test, through onnxruntime
     again = services.training.train(eng, dataset=cwru_dataset.dataset_id[:12], line="cwru-de",
                                     recipe=Recipe(), window=2048, hop=1024)
     assert again.validation["metrics"] == out.validation["metrics"]
-    assert again.version.record["lineage"]["model_hash"] == v.record["lineage"]["model_hash"]
+    assert again.version.lineage["model_hash"] == v.lineage["model_hash"]
     assert services.audit.show(people["auditor"], AuditFilter(action="model.evaluate"))
 
 

@@ -13,7 +13,7 @@ from app.services import Services
 from app.services.controller_runtime import RunningController, start_controller
 from app.services.options import binary_options
 from app.services.recipes import make_recipe
-from app.ui.controllers_view import ControllersView
+from app.ui.pages.controllers_view import ControllersView
 from tests.ui.conftest import PASSWORDS
 
 HARDWARE_ID = "EDGE-01"

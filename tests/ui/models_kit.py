@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.ui.models_view import ModelsView
+from app.ui.pages.models_view import ModelsView
 from tests.ui.conftest import PASSWORDS
 
 

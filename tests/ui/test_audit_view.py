@@ -8,9 +8,9 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from app.ui.audit_table_model import COLUMNS
-from app.ui.audit_view import AuditView
+from app.ui.pages.audit_view import AuditView
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
+from app.ui.widgets.audit_table_model import COLUMNS
 
 
 def _view(qtbot, workspace, runner, who: str = "auditor") -> AuditView:

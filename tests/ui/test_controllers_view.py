@@ -9,8 +9,8 @@ from PySide6.QtCore import QTimer
 
 from app.data.synthetic import STATES
 from app.services.audit import AuditFilter
-from app.ui.controllers_view import ControllersView
 from app.ui.main_window import MainWindow
+from app.ui.pages.controllers_view import ControllersView
 from tests.ui.controllers_kit import (
     HARDWARE_ID,
     add_and_scan,

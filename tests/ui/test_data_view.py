@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.devices.sim_tagmap import simulator_tagmap
-from app.devices.simulator import ModbusSimulator
+from app.devices.sim.simulator import ModbusSimulator
+from app.devices.sim.tagmap import simulator_tagmap
 from app.ui.data_format import format_duration
-from app.ui.data_view import DataView
 from app.ui.main_window import MainWindow
+from app.ui.pages.data_view import DataView
 
 CSV = "time,pressure [bar],flow\n0,1.0,2\n0.5,1.1,x\n1.0,1.2,4\n1.5,1.3,5\n"
 
@@ -174,7 +174,7 @@ def test_durations_read_naturally(seconds, text):
 
 
 def test_main_window_shows_the_data_and_train_pages(qtbot, workspace, runner):
-    from app.ui.train_view import TrainView
+    from app.ui.pages.train_view import TrainView
 
     win = MainWindow(workspace.services, runner, workspace.engineer)
     qtbot.addWidget(win)

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from app.ui.live_plot import LivePlot
 from app.ui.ring_buffer import TAGS, RingBuffer
+from app.ui.widgets.live_plot import LivePlot
 
 
 def test_ring_buffer_keeps_the_newest_rows_in_time_order():

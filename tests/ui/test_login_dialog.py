@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from app.core.roles import Role
-from app.ui.login_dialog import LoginDialog
+from app.ui.dialogs.login_dialog import LoginDialog
 from tests.ui.conftest import PASSWORDS
 
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from app.core.errors import PermissionDenied
 from app.services import open_services
 from app.ui import main as gui_main
-from app.ui.login_dialog import LoginDialog
+from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.task_runner import INTERNAL_ERROR
 from tests.ui.conftest import CHEAP

@@ -7,9 +7,9 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from app.ui.audit_view import AuditView
 from app.ui.main_window import MainWindow
-from app.ui.models_view import ModelsView
+from app.ui.pages.audit_view import AuditView
+from app.ui.pages.models_view import ModelsView
 from tests.services.release_kit import register
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from app.services import open_services
 from app.services.audit import AuditFilter
-from app.ui.alias_dialog import AliasDialog
-from app.ui.compare_dialog import CompareDialog
-from app.ui.models_view import ModelsView
+from app.ui.dialogs.alias_dialog import AliasDialog
+from app.ui.dialogs.compare_dialog import CompareDialog
+from app.ui.pages.models_view import ModelsView
 from tests.services.release_kit import register
 from tests.ui.conftest import CHEAP, PASSWORDS
 from tests.ui.models_kit import approve, click, open_view, propose, select
@@ -169,7 +169,7 @@ def test_export_writes_the_package_and_the_progress_completes(qtbot, workspace, 
     stick = tmp_path / "usb"
     stick.mkdir()
     view = open_view(qtbot, sv, runner, people["omar"])
-    view.choose_folder = lambda: stick
+    view.usb.choose_folder = lambda: stick
     seen: list[float] = []
     shown = view.jobs.progress
     view.jobs.progress = lambda fraction, message: (seen.append(fraction),
@@ -200,7 +200,7 @@ def test_cancelled_export_writes_nothing(qtbot, workspace, people, runner, tmp_p
     stick = tmp_path / "usb"
     stick.mkdir()
     view = open_view(qtbot, sv, runner, people["omar"])
-    view.choose_folder = lambda: stick
+    view.usb.choose_folder = lambda: stick
     # Hold the single worker so the export is still queued when Cancel is pressed.
     gate = threading.Event()
     runner.submit(lambda: gate.wait(5), on_done=lambda _v: None, on_error=pytest.fail)
@@ -232,7 +232,7 @@ def test_import_into_a_second_workspace_shows_the_version(qtbot, workspace, peop
         other.keys.import_keys(admin_b, path=keys, reason="keys of workstation A")
         view = open_view(qtbot, other, runner, omar_b)
         assert view.version_refs() == []
-        view.choose_package_file = lambda: exported.path
+        view.usb.choose_package_file = lambda: exported.path
 
         with qtbot.waitSignal(view.sig_imported, timeout=5000):
             click(qtbot, view.import_button)

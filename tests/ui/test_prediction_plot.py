@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.ui.prediction_plot import PredictionPlot
+from app.ui.widgets.prediction_plot import PredictionPlot
 
 
 def test_adding_predictions_draws_nothing_until_the_timer_redraws(qtbot):

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from app.core.records import ChannelInfo, DatasetInfo, RecordingInfo
 from app.core.roles import Action
 from app.services.datasets import RecordingInput
-from app.ui.recording_viewer import RecordingViewer
+from app.ui.widgets.recording_viewer import RecordingViewer
 
 
 def _dataset(sv, who, n=4000, rate=1000.0):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.services.audit import AuditFilter
-from app.ui.approval_dialog import ApprovalDialog
-from app.ui.propose_dialog import ProposeDialog, parse_hardware_ids
+from app.ui.dialogs.approval_dialog import ApprovalDialog
+from app.ui.dialogs.propose_dialog import ProposeDialog, parse_hardware_ids
 from tests.services.release_kit import register
 from tests.ui.conftest import PASSWORDS
 from tests.ui.models_kit import click, open_view, propose

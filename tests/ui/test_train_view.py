@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from app.core.records import DatasetInfo, LabelInfo, RecordingInfo
 from app.data.synthetic import STATES, vibration
 from app.services.options import binary_options
+from app.ui.pages.train_view import TrainView
 from app.ui.train_format import labels_summary, line_name_for, metrics_text
-from app.ui.train_view import TrainView
 
 
 @pytest.fixture

@@ -1,13 +1,7 @@
-"""The PlantML controller protocol (register map) and the reference controller runtime."""
+"""The reference controller runtime: flash state machine, slots, inference, Modbus server.
 
-from app.devices.controller.codes import (
-    Capability,
-    Command,
-    ErrorCode,
-    StagedFlag,
-    State,
-    describe_exception,
-)
+The register map and codes it serves are :mod:`app.devices.protocol`'s."""
+
 from app.devices.controller.faults import ServerFaults
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
@@ -15,7 +9,6 @@ from app.devices.controller.serve import load_replay, run_until_stopped, serve
 from app.devices.controller.server import ControllerServer, serve_serial, serve_tcp
 
 __all__ = [
-    "Capability", "Command", "ControllerRuntime", "ControllerServer", "ErrorCode",
-    "ReplaySensor", "ServerFaults", "StagedFlag", "State", "describe_exception", "load_replay",
+    "ControllerRuntime", "ControllerServer", "ReplaySensor", "ServerFaults", "load_replay",
     "run_until_stopped", "serve", "serve_serial", "serve_tcp",
 ]

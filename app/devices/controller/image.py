@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.devices.controller import registers as r
-from app.devices.controller.words import f32_words, u32_words
+from app.devices.protocol import registers as r
+from app.devices.protocol.words import f32_words, u32_words
 
 if TYPE_CHECKING:
     from app.devices.controller.runtime import ControllerRuntime

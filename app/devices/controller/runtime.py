@@ -11,17 +11,18 @@ from typing import Any
 import numpy as np
 
 from app.core.clock import Clock
-from app.devices.controller import jobs
-from app.devices.controller import registers as r
-from app.devices.controller.codes import (
+from app.devices.controller import activation
+from app.devices.controller.engine import RunningStats
+from app.devices.controller.flashstate import ControllerConfig, MiB
+from app.devices.controller.machine import FlashMachine
+from app.devices.controller.sensor import ReplaySensor
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import (
     SLOT_A,
     SLOT_B,
     SLOT_NONE,
     Capability,
 )
-from app.devices.controller.engine import RunningStats
-from app.devices.controller.machine import ControllerConfig, FlashMachine, MiB
-from app.devices.controller.sensor import ReplaySensor
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class ControllerRuntime:
         """Boot from the state folder and start the loop thread."""
         if self._thread is not None:
             raise RuntimeError("the controller runtime is already running")
-        jobs.boot(self.machine)
+        activation.boot(self.machine)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="controller-loop", daemon=True)
         self._thread.start()

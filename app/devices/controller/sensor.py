@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.devices.controller.registers import WAVE_CAPACITY
+from app.devices.protocol.registers import WAVE_CAPACITY
 
 
 class ReplaySensor:

@@ -13,16 +13,18 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from app.devices.controller import registers as r
 from app.devices.controller.faults import ServerFaults
+from app.devices.controller.flashstate import Reject
 from app.devices.controller.image import RegisterImage
-from app.devices.controller.machine import Reject
 from app.devices.controller.runtime import ControllerRuntime
+from app.devices.protocol import registers as r
+from app.fieldbus.endpoint import DEFAULT_UNIT
+from app.fieldbus.limits import WRITE_REGISTERS
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
-HOLDING = ((r.COMMAND_BASE, r.COMMAND_COUNT), (r.WINDOW_BASE, r.FC16_MAX_REGS))
+HOLDING = ((r.COMMAND_BASE, r.COMMAND_COUNT), (r.WINDOW_BASE, WRITE_REGISTERS))
 
 
 class ControllerServer:
@@ -30,7 +32,7 @@ class ControllerServer:
     loop in a daemon thread, and :meth:`stop` ends and joins it (the runtime is not stopped).
     """
 
-    def __init__(self, runtime: ControllerRuntime, unit: int = r.DEFAULT_UNIT) -> None:
+    def __init__(self, runtime: ControllerRuntime, unit: int = DEFAULT_UNIT) -> None:
         self.runtime, self.unit = runtime, unit
         self.image = RegisterImage(runtime)
         self.faults = ServerFaults()
@@ -195,7 +197,7 @@ class ControllerServer:
 
 
 def serve_tcp(runtime: ControllerRuntime, host: str = "127.0.0.1", port: int = 502,
-              unit: int = r.DEFAULT_UNIT) -> ControllerServer:
+              unit: int = DEFAULT_UNIT) -> ControllerServer:
     """Start the runtime (if it is not running) and serve it on TCP; returns the server."""
     if not runtime.running:
         runtime.start()
@@ -205,7 +207,7 @@ def serve_tcp(runtime: ControllerRuntime, host: str = "127.0.0.1", port: int = 5
 
 
 def serve_serial(runtime: ControllerRuntime, port: str, baudrate: int = 115200,
-                 unit: int = r.DEFAULT_UNIT) -> ControllerServer:
+                 unit: int = DEFAULT_UNIT) -> ControllerServer:
     """Start the runtime (if it is not running) and serve it on RTU; returns the server."""
     if not runtime.running:
         runtime.start()

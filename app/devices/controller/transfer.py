@@ -6,7 +6,7 @@ import hashlib
 import time
 import zlib
 
-from app.devices.controller.codes import ErrorCode
+from app.devices.protocol.codes import ErrorCode
 
 
 class TransferError(Exception):

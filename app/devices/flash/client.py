@@ -10,19 +10,20 @@ from pathlib import Path
 
 from app.core.errors import Cancelled
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from app.devices.controller.codes import BeginFlag, Command, ErrorCode, StagedFlag, State
 from app.devices.flash.device import ControllerClient
-from app.devices.flash.errors import (
-    ControllerError,
-    FlashCancelled,
-    FlashFailed,
-    LinkLost,
-    LinkTimeout,
-    VerificationFailed,
-)
-from app.devices.flash.link import Endpoint, LinkStats, ModbusLink, RetryPolicy
+from app.devices.flash.errors import FlashCancelled, FlashFailed, VerificationFailed
 from app.devices.flash.payload import PackageFacts, TransferPlan, check_fit, plan_transfer
 from app.devices.flash.views import Status
+from app.devices.protocol.codes import BeginFlag, Command, ErrorCode, StagedFlag, State
+from app.fieldbus import (
+    DeviceError,
+    Endpoint,
+    LinkLost,
+    LinkStats,
+    LinkTimeout,
+    ModbusLink,
+    RetryPolicy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class Flasher:
             off, data, crc = plan.chunk(index)
             try:
                 self.client.write_chunk(off, data, crc)
-            except ControllerError as exc:
+            except DeviceError as exc:
                 exc.chunk = index
                 raise
             self.chunks_sent += 1
@@ -180,9 +181,9 @@ class Flasher:
 
 
 def _abort_quietly(client: ControllerClient) -> Status | None:
-    with contextlib.suppress(ControllerError):
+    with contextlib.suppress(DeviceError):
         client.send(Command.ABORT)
-    with contextlib.suppress(ControllerError):
+    with contextlib.suppress(DeviceError):
         return client.status()
     return None
 
@@ -217,7 +218,7 @@ def flash_package(endpoint: Endpoint, package_path: Path, *, policy: RetryPolicy
             st = _abort_quietly(client)
             raise FlashCancelled("flash cancelled; the controller dropped the transfer",
                                  step="cancel", status=st) from None
-        except ControllerError as exc:
+        except DeviceError as exc:
             unconfirmed = exc.status is not None and \
                 exc.status.state is State.ACTIVE_UNCONFIRMED
             if not isinstance(exc, LinkLost | LinkTimeout) and not unconfirmed:

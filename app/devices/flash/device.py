@@ -9,9 +9,11 @@ import time
 import numpy as np
 
 from app.core.progress import NEVER_CANCELLED, CancelToken
-from app.devices.controller import registers as r
-from app.devices.controller.codes import Command
-from app.devices.controller.words import (
+from app.devices.flash.errors import ControllerError, FlashFailed, ProtocolError
+from app.devices.flash.views import FeatureStats, Identity, Live, Status, Waveform
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import Command
+from app.devices.protocol.words import (
     bytes_words,
     crc32_words,
     sha_words,
@@ -19,15 +21,7 @@ from app.devices.controller.words import (
     words_f32,
     words_u32,
 )
-from app.devices.flash.errors import (
-    ControllerError,
-    DeviceRefused,
-    FlashFailed,
-    LinkTimeout,
-    ProtocolError,
-)
-from app.devices.flash.link import Endpoint, ModbusLink, RetryPolicy
-from app.devices.flash.views import FeatureStats, Identity, Live, Status, Waveform
+from app.fieldbus import DeviceError, DeviceRefused, Endpoint, LinkTimeout, ModbusLink, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +203,13 @@ class ControllerClient:
             return exc
         return DeviceRefused(f"{exc}; controller says: {st.reason}", step=exc.step,
                              register=exc.register, exception_code=exc.exception_code,
+                             function=exc.function,
                              chunk=st.error_chunk, status=st)
 
     def _status_or_none(self) -> Status | None:
         try:
             return self.status()
-        except ControllerError:
+        except DeviceError:
             return None
 
     def rollback(self, timeout_s: float = 60.0) -> Status:

@@ -1,42 +1,17 @@
-"""Errors of talking to a controller, each naming the step, register and chunk when known."""
+"""Errors of a flash step or of the controller protocol on top of the Modbus link.
+
+The link's own errors (no answer, link lost, exception responses) are the fieldbus ones in
+:mod:`app.fieldbus.errors`; both kinds are :class:`~app.fieldbus.errors.DeviceError`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from app.core.errors import Cancelled, IntegrityError, UsageError
+from app.fieldbus.errors import DeviceError
 
-from app.core.errors import Cancelled, IntegrityError, PlantMLError, UsageError
-
-
-class ControllerError(PlantMLError):
-    """A request to a controller or a flash step failed.
-
-    ``step`` (e.g. "transfer"), ``register`` (start address), ``chunk`` (index),
-    ``exception_code`` (Modbus) and ``status`` (the controller's status read back after
-    the failure, when it could be read) say where and what; ``str()`` says it in words.
-    """
-
-    def __init__(self, message: str, *, step: str | None = None, register: int | None = None,
-                 chunk: int | None = None, exception_code: int | None = None,
-                 status: Any = None) -> None:
-        super().__init__(message)
-        self.step, self.register, self.chunk = step, register, chunk
-        self.exception_code, self.status = exception_code, status
-
-
-class LinkTimeout(ControllerError):
-    """The controller did not answer within the timeout, after the allowed retries."""
-
-
-class LinkLost(ControllerError):
-    """The connection could not be opened or was lost, after the allowed reconnects."""
-
-
-class DeviceRefused(ControllerError):
-    """The controller answered a Modbus exception that is not worth retrying (01-04, 07+)."""
-
-
-class DeviceBusy(ControllerError):
-    """The controller kept answering 05 or 06 (busy) past the retry limit."""
+#: Anything that went wrong talking to a controller: a link error or a flash step. The name
+#: callers of the flash client catch; it is the fieldbus base, so one ``except`` covers both.
+ControllerError = DeviceError
 
 
 class ProtocolError(ControllerError):

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import UsageError
-from app.devices.controller import timing
-from app.devices.controller.codes import Capability
-from app.devices.controller.registers import MAX_CHUNK, MAX_DIGESTS, WINDOW_HEADER_REGS
 from app.devices.flash.errors import DoesNotFit
-from app.devices.flash.link import Endpoint
 from app.devices.flash.views import Identity
+from app.devices.protocol.codes import Capability
+from app.devices.protocol.registers import MAX_CHUNK, MAX_DIGESTS, WINDOW_HEADER_REGS
+from app.fieldbus import timing
+from app.fieldbus.endpoint import Endpoint
 
 #: Assumed per-request turnaround (device plus host) on RTU, and round trip on TCP.
 RTU_TURNAROUND_S = 0.003

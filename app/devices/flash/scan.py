@@ -1,4 +1,4 @@
-"""Find controllers: serial ports on this machine, and what answers at given endpoints."""
+"""Find controllers: what answers at given endpoints; read status and live data, roll back."""
 
 from __future__ import annotations
 
@@ -6,26 +6,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from serial.tools import list_ports
-
 from app.devices.flash.device import ControllerClient
-from app.devices.flash.errors import ControllerError
-from app.devices.flash.link import Endpoint, RetryPolicy
 from app.devices.flash.views import Identity, Live, Status
+from app.fieldbus import DeviceError, Endpoint, RetryPolicy
 
 log = logging.getLogger(__name__)
 
 #: Scans should be quick: one try, a short timeout.
 SCAN_POLICY = RetryPolicy(timeout_s=0.5, timeout_retries=0, busy_retries=2)
-
-
-@dataclass(frozen=True)
-class SerialPort:
-    """A serial port the operating system lists."""
-
-    device: str
-    description: str
-    hwid: str
 
 
 @dataclass(frozen=True)
@@ -42,12 +30,6 @@ class ScanResult:
         return self.identity is not None
 
 
-def list_serial_ports() -> list[SerialPort]:
-    """Serial ports present now (USB adapters, built-in COM ports)."""
-    return [SerialPort(p.device, p.description or "", p.hwid or "")
-            for p in sorted(list_ports.comports(), key=lambda p: p.device)]
-
-
 def scan(endpoints: Iterable[Endpoint], policy: RetryPolicy | None = None) -> list[ScanResult]:
     """Read identity and status at each endpoint; an endpoint that fails is reported, not
     raised."""
@@ -56,7 +38,7 @@ def scan(endpoints: Iterable[Endpoint], policy: RetryPolicy | None = None) -> li
         try:
             with ControllerClient.open(ep, policy or SCAN_POLICY) as client:
                 results.append(ScanResult(ep, client.identity(), client.status()))
-        except ControllerError as exc:
+        except DeviceError as exc:
             log.info("nothing usable at %s: %s", ep, exc)
             results.append(ScanResult(ep, error=str(exc)))
     return results

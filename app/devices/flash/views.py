@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from app.devices.controller import registers as r
-from app.devices.controller.codes import (
+from app.devices.protocol import registers as r
+from app.devices.protocol.codes import (
     RESULT_RUNNING,
     SLOT_NAMES,
     Capability,

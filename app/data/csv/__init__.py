@@ -1,0 +1,1 @@
+"""CSV import: dialect and layout detection, chunked streaming reader, row checks."""

@@ -1,0 +1,1 @@
+"""Tag maps (TOML) of Modbus sources: the model, loading and validation, overlap checks."""

@@ -1,0 +1,93 @@
+"""Protocol enumerations: controller states, command codes, error codes, capability bits."""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+
+class State(IntEnum):
+    """What the controller's flash state machine is doing (status register ``state``)."""
+
+    IDLE = 0                # no model runs and nothing is in progress
+    RECEIVING = 1           # BEGIN accepted, transfer window chunks expected
+    STAGED = 2              # every byte received (see staged_flags for verified / self-tested)
+    VERIFYING = 3           # SHA-256, signature, hardware id and release counter being checked
+    SELF_TEST = 4           # golden inputs running (before ACTIVATE, or confirming a COMMIT)
+    ACTIVE_UNCONFIRMED = 5  # new model runs; reverts unless COMMIT arrives before the deadline
+    ACTIVE = 6              # a committed model runs, nothing in progress
+    ERROR = 7               # the last step failed; last_error says why; the old model still runs
+
+
+class Command(IntEnum):
+    """Codes written to the command register (holding register 0)."""
+
+    BEGIN = 1       # start a transfer: total length, package length, flags, chunk size, SHA-256
+    VERIFY = 2      # check the staged bytes and the package, write them to the inactive slot
+    SELF_TEST = 3   # run the staged package's golden inputs in onnxruntime
+    ACTIVATE = 4    # run the staged slot, unconfirmed; arg0 = commit deadline in seconds
+    COMMIT = 5      # confirm the unconfirmed model (after a last golden self-test on it)
+    ROLLBACK = 6    # go back to the previous slot
+    ABORT = 7       # drop the transfer or the staged package; the running model stays
+    RESET_STATS = 8  # restart the running per-feature statistics
+
+
+#: Commands a master may write alone into register 0 (function 6), without the checked block.
+BARE_COMMANDS = frozenset({Command.VERIFY, Command.SELF_TEST, Command.ACTIVATE, Command.COMMIT,
+                           Command.ROLLBACK, Command.ABORT, Command.RESET_STATS})
+
+
+class ErrorCode(IntEnum):
+    """``last_error`` and ``last_cmd_result`` values; the error text register says more."""
+
+    NONE = 0
+    BAD_COMMAND = 1        # unknown command code or a command block with a bad CRC-32
+    BAD_STATE = 2          # the command is not possible in the current state
+    BAD_ARGUMENT = 3       # length, chunk size, flags or deadline out of range
+    TOO_LARGE = 4          # the package is larger than the controller accepts
+    CHUNK_OFFSET = 5       # a chunk at an offset other than the acknowledged one
+    CHUNK_CRC = 6          # a chunk whose CRC-32 disagrees with its data
+    CHUNK_LENGTH = 7       # a chunk longer than the chunk size or past the total length
+    VERIFY_HASH = 8        # staged bytes differ: "verification failed at chunk k"
+    DECOMPRESS = 9         # the zlib stream is corrupt or longer than declared
+    PACKAGE_REFUSED = 10   # signature, hardware id, release counter, expiry, files ...
+    SELF_TEST_FAILED = 11  # golden outputs not reproduced
+    LOAD_FAILED = 12       # onnxruntime could not load the model
+    COMMIT_TIMEOUT = 13    # no COMMIT before the deadline: reverted to the previous slot
+    NO_PREVIOUS = 14       # ROLLBACK without a previous model
+    STORAGE = 15           # the slot or state file could not be written
+    TRANSFER_TIMEOUT = 16  # no chunk for longer than the idle timeout: transfer dropped
+    BOOT_REVERTED = 17     # an unconfirmed activation found at boot was reverted
+    NO_MODEL = 18          # no bootable model on the controller
+
+
+#: last_cmd_result while a command still runs in the background.
+RESULT_RUNNING = 0xFFFF
+
+
+class Capability(IntFlag):
+    """Bits of the ``capabilities`` identity register."""
+
+    ZLIB = 1          # BEGIN flag bit 0 accepted: the transfer stream is zlib-compressed
+    RESUME = 2        # a transfer survives a link loss; acked_offset says where to go on
+    WAVEFORM = 4      # a waveform buffer is served (demo replay or a real sensor)
+    FEATURE_STATS = 8  # running per-feature statistics are published
+    DIGESTS = 16      # per-chunk CRC-32 of the stored bytes readable for read-back
+
+
+class StagedFlag(IntFlag):
+    """Bits of ``staged_flags``."""
+
+    COMPLETE = 1     # every byte of the transfer acknowledged
+    VERIFIED = 2     # VERIFY passed; the package sits in the inactive slot
+    SELF_TESTED = 4  # SELF_TEST passed
+
+
+class BeginFlag(IntFlag):
+    """Bits of the BEGIN command's flags register."""
+
+    ZLIB = 1
+
+
+#: Slot numbers as the status block shows them.
+SLOT_NONE, SLOT_A, SLOT_B = 0, 1, 2
+SLOT_NAMES = {SLOT_NONE: "-", SLOT_A: "A", SLOT_B: "B"}

@@ -1,0 +1,1 @@
+"""Dialogs: sign-in and unlock, the e-signature dialogs, alias and compare."""

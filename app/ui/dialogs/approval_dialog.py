@@ -1,0 +1,64 @@
+"""The approver's signature: review the evidence, approve or reject, reason and password."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
+
+from app.core.principal import Principal
+from app.services import Services
+from app.ui.dialogs.signing_dialog import SigningDialog, SignJob
+from app.ui.model_details import VersionDetails, evidence_text
+from app.ui.task_runner import TaskRunner
+
+
+class ApprovalDialog(SigningDialog):
+    """Approve or reject a proposed version (four eyes: the service refuses the person who
+    trained or proposed it, and the refusal is shown here)."""
+
+    def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
+                 details: VersionDetails, parent: QWidget | None = None) -> None:
+        super().__init__(services, runner, principal, details.info,
+                         title=f"Approve or reject {details.info.ref}", sign_text="Sign",
+                         build_job=self._sign_job, parent=parent)
+        self.details = details
+        self.approve_radio = QRadioButton("approved")
+        self.approve_radio.setToolTip("Release the version: it may be packaged and deployed")
+        self.reject_radio = QRadioButton("rejected")
+        self.reject_radio.setToolTip("Refuse the version for good (final)")
+        # Neither is preselected: the meaning of a signature is chosen, never defaulted.
+        self.meaning_group = QButtonGroup(self)
+        self.meaning_group.addButton(self.approve_radio)
+        self.meaning_group.addButton(self.reject_radio)
+        meanings = QWidget()
+        row = QHBoxLayout(meanings)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.approve_radio)
+        row.addWidget(self.reject_radio)
+        row.addStretch(1)
+        self.add_row("Meaning", meanings)
+        self.finish_form()
+        self.set_evidence(evidence_text(details))
+
+    def meaning(self) -> str | None:
+        """``approved``, ``rejected``, or None while neither is chosen."""
+        if self.approve_radio.isChecked():
+            return "approved"
+        if self.reject_radio.isChecked():
+            return "rejected"
+        return None
+
+    def _sign_job(self, password: str, reason: str) -> SignJob | None:
+        """The decision to sign (this dialog's JobBuilder), or None for a bad field."""
+        meaning = self.meaning()
+        if meaning is None:
+            self.show_error("choose approved or rejected")
+            return None
+        decide = self.services.approvals.decide
+        principal, ref = self.principal, self.info.ref
+        return lambda: decide(principal, ref=ref, password=password, meaning=meaning,
+                              reason=reason)
+
+    def _set_busy(self, busy: bool) -> None:
+        super()._set_busy(busy)
+        self.approve_radio.setEnabled(not busy)
+        self.reject_radio.setEnabled(not busy)

@@ -1,0 +1,1 @@
+"""Widgets and panels the pages are built from: plots, tables, trees, job controls."""

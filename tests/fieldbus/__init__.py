@@ -1,0 +1,1 @@
+"""Tests of the shared Modbus plumbing: link, retry rules, exception texts, endpoints."""

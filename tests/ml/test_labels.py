@@ -1,0 +1,61 @@
+"""Labels become training windows: whole-recording labels, time ranges inside them, segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.errors import UsageError
+from app.core.records import ChannelInfo, DatasetInfo, LabelInfo, RecordingInfo
+from app.features.spec import FeatureSpec
+from app.ml.labels import labelled_recordings, window_labels
+
+RATE = 1280.0
+SPEC = FeatureSpec.default(RATE, channels=("de",), window=256, hop=128)  # 0.2 s, 0.1 s
+
+
+def _info(labels: tuple[LabelInfo, ...], n: int = 2560) -> DatasetInfo:
+    return DatasetInfo(dataset_id="d" * 64, name="rig", sample_rate=RATE,
+                       channels=(ChannelInfo("fan"), ChannelInfo("de")),
+                       recordings=(RecordingInfo(0, "run-0", n),), provenance={},
+                       size_bytes=0, created_at="", created_by="", labels=labels)
+
+
+def _arrays(info: DatasetInfo):
+    n = info.recordings[0].n_samples
+    return [(info.recordings[0], np.vstack([np.zeros(n), np.arange(n, dtype=float)]))]
+
+
+def test_windows_inside_a_range_take_its_label_the_newest_range_winning():
+    rec = RecordingInfo(0, "run-0", 2560)
+    labels = window_labels(rec, "ok", [(0.0, 0.5, "old"), (0.3, 1.0, "fault")], SPEC)
+    # Windows start every 0.1 s and last 0.2 s: 19 of them in 2 s.
+    assert len(labels) == 19
+    assert list(labels[:6]) == ["old", "old", "old", "fault", "fault", "fault"]
+    assert labels[8] == "fault" and labels[9] == "ok" and set(labels[9:]) == {"ok"}
+    assert window_labels(rec, "ok", [], SPEC) is None
+
+
+def test_a_labelled_recording_keeps_its_channel_rows_and_range_labels():
+    info = _info((LabelInfo(0, "ok"), LabelInfo(0, "fault", 1.0, 2.0)))
+    [rec] = labelled_recordings(info, _arrays(info), SPEC)
+    assert rec.id == "0:run-0" and rec.label == "ok" and rec.signal.shape == (1, 2560)
+    assert rec.signal[0, 5] == 5.0  # the 'de' row, not 'fan'
+    assert list(rec.window_labels[-3:]) == ["fault"] * 3
+
+
+def test_ranges_alone_give_one_segment_each_and_short_ones_are_left_out():
+    info = _info((LabelInfo(0, "fault", 1.0, 2.0), LabelInfo(0, "ok", 0.0, 0.9),
+                  LabelInfo(0, "blip", 0.95, 1.0)))
+    recs = labelled_recordings(info, _arrays(info), SPEC)
+    assert [(r.id, r.label, r.signal.shape[1]) for r in recs] == [
+        ("0:run-0@0s", "ok", 1152), ("0:run-0@1s", "fault", 1280)]
+
+
+def test_unlabelled_recordings_and_overlapping_ranges_are_refused():
+    info = _info(())
+    with pytest.raises(UsageError, match="recording 0 .run-0. of dataset d{12} has no label"):
+        labelled_recordings(info, _arrays(info), SPEC)
+    info = _info((LabelInfo(0, "a", 0.0, 1.0), LabelInfo(0, "b", 0.5, 1.5)))
+    with pytest.raises(UsageError, match="0-1 s and from 0.5 s overlap"):
+        labelled_recordings(info, _arrays(info), SPEC)
