@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.core.resources import resource, resources_dir
-from app.data.tagmap_load import load_tagmap
+from app.data.tagmap.load import load_tagmap
 
 ROOT = Path(__file__).resolve().parents[1]
 
