@@ -207,3 +207,43 @@ def sanitized(windows: np.ndarray, validity: Validity) -> np.ndarray:
     x = np.where(np.isfinite(x), x, 0.0)
     x[~validity.ok] = 0.0
     return x
+
+
+def near_threshold(windows: np.ndarray, limits: ValidityLimits, rtol: float = 1e-5
+                   ) -> np.ndarray:
+    """Windows (n,) whose verdict float32 rounding could flip: a statistic within rtol of
+    its threshold, a range float32 cannot resolve, samples beyond float32's range, or a
+    clip verdict that changes when the tolerance band moves by float32's resolution.
+
+    The parity gate excuses an ONNX/Python disagreement on these windows only.
+    """
+    w = np.asarray(windows, dtype=np.float64)
+    n = len(w)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    cfg = limits.config
+    low, high = limits.low(), limits.high()
+    high = np.where(np.isfinite(high), high, 0.0)
+    floor = np.array(limits.flat_floor)
+    is_speed = np.array([k == SPEED_KIND for k in limits.kinds])
+    step = max(1, (1 << 20) // w[0].size)
+    for a in range(0, n, step):
+        x = np.where(np.isfinite(w[a:a + step]), w[a:a + step], 0.0)
+        big = np.abs(x).max(axis=2)
+        eps = 1e-6 * big  # a few float32 steps at the window's largest value
+        mx, mn = x.max(axis=2), x.min(axis=2)
+        std = np.sqrt(np.square(x - x.mean(axis=2, keepdims=True)).mean(axis=2))
+        lv = np.where(is_speed, x.mean(axis=2), np.sqrt((x * x).mean(axis=2)))
+        near = (big > 1e37) | (mx - mn <= eps) | (np.abs(std - floor) <= rtol * floor)
+        near |= (np.abs(lv - low) <= rtol * low) | (np.abs(lv - high) <= rtol * high)
+        near |= is_speed & (np.abs(lv) <= eps)
+        tol = cfg.clip_tolerance * (mx - mn)
+        verdicts = []
+        for t in (tol - eps, tol + eps):
+            share = np.maximum((x >= (mx - t)[..., None]).mean(axis=2),
+                               (x <= (mn + t)[..., None]).mean(axis=2))
+            verdicts.append(share > cfg.clip_share)
+        near |= verdicts[0] != verdicts[1]
+        out[a:a + step] = near.any(axis=1)
+    return out
