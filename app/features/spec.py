@@ -76,13 +76,19 @@ class FeatureSpec:
 
         Scale-free shape factors, 8 band shares to Nyquist, the centroid and the squared
         envelope spectrum of a band centred on fs/4, at least fs/16 wide (wider when the
-        defect lines need it), read in 8 shares; with kinematics also the order shares and
-        the defect lines.  ``absolute`` adds the gain-sensitive family.
+        defect lines need it), read in 8 shares; with kinematics also the defect lines,
+        with a speed channel also the order shares.  ``absolute`` adds the gain-sensitive
+        family.
         """
         fs, n = float(sample_rate), window // 2
         feats = list(SCALE_FREE_DEFAULT)
         if kinematics is not None:
-            feats += ["order_share"] + (["defect_lines"] if kinematics.orders else [])
+            # Order shares only with a speed channel: at a nominal speed they are fixed Hz
+            # bands, and the low orders of a vibration spectrum hold so little of its energy
+            # that broadband noise decides their share (CWRU: 98.5 % instead of 99.6 % at
+            # 20 dB SNR).
+            feats += ["order_share"] if kinematics.speed_channel else []
+            feats += ["defect_lines"] if kinematics.orders else []
         if absolute:
             feats += list(ABSOLUTE_FAMILY)
         if window < 128:  # too few bins for an envelope band of 8 shares
