@@ -76,19 +76,24 @@ class FeatureSpec:
 
         Scale-free shape factors, 8 band shares to Nyquist, the centroid and the squared
         envelope spectrum of a band centred on fs/4, at least fs/16 wide (wider when the
-        defect lines need it), read in 8 shares; with kinematics also the defect lines,
-        with a speed channel also the order shares.  ``absolute`` adds the gain-sensitive
-        family.
+        defect lines need it), read in 8 shares; with kinematics also the defect lines.
+        With a speed channel (a machine of varying speed) the order-domain features only:
+        order shares and defect lines.  ``absolute`` adds the gain-sensitive family.
         """
         fs, n = float(sample_rate), window // 2
-        feats = list(SCALE_FREE_DEFAULT)
-        if kinematics is not None:
+        if kinematics is not None and kinematics.speed_channel:
+            # A machine whose speed varies: only what holds across speeds.  Impact energy
+            # grows with speed while the noise floor does not, so kurtosis, crest factor
+            # and band shares move with the speed; where the defect lines sit in orders
+            # does not (docs/features.md, the leave-one-speed-out evidence).
+            feats = ["order_share"] + (["defect_lines"] if kinematics.orders else [])
+        else:
+            feats = list(SCALE_FREE_DEFAULT)
             # Order shares only with a speed channel: at a nominal speed they are fixed Hz
-            # bands, and the low orders of a vibration spectrum hold so little of its energy
-            # that broadband noise decides their share (CWRU: 98.5 % instead of 99.6 % at
-            # 20 dB SNR).
-            feats += ["order_share"] if kinematics.speed_channel else []
-            feats += ["defect_lines"] if kinematics.orders else []
+            # bands, and the low orders of a vibration spectrum hold so little of its
+            # energy that broadband noise decides their share (CWRU: 98.5 % instead of
+            # 99.6 % at 20 dB SNR).
+            feats += ["defect_lines"] if kinematics is not None and kinematics.orders else []
         if absolute:
             feats += list(ABSOLUTE_FAMILY)
         if window < 128:  # too few bins for an envelope band of 8 shares

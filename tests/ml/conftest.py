@@ -71,3 +71,19 @@ def cwru_set() -> WindowSet:
     spec = FeatureSpec.default(12000.0, channels=("DE",), window=2048, hop=512,
                                kinematics=CWRU_RECIPE.kinematics_for(("DE",)))
     return window_set(cwru_recordings(), spec)
+
+
+@pytest.fixture(scope="session")
+def cwru_model(cwru_set):
+    """The default recipe (random forest, time split, gap of one window) with the machine's
+    kinematics, on the default feature spec."""
+    from app.ml import train
+
+    return train(cwru_set, CWRU_RECIPE)
+
+
+@pytest.fixture(scope="session")
+def cwru_exported(cwru_model):
+    from app.ml import export_onnx
+
+    return export_onnx(cwru_model)

@@ -7,22 +7,19 @@ import numpy as np
 import pytest
 
 from app.features.compare import compare_features
-from app.ml import evaluate, export_onnx, lineage, parity_gate, train
+from app.ml import evaluate, lineage, parity_gate
 from app.ml.checks import session
 from app.ml.trainer import encode_targets
-from tests.ml.conftest import CWRU_RECIPE
 
 
 @pytest.fixture(scope="module")
-def default_model(cwru_set):
-    # The default recipe (random forest, time split, gap of one window) with the machine's
-    # kinematics, on the default feature spec.
-    return train(cwru_set, CWRU_RECIPE)
+def default_model(cwru_model):
+    return cwru_model
 
 
 @pytest.fixture(scope="module")
-def exported(default_model):
-    return export_onnx(default_model)
+def exported(cwru_exported):
+    return cwru_exported
 
 
 def run(exported, windows):
