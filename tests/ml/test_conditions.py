@@ -59,7 +59,7 @@ def test_order_features_hold_across_the_held_out_speed(recs, spec):
     assert "1200 rpm, 1800 rpm" in report.model_card  # the envelope names the conditions
     assert report.envelope["speed_source"] == "channel rpm"
     lo, hi = report.envelope["speed_rpm"]
-    assert 1150 < lo < 1200 < 1800 < hi < 1850
+    assert 1150 < lo < 1200 and 1800 < hi < 1850
 
 
 def test_rms_and_band_energy_baseline_does_not(recs, spec):
