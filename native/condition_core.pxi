@@ -12,6 +12,33 @@ cdef extern from *:
     #define CM_CHANGES 4
     #define CM_N_TIME 13
 
+    /* PV_PAIR: samples 2n and 2n + 1 of lane group u, as vectors across the lanes;
+       with AVX, PV_QUAD: samples 2n .. 2n + 3 of the four lanes by one 4 x 4 transpose. */
+    #if PV_KIND == 2
+    #define PV_QUAD(p, n, v0, v1, v2, v3) do { \
+        const pv r0_ = _mm256_loadu_pd((p)[0] + 2 * (n)), r1_ = _mm256_loadu_pd((p)[1] + 2 * (n)); \
+        const pv r2_ = _mm256_loadu_pd((p)[2] + 2 * (n)), r3_ = _mm256_loadu_pd((p)[3] + 2 * (n)); \
+        const pv t0_ = _mm256_unpacklo_pd(r0_, r1_), t1_ = _mm256_unpackhi_pd(r0_, r1_); \
+        const pv t2_ = _mm256_unpacklo_pd(r2_, r3_), t3_ = _mm256_unpackhi_pd(r2_, r3_); \
+        v0 = _mm256_permute2f128_pd(t0_, t2_, 0x20); v1 = _mm256_permute2f128_pd(t1_, t3_, 0x20); \
+        v2 = _mm256_permute2f128_pd(t0_, t2_, 0x31); v3 = _mm256_permute2f128_pd(t1_, t3_, 0x31); \
+    } while (0)
+    #define CM_PAIRS 2  /* one transpose of four samples gives two pairs */
+    #elif PV_KIND == 1
+    #define PV_PAIR(p, u, n, v0, v1) do { \
+        const pv ra_ = _mm_loadu_pd((p)[2 * (u)] + 2 * (n)); \
+        const pv rb_ = _mm_loadu_pd((p)[2 * (u) + 1] + 2 * (n)); \
+        v0 = _mm_unpacklo_pd(ra_, rb_); v1 = _mm_unpackhi_pd(ra_, rb_); \
+    } while (0)
+    #define CM_PAIRS 1
+    #else
+    #define PV_PAIR(p, u, n, v0, v1) do { \
+        v0 = pv_make((p)[2 * (u)][2 * (n)], (p)[2 * (u) + 1][2 * (n)]); \
+        v1 = pv_make((p)[2 * (u)][2 * (n) + 1], (p)[2 * (u) + 1][2 * (n) + 1]); \
+    } while (0)
+    #define CM_PAIRS 1
+    #endif
+
     #if PV_KIND == 2
     #define PV_GATHER(p, u, i) _mm256_set_pd((p)[3][i], (p)[2][i], (p)[1][i], (p)[0][i])
     #define PV_ABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), (a))
@@ -162,6 +189,36 @@ cdef extern from *:
         return s;
     }
 
+    /* cm_interval for all lanes at once (the same interval in every lane): acc gets the
+       weighted sum of each lane. */
+    static void cm_interval_all(const double *p, double a, double b, Py_ssize_t kmax,
+                                double *acc, double *wsum)
+    {
+        pv s[CM_NV];
+        double ws = 0.0;
+        for (int u = 0; u < CM_NV; u++) s[u] = PV_SET(0.0);
+        if (a < b && b > 0.5 && a < (double)kmax + 0.5) {
+            if (a < -1.0) a = -1.0;
+            if (b > (double)kmax + 1.0) b = (double)kmax + 1.0;
+            Py_ssize_t k0 = (Py_ssize_t)floor(a - 0.5) + 1, k1 = (Py_ssize_t)ceil(b + 0.5) - 1;
+            if (k0 < 1) k0 = 1;
+            if (k1 > kmax) k1 = kmax;
+            for (Py_ssize_t k = k0; k <= k1; k++) {
+                const double hi_e = b < (double)k + 0.5 ? b : (double)k + 0.5;
+                const double lo_e = a > (double)k - 0.5 ? a : (double)k - 0.5;
+                double w = hi_e - lo_e;
+                if (w <= 0.0) continue;
+                if (w > 1.0) w = 1.0;
+                const pv wv = PV_SET(w);
+                for (int u = 0; u < CM_NV; u++)
+                    s[u] = PV_ADD(s[u], PV_MUL(wv, PV_LD(p + k * PM_LANES + u * PV_W)));
+                ws += w;
+            }
+        }
+        for (int u = 0; u < CM_NV; u++) PV_ST(acc + u * PV_W, s[u]);
+        *wsum = ws;
+    }
+
     /* Squared envelope spectrum of the baseband band in (zr, zi) (B = dhi - dlo points,
        already scaled so that its inverse FFT is the analytic signal at M times), DC
        projected out along window^2; envelope band sums and defect lines into outs. */
@@ -216,6 +273,32 @@ cdef extern from *:
             cm_range_sums(pe, pl->env_bands[2 * j], pl->env_bands[2 * j + 1], acc);
             for (int t = 0; t < PM_LANES; t++)
                 if (outs[t] != NULL) outs[t][ce + 1 + j] = acc[t];
+        }
+        /* The lines: one weight per bin for every lane when the lanes share speed and
+           channel (a nominal speed), else lane by lane (a speed channel). */
+        int same = 1;
+        for (int t = 1; t < PM_LANES; t++)
+            if (outs[t] != NULL && (spd[t] != spd[0] || chan[t] != chan[0])) same = 0;
+        if (same && pl->n_lines > 0) {
+            const double *mult = pl->line_mult + chan[0] * pl->n_lines;
+            const Py_ssize_t first = ce + 1 + pl->n_env;
+            for (Py_ssize_t j = 0; j < pl->n_lines; j++) {
+                const double c = mult[j] * spd[0] / pl->df;
+                double s_in[PM_LANES], s_lo[PM_LANES], s_hi[PM_LANES], w_in, w_lo, w_hi;
+                if (!isfinite(c)) continue;  /* the columns stay 0 */
+                const double h = pl->tol * c > 2.0 ? pl->tol * c : 2.0;
+                const double g = 4.0 * h;
+                cm_interval_all(pe, c - h, c + h, H, s_in, &w_in);
+                cm_interval_all(pe, c - g, c - h, H, s_lo, &w_lo);
+                cm_interval_all(pe, c + h, c + g, H, s_hi, &w_hi);
+                for (int t = 0; t < PM_LANES; t++) {
+                    if (outs[t] == NULL) continue;
+                    outs[t][first + 2 * j] = w_in > 0.0 ? s_in[t] / w_in : 0.0;
+                    outs[t][first + 2 * j + 1] = (w_lo + w_hi) > 0.0 ?
+                        (s_lo[t] + s_hi[t]) / (w_lo + w_hi) : 0.0;
+                }
+            }
+            return;
         }
         for (int t = 0; t < PM_LANES; t++) {
             double *o = outs[t];
@@ -281,26 +364,41 @@ cdef extern from *:
             s0[u] = s1[u] = sq[u] = sa[u] = zc[u] = mc[u] = zero;
             mn[u] = mx[u] = prev[u] = PV_GATHER(p, u, 0);
         }
+        /* One sample pair (v0, v1) = samples 2n, 2n + 1 of lane group u. */
+        #define CM_PASS1(v0, v1, n, u) do { \
+            PV_ST(ar + (n) * PM_LANES + (u) * PV_W, v0); \
+            PV_ST(ai + (n) * PM_LANES + (u) * PV_W, v1); \
+            s0[u] = PV_ADD(s0[u], v0); \
+            s1[u] = PV_ADD(s1[u], v1); \
+            sq[u] = PV_ADD(sq[u], PV_ADD(PV_MUL(v0, v0), PV_MUL(v1, v1))); \
+            sa[u] = PV_ADD(sa[u], PV_ADD(PV_ABS(v0), PV_ABS(v1))); \
+            mn[u] = PV_MIN(mn[u], PV_MIN(v0, v1)); \
+            mx[u] = PV_MAX(mx[u], PV_MAX(v0, v1)); \
+            if (changes) { \
+                zc[u] = PV_ADD(zc[u], PV_ADD(PV_CROSS(v0, prev[u], zero, one), \
+                                             PV_CROSS(v1, v0, zero, one))); \
+                mc[u] = PV_ADD(mc[u], PV_ADD(PV_ABS(PV_SUB(v0, prev[u])), \
+                                             PV_ABS(PV_SUB(v1, v0)))); \
+                prev[u] = v1; \
+            } \
+        } while (0)
+        #if CM_PAIRS == 2
+        for (Py_ssize_t n = 0; n < N; n += 2) {  /* N is a multiple of 8 */
+            pv v0, v1, v2, v3;
+            PV_QUAD(p, n, v0, v1, v2, v3);
+            CM_PASS1(v0, v1, n, 0);
+            CM_PASS1(v2, v3, n + 1, 0);
+        }
+        #else
         for (Py_ssize_t n = 0; n < N; n++) {
             for (int u = 0; u < CM_NV; u++) {
-                const pv v0 = PV_GATHER(p, u, 2 * n), v1 = PV_GATHER(p, u, 2 * n + 1);
-                PV_ST(ar + n * PM_LANES + u * PV_W, v0);
-                PV_ST(ai + n * PM_LANES + u * PV_W, v1);
-                s0[u] = PV_ADD(s0[u], v0);
-                s1[u] = PV_ADD(s1[u], v1);
-                sq[u] = PV_ADD(sq[u], PV_ADD(PV_MUL(v0, v0), PV_MUL(v1, v1)));
-                sa[u] = PV_ADD(sa[u], PV_ADD(PV_ABS(v0), PV_ABS(v1)));
-                mn[u] = PV_MIN(mn[u], PV_MIN(v0, v1));
-                mx[u] = PV_MAX(mx[u], PV_MAX(v0, v1));
-                if (changes) {
-                    zc[u] = PV_ADD(zc[u], PV_ADD(PV_CROSS(v0, prev[u], zero, one),
-                                                 PV_CROSS(v1, v0, zero, one)));
-                    mc[u] = PV_ADD(mc[u], PV_ADD(PV_ABS(PV_SUB(v0, prev[u])),
-                                                 PV_ABS(PV_SUB(v1, v0))));
-                    prev[u] = v1;
-                }
+                pv v0, v1;
+                PV_PAIR(p, u, n, v0, v1);
+                CM_PASS1(v0, v1, n, u);
             }
         }
+        #endif
+        #undef CM_PASS1
         double mu[PM_LANES], sqv[PM_LANES], sav[PM_LANES], mnv[PM_LANES], mxv[PM_LANES];
         double zcv[PM_LANES], mcv[PM_LANES];
         for (int u = 0; u < CM_NV; u++) {

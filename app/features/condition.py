@@ -123,41 +123,49 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
 
 
-def assemble(raw: np.ndarray, spec: FeatureSpec, out: np.ndarray | None = None) -> np.ndarray:
-    """The spec's features [..., per channel] from raw columns [..., n_raw]."""
+def _plan(spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
+    """For each output feature: its raw column, and the raw column it is divided by (-1:
+    none).  Shares divide by a total, line prominences by their background."""
     lay = layout(spec)
-    per = len(spec.channel_feature_names())
-    if out is None:
-        out = np.empty(raw.shape[:-1] + (per,))
     cs, ce = lay.col_spec, lay.col_env
-    bands = slice(cs + 3, cs + 3 + lay.n_bands)
-    orders = slice(bands.stop, bands.stop + lay.n_orders)
-    envs = slice(ce + 1, ce + 1 + lay.n_env)
-    j = 0
+    bands = list(range(cs + 3, cs + 3 + lay.n_bands))
+    orders = list(range(cs + 3 + lay.n_bands, cs + 3 + lay.n_bands + lay.n_orders))
+    envs = list(range(ce + 1, ce + 1 + lay.n_env))
+    first_line = ce + 1 + lay.n_env
+    num: list[int] = []
+    den: list[int] = []
     for f in FEATURES_V2:
         if f not in spec.features:
             continue
         if f in TIME_FEATURES_V2:
-            block = raw[..., TIME_FEATURES_V2.index(f)][..., None]
-        elif f == "spectral_centroid":
-            block = raw[..., cs + 1:cs + 2]
-        elif f == "dominant_frequency":
-            block = raw[..., cs + 2:cs + 3]
-        elif f == "band_share":
-            block = _ratio(raw[..., bands], raw[..., cs:cs + 1])
-        elif f == "band_energy":
-            block = raw[..., bands]
+            cols = [(TIME_FEATURES_V2.index(f), -1)]
+        elif f in ("spectral_centroid", "dominant_frequency"):
+            cols = [(cs + 1 if f == "spectral_centroid" else cs + 2, -1)]
+        elif f in ("band_share", "band_energy"):
+            cols = [(b, cs if f == "band_share" else -1) for b in bands]
         elif f == "order_share":
-            block = _ratio(raw[..., orders], raw[..., cs:cs + 1])
-        elif f == "envelope_share":
-            block = _ratio(raw[..., envs], raw[..., ce:ce + 1])
-        elif f == "envelope_energy":
-            block = raw[..., envs]
+            cols = [(o, cs) for o in orders]
+        elif f in ("envelope_share", "envelope_energy"):
+            cols = [(e, ce if f == "envelope_share" else -1) for e in envs]
         else:  # defect_lines: line density over background density
-            lines = raw[..., envs.stop:envs.stop + 2 * lay.n_lines]
-            block = _ratio(lines[..., 0::2], lines[..., 1::2])
-        out[..., j:j + block.shape[-1]] = block
-        j += block.shape[-1]
+            cols = [(first_line + 2 * j, first_line + 2 * j + 1) for j in range(lay.n_lines)]
+        num += [c for c, _ in cols]
+        den += [d for _, d in cols]
+    return np.array(num, dtype=np.intp), np.array(den, dtype=np.intp)
+
+
+def assemble(raw: np.ndarray, spec: FeatureSpec, out: np.ndarray | None = None) -> np.ndarray:
+    """The spec's features [..., per channel] from raw columns [..., n_raw]; a ratio whose
+    denominator is not above 0 is 0."""
+    num, den = _plan(spec)
+    ratio = den >= 0
+    values = raw[..., num]
+    d = raw[..., den[ratio]]
+    ok = d > 0.0
+    values[..., ratio] = np.where(ok, values[..., ratio] / np.where(ok, d, 1.0), 0.0)
+    if out is None:
+        return values
+    out[...] = values
     return out
 
 
