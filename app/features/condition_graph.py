@@ -161,7 +161,8 @@ def condition_features(g: Graph, x_all: str, spec: FeatureSpec) -> str:
     x = x_all if rows == list(range(len(spec.channels))) else g.op(
         "Gather", x_all, g.const(rows, np.int64), axis=1)
     parts: dict[str, str] = {}
-    constant = time_features(g, x, spec, parts)
+    changes = any(f in spec.features for f in ("zero_crossing_rate", "mean_absolute_change"))
+    constant = time_features(g, x, spec, parts, changes=changes)
     parts["excess_kurtosis"] = parts["kurtosis"]
     if spec.needs_spectrum:
         _spectral(g, x, x_all, spec, parts)

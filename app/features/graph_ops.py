@@ -44,8 +44,10 @@ class Graph:
         return self.op("Where", ok, self.op("Div", num, safe), zero)
 
 
-def time_features(g: Graph, x: str, spec: FeatureSpec, parts: dict[str, str]) -> str:
-    """Adds the 13 time-domain statistics to parts; returns the 'constant window' mask."""
+def time_features(g: Graph, x: str, spec: FeatureSpec, parts: dict[str, str],
+                  changes: bool = True) -> str:
+    """Adds the 13 time-domain statistics to parts (without zero crossings and absolute
+    changes unless ``changes``); returns the 'constant window' mask."""
     length = spec.window
     mean0 = g.reduce("ReduceMean", x)
     d = g.op("Sub", x, mean0)
@@ -81,6 +83,8 @@ def time_features(g: Graph, x: str, spec: FeatureSpec, parts: dict[str, str]) ->
     parts["crest_factor"] = g.ratio(maxabs, rms)
     parts["shape_factor"] = g.ratio(rms, meanabs)
     parts["impulse_factor"] = g.ratio(maxabs, meanabs)
+    if not changes:
+        return constant
     axes = g.const([2], np.int64, "axes")
     head = g.const([0], np.int64), g.const([length - 1], np.int64)
     tail = g.const([1], np.int64), g.const([length], np.int64)
