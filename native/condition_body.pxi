@@ -29,6 +29,8 @@ from cython.parallel cimport prange, threadid
 import numpy as np
 
 include "spectral_fft.pxi"
+include "condition_simd.pxi"
+include "condition_envelope.pxi"
 include "condition_core.pxi"
 
 

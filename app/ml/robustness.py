@@ -19,7 +19,7 @@ from app.features.validity import describe
 from app.ml.checks import session
 from app.ml.dataset import WindowSet
 from app.ml.export import ExportedModel
-from app.ml.trainer import INVALID_LABEL, TrainedModel, encode_targets
+from app.ml.trainer import INVALID_LABEL, TrainedModel, encode_targets, refit_on
 
 _BATCH = 256
 _N_BAD = 64  # held-out windows turned into each kind of bad input
@@ -150,7 +150,7 @@ def robustness_table(model: TrainedModel, exported: ExportedModel, data: WindowS
     recipe = model.recipe
     rng = np.random.default_rng(recipe.seed)
     sess = session(exported.onnx_bytes)
-    raw = np.where(np.isfinite(r := data.raw(model.test_idx)), r, 0.0)
+    raw = data.raw(model.test_idx)  # valid windows: training left the others out
     truth = encode_targets(model.task, data.labels)[0][model.test_idx] if \
         model.task == "classification" else None
     vib = _vibration(model)
@@ -213,8 +213,6 @@ def leave_one_condition_out(model: TrainedModel, data: WindowSet, *,
     the same estimator and input checks, limits from the training conditions) stands in
     for the exported model here; the parity gate shows the two agree.
     """
-    from app.ml.trainer import refit_on
-
     conds = sorted({str(c) for c in data.conditions if str(c)})
     if len(conds) < 2:
         return float("nan"), []
