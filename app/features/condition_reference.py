@@ -9,17 +9,11 @@ from app.features.condition import CHANGES, ENVELOPE, SPECTRUM, kernel_args, lay
 from app.features.kinematics import bin_weights, line_intervals, order_intervals
 from app.features.reference import _block_stats
 from app.features.spec import FeatureSpec
+from app.features.spectral_reference import _power, windowed_power
 
 # Upper bound on window samples per block: keeps the complex temporaries (several
 # arrays of this many values) to tens of MB.
 _BLOCK_ELEMENTS = 1 << 20
-
-
-def _power(spectrum: np.ndarray, scale: float) -> np.ndarray:
-    """One-sided power m_k |X_k|^2 * scale (m_k = 1 at DC and the last bin, else 2)."""
-    p = spectrum.real**2 + spectrum.imag**2
-    p[..., 1:-1] *= 2.0
-    return p * scale
 
 
 def _weighted(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -50,11 +44,8 @@ def block_raw(w: np.ndarray, spec: FeatureSpec, speed_hz: np.ndarray,
         out[..., 11:13] = 0.0
     if not lay.flags & SPECTRUM:
         return out
-    length, df, win = spec.window, spec.df, args["win"]
-    mean = w.mean(axis=-1, keepdims=True)
-    spectrum = np.fft.rfft((w - mean) * win, axis=-1)
-    p = _power(spectrum, 1.0 / (length * float(np.square(win).sum())))
-    total = p.sum(axis=-1)
+    df = spec.df
+    spectrum, p, total = windowed_power(w, args["win"])
     ok = total > 0.0
     safe = np.where(ok, total, 1.0)
     k = np.arange(p.shape[-1], dtype=np.float64)
