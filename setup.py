@@ -28,6 +28,14 @@ else:
     LINK_ARGS = ["-fopenmp"]
 
 
+# native/NAME_avx2.pyx is a second build of NAME.pyx for CPUs with AVX2 (the wrapper picks
+# it at run time).  No FMA: contracting a*b+c would round differently from the SSE2 build.
+if sys.platform == "win32":
+    AVX2_ARGS = ["/arch:AVX2", "/fp:precise"]
+else:
+    AVX2_ARGS = ["-mavx2", "-mno-fma", "-ffp-contract=off"]
+
+
 def _extensions() -> list[Extension]:
     # Relative source paths: setuptools rejects absolute ones in sdists/wheels.
     sources = sorted((HERE / "native").glob("*.pyx"))
@@ -37,7 +45,8 @@ def _extensions() -> list[Extension]:
             sources=[src.relative_to(HERE).as_posix()],
             include_dirs=[np.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            extra_compile_args=COMPILE_ARGS,
+            extra_compile_args=COMPILE_ARGS + (AVX2_ARGS if src.stem.endswith("_avx2")
+                                               else []),
             extra_link_args=LINK_ARGS,
         )
         for src in sources

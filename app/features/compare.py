@@ -9,9 +9,16 @@ import numpy as np
 from app.features.spec import FeatureSpec
 
 # Features whose natural unit is 1 (dimensionless): near 0 they are compared
-# against 1, not against their own tiny size.
-_UNIT_SCALE = ("skewness", "kurtosis", "crest_factor", "shape_factor", "impulse_factor",
-               "zero_crossing_rate")
+# against 1, not against their own tiny size.  Shares (of the total energy) and
+# line prominences (over their background) are dimensionless too.
+_UNIT_SCALE = ("skewness", "kurtosis", "excess_kurtosis", "crest_factor", "shape_factor",
+               "impulse_factor", "zero_crossing_rate")
+_UNIT_PREFIXES = ("band_share_", "order_", "env_share_", "env_")
+
+
+def _unit_scale(name: str) -> bool:
+    return name in _UNIT_SCALE or (name.startswith(_UNIT_PREFIXES) and
+                                   not name.startswith(("env_band_", "env_energy_")))
 
 
 @dataclass(frozen=True)
@@ -30,11 +37,11 @@ def column_scales(reference: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     names = spec.channel_feature_names()
     per = len(names)
     scale = np.abs(reference).max(axis=0) if len(reference) else np.zeros(reference.shape[1])
-    for c in range(len(spec.channels)):
+    for c in range(len(spec.analysed_channels())):
         block = slice(c * per, (c + 1) * per)
         cols = scale[block]
         for j, name in enumerate(names):
-            if name in _UNIT_SCALE:
+            if _unit_scale(name):
                 cols[j] = max(cols[j], 1.0)
             elif name == "mean" and "rms" in names:  # a mean near 0 is rounded at signal size
                 cols[j] = max(cols[j], cols[names.index("rms")])

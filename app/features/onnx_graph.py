@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
+from app.features.graph_ops import Graph, band_matrix, power, time_features
 from app.features.spec import TIME_FEATURES, FeatureSpec
+from app.features.validity import ValidityLimits
+from app.features.validity_graph import LEVEL_NAME, OK_NAME, REASON_NAME, validity_nodes
 
 OPSET = 21  # DFT with axis as an input (opset 20+); onnxruntime >= 1.17 runs it
 ML_OPSET = 3  # ai.onnx.ml 3: tree thresholds as double tensors (IsolationForest needs it)
@@ -20,114 +23,14 @@ def ir_version() -> int:
         [helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)])
 
 
-class _Graph:
-    """Collects nodes and constants under unique names."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.nodes: list[onnx.NodeProto] = []
-        self.inits: list[onnx.TensorProto] = []
-        self._n = 0
-
-    def _name(self, hint: str) -> str:
-        self._n += 1
-        return f"{self.prefix}{hint}_{self._n}"
-
-    def const(self, value, dtype=np.float32, hint: str = "c") -> str:
-        name = self._name(hint)
-        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
-
-    def op(self, op_type: str, *inputs: str, hint: str = "", **attrs) -> str:
-        out = self._name(hint or op_type.lower())
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
-        return out
-
-    # Reductions over the sample axis (2 of [batch, channels, samples]), kept as [N, C, 1].
-    def reduce(self, op_type: str, x: str, axis: int = 2, keepdims: int = 1) -> str:
-        return self.op(op_type, x, self.const([axis], np.int64, "axes"), keepdims=keepdims)
-
-    def ratio(self, num: str, den: str) -> str:
-        """num / den where den > 0, else 0 (same rule as the kernels)."""
-        zero = self.const(0.0)
-        ok = self.op("Greater", den, zero)
-        safe = self.op("Where", ok, den, self.const(1.0))
-        return self.op("Where", ok, self.op("Div", num, safe), zero)
-
-
-def _time_features(g: _Graph, x: str, spec: FeatureSpec, parts: dict[str, str]) -> str:
-    """Adds the 13 time-domain statistics to parts; returns the 'constant window' mask."""
-    length = spec.window
-    mean0 = g.reduce("ReduceMean", x)
-    d = g.op("Sub", x, mean0)
-    mn, mx = g.reduce("ReduceMin", x), g.reduce("ReduceMax", x)
-    constant = g.op("Equal", mx, mn)
-    # Central moments about the rounded mean, shifted by its rounding error
-    # delta (as the kernel does; in float32 it matters for DC-offset sensors).
-    delta = g.reduce("ReduceMean", d)
-    d2 = g.op("Mul", d, d)
-    r2, r3 = g.reduce("ReduceMean", d2), g.reduce("ReduceMean", g.op("Mul", d2, d))
-    r4 = g.reduce("ReduceMean", g.op("Mul", d2, d2))
-    dd = g.op("Mul", delta, delta)
-    m2 = g.op("Sub", r2, dd)
-    m3 = g.op("Add", g.op("Sub", r3, g.op("Mul", g.const(3.0), g.op("Mul", delta, r2))),
-              g.op("Mul", g.const(2.0), g.op("Mul", dd, delta)))
-    m4 = g.op("Sub", g.op("Add", g.op("Sub", r4, g.op("Mul", g.const(4.0),
-                                                     g.op("Mul", delta, r3))),
-                          g.op("Mul", g.const(6.0), g.op("Mul", dd, r2))),
-              g.op("Mul", g.const(3.0), g.op("Mul", dd, dd)))
-    zero = g.const(0.0)
-    spread = g.op("And", g.op("Greater", m2, zero), g.op("Not", constant))
-    safe = g.op("Where", spread, m2, g.const(1.0))
-    std = g.op("Sqrt", safe)
-    parts["mean"] = g.op("Add", mean0, delta)
-    parts["std"] = g.op("Where", spread, std, zero)
-    parts["skewness"] = g.op("Where", spread, g.op("Div", m3, g.op("Mul", safe, std)), zero)
-    parts["kurtosis"] = g.op("Where", spread, g.op("Sub", g.op("Div", m4, g.op(
-        "Mul", safe, safe)), g.const(3.0)), zero)
-    rms = g.op("Sqrt", g.reduce("ReduceMean", g.op("Mul", x, x)))
-    absx = g.op("Abs", x)
-    meanabs, maxabs = g.reduce("ReduceMean", absx), g.reduce("ReduceMax", absx)
-    parts.update(rms=rms, min=mn, max=mx, peak_to_peak=g.op("Sub", mx, mn))
-    parts["crest_factor"] = g.ratio(maxabs, rms)
-    parts["shape_factor"] = g.ratio(rms, meanabs)
-    parts["impulse_factor"] = g.ratio(maxabs, meanabs)
-    axes = g.const([2], np.int64, "axes")
-    head = g.const([0], np.int64), g.const([length - 1], np.int64)
-    tail = g.const([1], np.int64), g.const([length], np.int64)
-    nonneg = g.op("GreaterOrEqual", x, zero)
-    flips = g.op("Xor", g.op("Slice", nonneg, *tail, axes), g.op("Slice", nonneg, *head, axes))
-    inv = g.const(1.0 / (length - 1))
-    parts["zero_crossing_rate"] = g.op("Mul", g.reduce("ReduceSum", g.op(
-        "Cast", flips, to=TensorProto.FLOAT)), inv)
-    step = g.op("Abs", g.op("Sub", g.op("Slice", x, *tail, axes), g.op("Slice", x, *head, axes)))
-    parts["mean_absolute_change"] = g.op("Mul", g.reduce("ReduceSum", step), inv)
-    return constant
-
-
-def _band_matrix(ranges: np.ndarray, n_bins: int) -> np.ndarray:
-    m = np.zeros((n_bins, len(ranges)), dtype=np.float32)
-    for j, (lo, hi) in enumerate(ranges):
-        m[lo:hi, j] = 1.0
-    return m
-
-
-def _power(g: _Graph, spectrum: str, scale: float, n_bins: int) -> str:
-    """[N, C, K, 2] spectrum -> one-sided power m_k |X_k|^2 * scale, [N, C, K]."""
-    mk = np.full(n_bins, 2.0 * scale)
-    mk[0] = mk[-1] = scale
-    sq = g.reduce("ReduceSum", g.op("Mul", spectrum, spectrum), axis=3, keepdims=0)
-    return g.op("Mul", sq, g.const(mk))
-
-
-def _spectral_features(g: _Graph, x: str, spec: FeatureSpec, parts: dict[str, str]) -> None:
+def _spectral_features(g: Graph, x: str, spec: FeatureSpec, parts: dict[str, str]) -> None:
     length, n_bins = spec.window, spec.window // 2 + 1
     df = spec.sample_rate / length
     win = spec.window_values()
     d = g.op("Sub", x, g.reduce("ReduceMean", x))
     last = g.const([3], np.int64, "axes")
     spectrum = g.op("DFT", g.op("Unsqueeze", g.op("Mul", d, g.const(win)), last), onesided=1)
-    p = _power(g, spectrum, 1.0 / (length * float(np.square(win).sum())), n_bins)
+    p = power(g, spectrum, 1.0 / (length * float(np.square(win).sum())), n_bins)
     total = g.reduce("ReduceSum", p)
     has_power = g.op("Greater", total, g.const(0.0))
     kdf = (np.arange(n_bins) * df).reshape(-1, 1)
@@ -138,7 +41,7 @@ def _spectral_features(g: _Graph, x: str, spec: FeatureSpec, parts: dict[str, st
     dominant = g.op("Mul", g.op("Add", peak, g.const(1.0)), g.const(df))
     parts["dominant_frequency"] = g.op("Where", has_power, dominant, g.const(0.0))
     if "band_energy" in spec.features:
-        parts["band_energy"] = g.op("MatMul", p, g.const(_band_matrix(spec.band_bins(), n_bins)))
+        parts["band_energy"] = g.op("MatMul", p, g.const(band_matrix(spec.band_bins(), n_bins)))
     if not spec.needs_envelope:
         return
     (lo, hi), env_ranges = spec.envelope_bins()
@@ -151,20 +54,15 @@ def _spectral_features(g: _Graph, x: str, spec: FeatureSpec, parts: dict[str, st
                                 keepdims=0))
     centred = g.op("Sub", env, g.reduce("ReduceMean", env))
     env_spec = g.op("DFT", g.op("Unsqueeze", centred, last), onesided=1)
-    pe = _power(g, env_spec, 1.0 / (length * length), n_bins)
-    parts["envelope_band_energy"] = g.op("MatMul", pe, g.const(_band_matrix(env_ranges,
+    pe = power(g, env_spec, 1.0 / (length * length), n_bins)
+    parts["envelope_band_energy"] = g.op("MatMul", pe, g.const(band_matrix(env_ranges,
                                                                             n_bins)))
 
 
-def feature_graph(spec: FeatureSpec, prefix: str = "fx_") -> onnx.ModelProto:
-    """ONNX model: ``window`` float32 [batch, channels, window] -> ``features`` [batch, F].
-
-    Columns match ``extract_windows`` (channel-major, ``spec.feature_names()``).
-    """
-    g = _Graph(prefix)
-    x = INPUT_NAME
+def _v1_features(g: Graph, x: str, spec: FeatureSpec) -> str:
+    """Version 1 features of windows x [N, C, L] -> [N, F]."""
     parts: dict[str, str] = {}
-    constant = _time_features(g, x, spec, parts)
+    constant = time_features(g, x, spec, parts)
     if spec.needs_spectrum:
         _spectral_features(g, x, spec, parts)
     order = [f for f in TIME_FEATURES if f in spec.features]
@@ -176,12 +74,43 @@ def feature_graph(spec: FeatureSpec, prefix: str = "fx_") -> onnx.ModelProto:
     keep = np.array([f in ("mean", "rms", "min", "max", "crest_factor", "shape_factor",
                            "impulse_factor") for f in spec.channel_feature_names()])
     per = g.op("Where", g.op("And", constant, g.const(~keep, np.bool_)), g.const(0.0), per)
-    shape = g.const([-1, spec.n_features], np.int64, "shape")
-    g.nodes.append(helper.make_node("Reshape", [per, shape], [OUTPUT_NAME]))
+    return g.op("Reshape", per, g.const([-1, spec.n_features], np.int64, "shape"))
+
+
+def feature_graph(spec: FeatureSpec, prefix: str = "fx_", limits: ValidityLimits | None = None
+                  ) -> onnx.ModelProto:
+    """ONNX model: ``window`` float32 [batch, channels, window] -> ``features`` [batch, F].
+
+    Columns match ``extract_windows`` (channel-major, ``spec.feature_names()``).  With
+    ``limits`` the graph also checks its input (outputs ``input_ok``, ``input_reason``,
+    ``input_level``, as ``app.features.validity.check_windows``) and computes the
+    features of the sanitised windows, so no input makes them NaN.
+    """
+    g = Graph(prefix)
+    x = INPUT_NAME
+    outputs = []
+    if limits is not None:
+        if tuple(limits.channels) != spec.channels:
+            raise ValueError(f"validity limits are for channels {list(limits.channels)}, the "
+                             f"spec has {list(spec.channels)}")
+        x, ok, reason, level = validity_nodes(g, x, limits)
+        for name, src, kind, shape in (
+                (OK_NAME, ok, TensorProto.BOOL, ["batch"]),
+                (REASON_NAME, reason, TensorProto.INT64, ["batch"]),
+                (LEVEL_NAME, level, TensorProto.FLOAT, ["batch", len(spec.channels)])):
+            g.nodes.append(helper.make_node("Identity", [src], [name]))
+            outputs.append(helper.make_tensor_value_info(name, kind, shape))
+    if spec.version >= 2:
+        from app.features.condition_graph import condition_features
+
+        feats = condition_features(g, x, spec)
+    else:
+        feats = _v1_features(g, x, spec)
+    g.nodes.append(helper.make_node("Identity", [feats], [OUTPUT_NAME]))
     inputs = [helper.make_tensor_value_info(
         INPUT_NAME, TensorProto.FLOAT, ["batch", len(spec.channels), spec.window])]
-    outputs = [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT,
-                                             ["batch", spec.n_features])]
+    outputs.insert(0, helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT,
+                                                    ["batch", spec.n_features]))
     graph = helper.make_graph(g.nodes, "plantml_features", inputs, outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="plantml", doc_string=spec.spec_hash())

@@ -1,5 +1,11 @@
 """The versioned feature spec: what is extracted from which channels, stored with each model."""
 
+# Version 2 (the default) is scale-free and condition-aware: shape factors, band energy as a
+# share of the total, the squared envelope spectrum read at the bearing defect orders.
+# Version 1 specs (absolute levels, magnitude envelope) are still read and computed
+# exactly as before, so every model already in a registry keeps evaluating; a version
+# 1 spec serialises to the same dict and hash as it always did.
+
 from __future__ import annotations
 
 import math
@@ -10,19 +16,29 @@ import numpy as np
 
 from app.core.canonical import canonical_bytes, sha256_hex
 from app.core.errors import UsageError
-
-SPEC_VERSION = 1
-
-TIME_FEATURES: tuple[str, ...] = (
-    "mean", "std", "rms", "min", "max", "peak_to_peak", "skewness", "kurtosis",
-    "crest_factor", "shape_factor", "impulse_factor", "zero_crossing_rate",
-    "mean_absolute_change",
+from app.features.catalogue import (
+    ABSOLUTE_FAMILY,
+    ALL_FEATURES,
+    ENVELOPE_FEATURES,
+    ENVELOPE_FEATURES_V2,
+    FEATURES_V2,
+    GAIN_SENSITIVE,
+    NEEDS_SPEED,
+    SCALE_FREE_DEFAULT,
+    SPECTRAL_FEATURES,
+    TIME_FEATURES,
+    TIME_FEATURES_V2,
 )
-# Groups: "band_energy" expands to one feature per band, likewise the envelope.
-SPECTRAL_FEATURES: tuple[str, ...] = ("spectral_centroid", "dominant_frequency", "band_energy")
-ENVELOPE_FEATURES: tuple[str, ...] = ("envelope_band_energy",)
-ALL_FEATURES: tuple[str, ...] = TIME_FEATURES + SPECTRAL_FEATURES + ENVELOPE_FEATURES
+from app.features.kinematics import Kinematics, top_bin
+
+SPEC_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 WINDOW_FUNCTIONS: tuple[str, ...] = ("rectangular", "hann", "hamming", "blackman")
+_V1_FIELDS = ("sample_rate", "window", "hop", "window_function", "bands", "envelope_filter",
+              "envelope_bands", "features", "channels", "version")
+
+__all__ = ["ALL_FEATURES", "ENVELOPE_FEATURES", "FEATURES_V2", "SPECTRAL_FEATURES",
+           "SPEC_VERSION", "TIME_FEATURES", "TIME_FEATURES_V2", "FeatureSpec", "Kinematics"]
 
 Band = tuple[float, float]
 
@@ -30,6 +46,10 @@ Band = tuple[float, float]
 def _equal_bands(lo: float, hi: float, n: int) -> tuple[Band, ...]:
     edges = np.linspace(lo, hi, n + 1)
     return tuple((float(a), float(b)) for a, b in zip(edges[:-1], edges[1:], strict=True))
+
+
+def _pow2_at_least(n: float) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(n, 1.0))))
 
 
 @dataclass(frozen=True)
@@ -40,29 +60,75 @@ class FeatureSpec:
     window: int = 2048  # samples per window (a power of two for spectral features)
     hop: int = 1024  # samples between window starts
     window_function: str = "hann"  # before the spectrum; time statistics see raw samples
-    bands: tuple[Band, ...] = ()  # [low, high) Hz of each band energy
+    bands: tuple[Band, ...] = ()  # [low, high) Hz of each band energy or share
     envelope_filter: Band = (0.0, 0.0)  # [low, high) Hz demodulated for the envelope
     envelope_bands: tuple[Band, ...] = ()  # [low, high) Hz of the envelope spectrum
-    features: tuple[str, ...] = ALL_FEATURES  # names from ALL_FEATURES
+    features: tuple[str, ...] | None = None  # names of the spec's version (None: its default)
     channels: tuple[str, ...] = ("ch0",)  # input rows, in order
     version: int = field(default=SPEC_VERSION)
+    kinematics: Kinematics | None = None  # version 2: shaft speed and defect orders
 
     @classmethod
     def default(cls, sample_rate: float, channels: tuple[str, ...] = ("ch0",),
-                window: int = 2048, hop: int = 1024) -> FeatureSpec:
-        """All features; 8 equal bands to Nyquist; envelope of fs/6..5fs/12, 10..610 Hz."""
+                window: int = 2048, hop: int = 1024, kinematics: Kinematics | None = None,
+                absolute: bool = False) -> FeatureSpec:
+        """The default version 2 spec (docs/features.md).
+
+        Scale-free shape factors, 8 band shares to Nyquist, the centroid and the squared
+        envelope spectrum of a band centred on fs/4, at least fs/16 wide (wider when the
+        defect lines need it), read in 8 shares; with kinematics also the defect lines.
+        With a speed channel (a machine of varying speed) the order-domain features only:
+        order shares and defect lines.  ``absolute`` adds the gain-sensitive family.
+        """
+        fs, n = float(sample_rate), window // 2
+        if kinematics is not None and kinematics.speed_channel:
+            # A machine whose speed varies: only what holds across speeds.  Impact energy
+            # grows with speed while the noise floor does not, so kurtosis, crest factor
+            # and band shares move with the speed; where the defect lines sit in orders
+            # does not (docs/features.md, the leave-one-speed-out evidence).
+            feats = ["order_share"] + (["defect_lines"] if kinematics.orders else [])
+        else:
+            feats = list(SCALE_FREE_DEFAULT)
+            # Order shares only with a speed channel: at a nominal speed they are fixed Hz
+            # bands, and the low orders of a vibration spectrum hold so little of its
+            # energy that broadband noise decides their share (CWRU: 98.5 % instead of
+            # 99.6 % at 20 dB SNR).
+            feats += ["defect_lines"] if kinematics is not None and kinematics.orders else []
+        if absolute:
+            feats += list(ABSOLUTE_FAMILY)
+        if window < 128:  # too few bins for an envelope band of 8 shares
+            feats = [f for f in feats if f not in ENVELOPE_FEATURES_V2]
+        order = {f: i for i, f in enumerate(FEATURES_V2)}
+        feats.sort(key=order.__getitem__)
+        df = fs / window
+        width = window / 16
+        if kinematics is not None and kinematics.orders:
+            width = max(width, top_bin(kinematics, df) + 1)
+        half = _pow2_at_least(2 * math.ceil(width)) // 2  # envelope band: M / 2 bins
+        lo = max(1, window // 4 - half // 2)
+        if lo + half > n:
+            raise UsageError(f"the defect lines need an envelope band of {half * df:g} Hz, "
+                             f"more than fits below {fs / 2:g} Hz at window {window}; use a "
+                             "longer window or fewer harmonics")
+        return cls(sample_rate=fs, window=window, hop=hop, channels=tuple(channels),
+                   bands=_equal_bands(0.0, fs / 2, min(8, window // 4)),
+                   envelope_filter=(lo * df, (lo + half) * df),
+                   envelope_bands=_equal_bands(0.0, half * df, 8) if half >= 8 else (),
+                   features=tuple(feats), kinematics=kinematics)
+
+    @classmethod
+    def default_v1(cls, sample_rate: float, channels: tuple[str, ...] = ("ch0",),
+                   window: int = 2048, hop: int = 1024) -> FeatureSpec:
+        """The version 1 default: all 13 time statistics, 8 bands, 12 envelope bands."""
         fs = float(sample_rate)
-        # Bearing resonances sit in the upper kHz; defect frequencies of shafts
-        # at 10..60 Hz are below a few hundred Hz.  Bands at least a bin wide.
         df = fs / window
         lo, hi = max(10.0, df), min(610.0, fs / 4)
         n_env = int(max(1, min(12, (hi - lo) // df)))
-        return cls(
-            sample_rate=fs, window=window, hop=hop, channels=tuple(channels),
-            bands=_equal_bands(0.0, fs / 2, min(8, window // 4)),
-            envelope_filter=(fs / 6, fs * 5 / 12),
-            envelope_bands=_equal_bands(lo, hi, n_env),
-        )
+        return cls(sample_rate=fs, window=window, hop=hop, channels=tuple(channels),
+                   bands=_equal_bands(0.0, fs / 2, min(8, window // 4)),
+                   envelope_filter=(fs / 6, fs * 5 / 12),
+                   envelope_bands=_equal_bands(lo, hi, n_env), features=ALL_FEATURES,
+                   version=1)
 
     def __post_init__(self) -> None:
         # Normalise lists from JSON into tuples so equality and hashing work.
@@ -70,15 +136,22 @@ class FeatureSpec:
         object.__setattr__(self, "envelope_bands",
                            tuple(tuple(map(float, b)) for b in self.envelope_bands))
         object.__setattr__(self, "envelope_filter", tuple(map(float, self.envelope_filter)))
+        if self.features is None:
+            object.__setattr__(self, "features",
+                               ALL_FEATURES if self.version == 1 else SCALE_FREE_DEFAULT)
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "sample_rate", float(self.sample_rate))
+        if isinstance(self.kinematics, dict):
+            object.__setattr__(self, "kinematics", Kinematics.from_dict(self.kinematics))
         self._validate()
 
+    # -- validation ------------------------------------------------------------------
     def _validate(self) -> None:
-        if self.version != SPEC_VERSION:
-            raise UsageError(f"feature spec version {self.version} is not supported "
-                             f"(this PlantML reads version {SPEC_VERSION})")
+        if self.version not in READABLE_VERSIONS:
+            readable = ", ".join(map(str, READABLE_VERSIONS))
+            raise UsageError(f"feature spec version {self.version} is not supported (this "
+                             f"PlantML reads versions {readable}; a newer PlantML made it)")
         if not (math.isfinite(self.sample_rate) and self.sample_rate > 0):
             raise UsageError(f"sample rate must be a positive number, got {self.sample_rate}")
         for name in ("window", "hop"):
@@ -91,10 +164,13 @@ class FeatureSpec:
         if not self.channels or len(set(self.channels)) != len(self.channels):
             raise UsageError(f"channels must be a non-empty list of distinct names, "
                              f"got {list(self.channels)}")
-        unknown = [f for f in self.features if f not in ALL_FEATURES]
+        known = ALL_FEATURES if self.version == 1 else FEATURES_V2
+        unknown = [f for f in self.features if f not in known]
         if unknown or not self.features or len(set(self.features)) != len(self.features):
-            raise UsageError(f"features must be distinct names from {list(ALL_FEATURES)}; "
-                             f"got {list(self.features)}")
+            hint = (" (version 1 names: 'kurtosis' is 'excess_kurtosis' in version 2)"
+                    if "kurtosis" in unknown else "")
+            raise UsageError(f"features must be distinct names from {list(known)}; "
+                             f"got {list(self.features)}{hint}")
         if self.window_function not in WINDOW_FUNCTIONS:
             raise UsageError(f"window function must be one of {list(WINDOW_FUNCTIONS)}, "
                              f"got {self.window_function!r}")
@@ -102,23 +178,65 @@ class FeatureSpec:
             # The FFT kernels and ONNX DFT on controllers are fast only there.
             raise UsageError(f"spectral features need a window that is a power of two "
                              f">= 16 samples, got {self.window}")
+        if self.version == 1:
+            if self.kinematics is not None:
+                raise UsageError("feature spec version 1 has no kinematics")
+        else:
+            self._validate_kinematics()
         if self.needs_spectrum:
             self._validate_bins()
 
+    def _validate_kinematics(self) -> None:
+        kin = self.kinematics
+        wanted = [f for f in self.features if f in NEEDS_SPEED]
+        if kin is None:
+            if wanted:
+                raise UsageError(f"{wanted[0]} needs the machine's kinematics (shaft speed)")
+            return
+        if kin.speed_channel and kin.speed_channel not in self.channels:
+            raise UsageError(f"speed channel {kin.speed_channel!r} is not one of the channels "
+                             f"{list(self.channels)}")
+        if not self.analysed_channels():
+            raise UsageError("every channel is the speed channel: nothing to analyse")
+        if "defect_lines" in self.features and set(kin.channels()) != set(
+                self.analysed_channels()):
+            raise UsageError(f"defect lines need orders for exactly the analysed channels "
+                             f"{list(self.analysed_channels())}, got {list(kin.channels())}")
+
     def _validate_bins(self) -> None:
-        if "band_energy" in self.features and not self.bands:
-            raise UsageError("band_energy is selected but no bands are given")
+        v1 = self.version == 1
+        banded = ("band_energy",) if v1 else ("band_share", "band_energy")
+        if any(f in self.features for f in banded) and not self.bands:
+            raise UsageError(f"{'band_energy' if v1 else 'band_share'} is selected but no "
+                             "bands are given")
         for band in self.bands:
             self._bins(band, "band")
-        if "envelope_band_energy" in self.features:
-            if not self.envelope_bands:
-                raise UsageError("envelope_band_energy is selected but no envelope bands")
-            lo, hi = self._bins(self.envelope_filter, "envelope filter")
-            if lo < 1 or hi > self.window // 2:
-                raise UsageError(f"envelope filter {self.envelope_filter} Hz must lie strictly "
-                                 f"between 0 and {self.sample_rate / 2:g} Hz (Nyquist)")
+        if not self.needs_envelope:
+            return
+        banded = [f for f in self.features if f in (
+            "envelope_band_energy", "envelope_share", "envelope_energy")]
+        if banded and not self.envelope_bands:
+            raise UsageError(f"{banded[0]} is selected but no envelope bands")
+        lo, hi = self._bins(self.envelope_filter, "envelope filter")
+        if lo < 1 or hi > self.window // 2:
+            raise UsageError(f"envelope filter {self.envelope_filter} Hz must lie strictly "
+                             f"between 0 and {self.sample_rate / 2:g} Hz (Nyquist)")
+        if v1:
             for band in self.envelope_bands:
                 self._bins(band, "envelope band")
+            return
+        top = self.baseband_length() // 2
+        for band in self.envelope_bands:
+            if self._bins(band, "envelope band")[1] > top + 1:
+                raise UsageError(f"envelope band {band[0]:g}..{band[1]:g} Hz lies above the "
+                                 f"envelope spectrum's {top * self.sample_rate / self.window:g} "
+                                 "Hz (half the envelope filter's width rounded up to a power "
+                                 "of two bins); widen the envelope filter")
+        if "defect_lines" in self.features and top_bin(self.kinematics, self.df) > top:
+            raise UsageError(f"the defect lines at {self.kinematics.rpm:g} rpm reach "
+                             f"{top_bin(self.kinematics, self.df) * self.df:g} Hz, above the "
+                             f"envelope spectrum's {top * self.df:g} Hz; widen the envelope "
+                             "filter")
 
     def _bins(self, band: tuple[float, ...], what: str) -> tuple[int, int]:
         """Bins k with lo <= k * fs / window < hi, as a range [lo, hi) of rfft bins."""
@@ -136,19 +254,38 @@ class FeatureSpec:
 
     # -- derived -------------------------------------------------------------------
     @property
+    def df(self) -> float:
+        """Bin spacing of the window's spectrum (and of the envelope spectrum), Hz."""
+        return self.sample_rate / self.window
+
+    @property
     def needs_spectrum(self) -> bool:
         """True if any spectral or envelope feature is selected."""
-        return any(f not in TIME_FEATURES for f in self.features)
+        time = TIME_FEATURES if self.version == 1 else TIME_FEATURES_V2
+        return any(f not in time for f in self.features)
 
     @property
     def needs_envelope(self) -> bool:
-        """True if envelope band energies are selected."""
-        return "envelope_band_energy" in self.features
+        """True if any envelope feature is selected."""
+        group = ENVELOPE_FEATURES if self.version == 1 else ENVELOPE_FEATURES_V2
+        return any(f in group for f in self.features)
+
+    def analysed_channels(self) -> tuple[str, ...]:
+        """Channels features are computed on (all but the speed channel)."""
+        speed = self.kinematics.speed_channel if self.kinematics else ""
+        return tuple(c for c in self.channels if c != speed)
+
+    def gain_sensitive(self) -> tuple[str, ...]:
+        """Selected feature groups that scale with the sensor's gain."""
+        absolute = GAIN_SENSITIVE | {"envelope_band_energy"} if self.version == 1 \
+            else GAIN_SENSITIVE
+        return tuple(f for f in self.features if f in absolute)
 
     def band_bins(self) -> np.ndarray:
-        """(n_bands, 2) intp bin ranges of ``bands`` (empty if band_energy is off)."""
-        rows = [self._bins(b, "band") for b in self.bands] if "band_energy" in self.features \
-            else []
+        """(n_bands, 2) intp bin ranges of ``bands`` (empty if no band feature)."""
+        wanted = ("band_energy", "band_share")
+        rows = [self._bins(b, "band") for b in self.bands] if any(
+            f in self.features for f in wanted) else []
         return np.array(rows, dtype=np.intp).reshape(-1, 2)
 
     def envelope_bins(self) -> tuple[tuple[int, int], np.ndarray]:
@@ -156,58 +293,92 @@ class FeatureSpec:
         if not self.needs_envelope:
             return (0, 0), np.zeros((0, 2), dtype=np.intp)
         rows = [self._bins(b, "envelope band") for b in self.envelope_bands]
+        if self.version == 2 and not any(f in self.features for f in (
+                "envelope_share", "envelope_energy")):
+            rows = []
         return (self._bins(self.envelope_filter, "envelope filter"),
                 np.array(rows, dtype=np.intp).reshape(-1, 2))
 
-    def window_values(self) -> np.ndarray:
-        """The window function, periodic (DFT-even) form, float64 of length ``window``."""
-        n = np.arange(self.window) * (2.0 * np.pi / self.window)
+    def baseband_length(self) -> int:
+        """Version 2: points M of the baseband envelope, a power of two >= 2 x band width."""
+        (lo, hi), _ = self.envelope_bins()
+        return max(16, _pow2_at_least(2 * (hi - lo))) if hi > lo else 0
+
+    def window_values(self, length: int | None = None) -> np.ndarray:
+        """The window function, periodic (DFT-even) form, float64 of ``length`` points."""
+        n = np.arange(length or self.window) * (2.0 * np.pi / (length or self.window))
         if self.window_function == "hann":
             return 0.5 - 0.5 * np.cos(n)
         if self.window_function == "hamming":
             return 0.54 - 0.46 * np.cos(n)
         if self.window_function == "blackman":
             return 0.42 - 0.5 * np.cos(n) + 0.08 * np.cos(2 * n)
-        return np.ones(self.window)
+        return np.ones(len(n))
 
     def channel_feature_names(self) -> tuple[str, ...]:
-        """Feature names of one channel, in output order."""
-        names: list[str] = [f for f in TIME_FEATURES if f in self.features]
-        names += [f for f in ("spectral_centroid", "dominant_frequency") if f in self.features]
-        if "band_energy" in self.features:
-            names += [f"band_{lo:g}_{hi:g}Hz" for lo, hi in self.bands]
-        if self.needs_envelope:
-            names += [f"env_band_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
+        """Feature names of one analysed channel, in output order."""
+        if self.version == 1:
+            names: list[str] = [f for f in TIME_FEATURES if f in self.features]
+            names += [f for f in ("spectral_centroid", "dominant_frequency")
+                      if f in self.features]
+            if "band_energy" in self.features:
+                names += [f"band_{lo:g}_{hi:g}Hz" for lo, hi in self.bands]
+            if self.needs_envelope:
+                names += [f"env_band_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
+            return tuple(names)
+        names = []
+        for f in FEATURES_V2:
+            if f not in self.features:
+                continue
+            if f == "band_share":
+                names += [f"band_share_{lo:g}_{hi:g}Hz" for lo, hi in self.bands]
+            elif f == "band_energy":
+                names += [f"band_{lo:g}_{hi:g}Hz" for lo, hi in self.bands]
+            elif f == "order_share":
+                names += list(self.kinematics.order_names())
+            elif f == "envelope_share":
+                names += [f"env_share_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
+            elif f == "envelope_energy":
+                names += [f"env_energy_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
+            elif f == "defect_lines":
+                names += list(self.kinematics.line_names())
+            else:
+                names.append(f)
         return tuple(names)
 
     def feature_names(self) -> tuple[str, ...]:
         """All output names, channel-major: ``<channel>.<feature>``."""
         per = self.channel_feature_names()
-        return tuple(f"{ch}.{name}" for ch in self.channels for name in per)
+        return tuple(f"{ch}.{name}" for ch in self.analysed_channels() for name in per)
 
     @property
     def n_features(self) -> int:
         """Number of output columns."""
-        return len(self.channels) * len(self.channel_feature_names())
+        return len(self.analysed_channels()) * len(self.channel_feature_names())
 
     # -- serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (tuples become lists)."""
+        """Plain JSON-ready dict (tuples become lists); version 1 keeps its exact form."""
         d = asdict(self)
         d["bands"] = [list(b) for b in self.bands]
         d["envelope_bands"] = [list(b) for b in self.envelope_bands]
         d["envelope_filter"] = list(self.envelope_filter)
         d["features"] = list(self.features)
         d["channels"] = list(self.channels)
+        if self.version == 1:
+            return {k: d[k] for k in _V1_FIELDS}
+        d["kinematics"] = self.kinematics.to_dict() if self.kinematics else None
         return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
         """Inverse of to_dict; unknown keys or versions are refused."""
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         extra = sorted(set(data) - known)
         if extra:
             raise UsageError(f"feature spec has unknown fields {extra}")
+        data = dict(data)
+        data.setdefault("version", 1)  # a spec without a version predates version 2
         try:
             return cls(**data)
         except (TypeError, ValueError) as exc:

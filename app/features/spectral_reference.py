@@ -19,15 +19,21 @@ def _band_sums(p: np.ndarray, ranges: np.ndarray) -> list[np.ndarray]:
     return [p[..., lo:hi].sum(axis=-1) for lo, hi in ranges]
 
 
+def windowed_power(w: np.ndarray, win: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rfft of the mean-removed, windowed w (..., L), its one-sided power and total power."""
+    length = w.shape[-1]
+    mean = w.mean(axis=-1, keepdims=True)
+    spec = np.fft.rfft((w - mean) * win, axis=-1)
+    p = _power(spec, 1.0 / (length * float(np.square(win).sum())))
+    return spec, p, p.sum(axis=-1)
+
+
 def block_spectral(w: np.ndarray, win: np.ndarray, sample_rate: float, bands: np.ndarray,
                    demod_lo: int, demod_hi: int, env_bands: np.ndarray) -> np.ndarray:
     """Features of windows w (..., L) -> (..., 2 + n_bands + n_env); see native/spectral.pyx."""
     length = w.shape[-1]
     df = sample_rate / length
-    mean = w.mean(axis=-1, keepdims=True)
-    spec = np.fft.rfft((w - mean) * win, axis=-1)
-    p = _power(spec, 1.0 / (length * float(np.square(win).sum())))
-    total = p.sum(axis=-1)
+    spec, p, total = windowed_power(w, win)
     ok = total > 0.0
     safe = np.where(ok, total, 1.0)
     k = np.arange(p.shape[-1], dtype=np.float64)

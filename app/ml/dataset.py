@@ -10,21 +10,33 @@ from app.core.errors import UsageError
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.features.extraction import extract, window_starts
 from app.features.spec import FeatureSpec
+from app.features.validity import ValidityLimits, check_windows
 
 
 @dataclass(frozen=True)
 class Recording:
-    """One continuous recording (channels, samples) with one label, or one label per window."""
+    """One continuous recording (channels, samples) with one label, or one label per window.
+
+    ``condition`` names the operating condition it was taken in (a load, a speed, a
+    machine, a day): validation holds each condition out in turn when there are several.
+    """
 
     id: str
     signal: np.ndarray
     label: object = None
     window_labels: np.ndarray | None = None
+    condition: str | None = None
 
 
 @dataclass
 class WindowSet:
-    """Row i: features of the window starting at starts[i] in recording recording_ids[i]."""
+    """Row i: features of the window starting at starts[i] in recording recording_ids[i].
+
+    ``valid`` is False for windows that fail the structural input checks (non-finite,
+    flat, clipped); they are kept out of training and testing.  ``levels`` and
+    ``spreads`` are each channel's RMS (the speed channel's mean) and standard deviation,
+    ``conditions`` each window's recording condition ('' when none was given).
+    """
 
     spec: FeatureSpec
     features: np.ndarray
@@ -32,6 +44,25 @@ class WindowSet:
     recording_ids: np.ndarray
     starts: np.ndarray
     signals: dict[str, np.ndarray] = field(repr=False)
+    valid: np.ndarray | None = None
+    levels: np.ndarray | None = None
+    spreads: np.ndarray | None = None
+    conditions: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.starts)
+        if self.valid is None or self.levels is None or self.spreads is None:
+            limits = structural_limits(self.spec)
+            parts = [check_windows(self.raw(np.arange(a, min(n, a + 512))), limits)
+                     for a in range(0, n, 512)]
+            cat = (lambda f: np.concatenate([getattr(p, f) for p in parts])) if parts else (
+                lambda f: np.zeros((0, len(self.spec.channels))) if f != "ok" else
+                np.zeros(0, dtype=bool))
+            self.valid = cat("ok") if self.valid is None else self.valid
+            self.levels = cat("level") if self.levels is None else self.levels
+            self.spreads = cat("spread") if self.spreads is None else self.spreads
+        if self.conditions is None:
+            self.conditions = np.full(n, "", dtype=object)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -51,6 +82,27 @@ class WindowSet:
         return out
 
 
+def structural_limits(spec: FeatureSpec) -> ValidityLimits:
+    """The checks that need no training data, for the spec's channels."""
+    speed = spec.kinematics.speed_channel if spec.kinematics else ""
+    return ValidityLimits.structural(spec.channels, speed)
+
+
+def _window_validity(x: np.ndarray, spec: FeatureSpec, n: int):
+    """Structural validity of the n windows of x (channels, samples), a block at a time."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    views = sliding_window_view(x, spec.window, axis=-1)[:, ::spec.hop][:, :n]
+    limits = structural_limits(spec)
+    parts = [check_windows(views[:, a:a + 512].transpose(1, 0, 2), limits)
+             for a in range(0, n, 512)]
+    if not parts:
+        empty = np.zeros((0, x.shape[0]))
+        return np.zeros(0, dtype=bool), empty, empty
+    return (np.concatenate([p.ok for p in parts]), np.concatenate([p.level for p in parts]),
+            np.concatenate([p.spread for p in parts]))
+
+
 def window_set(recordings: list[Recording], spec: FeatureSpec,
                progress: ProgressFn = no_progress, cancel: CancelToken = NEVER_CANCELLED
                ) -> WindowSet:
@@ -60,12 +112,18 @@ def window_set(recordings: list[Recording], spec: FeatureSpec,
     if len({r.id for r in recordings}) != len(recordings):
         raise UsageError("recording ids must be distinct")
     feats, labels, recs, starts, signals = [], [], [], [], {}
+    valid, levels, spreads, conditions = [], [], [], []
     for k, rec in enumerate(recordings):
         cancel.raise_if_cancelled()
         progress(k / len(recordings), f"extracting features of {rec.id}")
         x = np.asarray(rec.signal)
-        f, _ = extract(x, spec)
+        finite = np.isfinite(x) if x.dtype.kind == "f" else None
+        # Windows holding NaN or infinite samples are marked invalid below; their
+        # features are computed on zeros so one bad sample does not stop the training.
+        clean = x if finite is None or finite.all() else np.where(finite, x, 0.0)
+        f, _ = extract(clean, spec)
         n = len(f)
+        ok, lv, sd = _window_validity(x.reshape(len(spec.channels), -1), spec, n)
         if rec.window_labels is not None:
             lab = np.asarray(rec.window_labels)
             if lab.shape != (n,):
@@ -78,7 +136,14 @@ def window_set(recordings: list[Recording], spec: FeatureSpec,
         recs.append(np.full(n, rec.id, dtype=object))
         starts.append(window_starts(x.shape[-1], spec))
         signals[rec.id] = x.reshape(len(spec.channels), -1)
+        valid.append(ok)
+        levels.append(lv)
+        spreads.append(sd)
+        conditions.append(np.full(n, "" if rec.condition is None else str(rec.condition),
+                                  dtype=object))
     progress(1.0, "features extracted")
     return WindowSet(spec=spec, features=np.concatenate(feats), labels=np.concatenate(labels),
                      recording_ids=np.concatenate(recs), starts=np.concatenate(starts),
-                     signals=signals)
+                     signals=signals, valid=np.concatenate(valid),
+                     levels=np.concatenate(levels), spreads=np.concatenate(spreads),
+                     conditions=np.concatenate(conditions))

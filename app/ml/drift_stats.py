@@ -167,3 +167,100 @@ def drift_from_stats(references: Sequence[FeatureReference], count: int, mean: n
     return DriftReport(tuple(feature_drift_summary(ref, count, float(mean[j]),
                                                    float(variance[j]), t)
                              for j, ref in enumerate(references)))
+
+
+# -- class-conditional drift ------------------------------------------------------------
+# A live window is compared with the training windows of the class the model predicted
+# for it; invalid-input windows are left out (they are a sensor fault, reported as such).
+# Two corrections keep a healthy replay quiet however few windows have been seen:
+# PSI of n samples over B bins is biased upwards by about (B - 1) / n under no drift at
+# all, so that bias is subtracted; and a feature alarms only when its KS test is also
+# significant after a Bonferroni correction over the features tested.  Overlapping
+# windows are not independent: ``independence`` (hop / window, at most 1) scales the
+# sample size both corrections use.
+
+@dataclass(frozen=True)
+class ClassDrift:
+    """Drift of the live windows predicted as one class against that class's reference."""
+
+    label: str
+    n: int
+    report: DriftReport
+
+    @property
+    def level(self) -> str:
+        return self.report.level
+
+
+@dataclass(frozen=True)
+class ConditionalDriftReport:
+    """Per predicted class; windows of classes without a reference and invalid ones are
+    counted, not scored."""
+
+    classes: tuple[ClassDrift, ...]
+    n_scored: int
+    n_invalid: int
+    n_unreferenced: int
+
+    @property
+    def level(self) -> str:
+        return max((c.level for c in self.classes), key=LEVELS.index, default="ok")
+
+    def at_least(self, level: str) -> list[tuple[str, FeatureDrift]]:
+        """(class, feature) at ``level`` or worse, worst PSI first."""
+        out = [(c.label, f) for c in self.classes for f in c.report.at_least(level)]
+        return sorted(out, key=lambda cf: -cf[1].psi)
+
+
+def _class_feature_drift(ref: FeatureReference, values: np.ndarray, n_eff: float,
+                         n_tests: int, t: Thresholds) -> FeatureDrift:
+    v = values[np.isfinite(values)]
+    if len(v) < t.min_samples:
+        return FeatureDrift(ref.name, len(v), 0.0, 0.0, 1.0, "ok", "class")
+    bias = (len(ref.fractions) - 1) / n_eff
+    p_val = max(0.0, psi(ref.fractions, bin_fractions(v, ref.quantiles)) - bias)
+    ks = float(stats.ks_1samp(v, reference_cdf(ref)).statistic)
+    p = float(stats.kstwo.sf(ks, max(1, int(round(n_eff)))))
+    significant = p < t.alpha / max(1, n_tests)
+    level = "ok"
+    if significant and (p_val >= t.psi_alarm or ks >= t.ks_alarm):
+        level = "alarm"
+    elif significant and (p_val >= t.psi_warn or ks >= t.ks_warn):
+        level = "warn"
+    return FeatureDrift(ref.name, len(v), p_val, ks, p, level, "class")
+
+
+def drift_by_class(references: dict[str, Sequence[FeatureReference]], labels: Sequence,
+                   values: np.ndarray, valid: np.ndarray | None = None,
+                   t: Thresholds | None = None, independence: float = 1.0
+                   ) -> ConditionalDriftReport:
+    """Score live windows against the reference of their predicted class.
+
+    ``labels`` is each window's predicted class name (an invalid window's label is
+    ignored); ``values`` [n, features + channels] its features and then each channel's
+    level (the model's ``features`` and ``input_level`` outputs), in the order of the
+    references (ValidationReport.class_reference); ``valid`` the model's ``input_ok``.
+    """
+    t = t or Thresholds()
+    x = np.asarray(values, dtype=np.float64)
+    names = [str(v) for v in labels]
+    ok = np.ones(len(names), dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    if x.ndim != 2 or len(x) != len(names) or len(ok) != len(names):
+        raise ValueError(f"values {x.shape}, {len(names)} labels and {len(ok)} validity flags "
+                         "do not match")
+    classes, unreferenced = [], 0
+    for label in sorted(set(np.asarray(names, dtype=object)[ok].tolist())):
+        rows = ok & (np.asarray(names, dtype=object) == label)
+        refs = references.get(label)
+        if refs is None:
+            unreferenced += int(rows.sum())
+            continue
+        if x.shape[1] < len(refs):
+            raise ValueError(f"values of {x.shape[1]} columns do not cover {len(refs)} "
+                             "references")
+        n_eff = max(1.0, rows.sum() * min(1.0, independence))
+        drifts = tuple(_class_feature_drift(ref, x[rows, j], n_eff, len(refs), t)
+                       for j, ref in enumerate(refs))
+        classes.append(ClassDrift(label, int(rows.sum()), DriftReport(drifts)))
+    return ConditionalDriftReport(tuple(classes), n_scored=int(ok.sum()) - unreferenced,
+                                  n_invalid=int((~ok).sum()), n_unreferenced=unreferenced)

@@ -8,7 +8,8 @@ from sklearn import metrics as skm
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.ml.card import model_card
 from app.ml.dataset import WindowSet
-from app.ml.refstats import reference_stats
+from app.ml.export import ExportedModel, export_onnx
+from app.ml.refstats import class_reference, level_names, reference_stats
 from app.ml.report import (
     AnomalyMetrics,
     ClassificationMetrics,
@@ -16,6 +17,7 @@ from app.ml.report import (
     RegressionMetrics,
     ValidationReport,
 )
+from app.ml.robustness import robustness_report
 from app.ml.trainer import TrainedModel, encode_targets
 
 
@@ -75,10 +77,46 @@ def permutation_importance(model: TrainedModel, x: np.ndarray, y: np.ndarray,
     return Importance(scoring=scoring, n_repeats=n_repeats, mean=means, std=stds)
 
 
+def _groups(model: TrainedModel, y: np.ndarray) -> np.ndarray:
+    """Reference group of each encoded target: class name, normal/anomaly, or all."""
+    if model.task == "classification":
+        return np.asarray(model.classes, dtype=object)[y]
+    if model.task == "anomaly":
+        return np.where(y == 1, "anomaly", "normal").astype(object)
+    return np.full(len(y), "all", dtype=object)
+
+
+def operating_envelope(model: TrainedModel, data: WindowSet) -> dict:
+    """What training saw: each channel's level range, the speeds and the conditions."""
+    idx = model.train_idx
+    spec, kin = model.spec, model.spec.kinematics
+    levels = data.levels[idx]
+    out = {"channels": {ch: {"level_min": float(levels[:, j].min()),
+                             "level_max": float(levels[:, j].max())}
+                        for j, ch in enumerate(spec.channels)},
+           "conditions": sorted({str(c) for c in data.conditions[idx] if str(c)})}
+    if kin is not None and kin.speed_channel:
+        j = spec.channels.index(kin.speed_channel)
+        out["speed_rpm"] = [float(levels[:, j].min()), float(levels[:, j].max())]
+        out["speed_source"] = f"channel {kin.speed_channel}"
+    elif kin is not None:
+        out["speed_rpm"] = [kin.rpm, kin.rpm]
+        out["speed_source"] = "nominal (recipe)"
+    return out
+
+
 def evaluate(model: TrainedModel, data: WindowSet, *, n_repeats: int = 3,
-             dataset_hash: str = "", progress: ProgressFn = no_progress,
+             dataset_hash: str = "", exported: ExportedModel | None = None,
+             inputs: dict[str, dict[str, str]] | None = None, robustness: bool = True,
+             progress: ProgressFn = no_progress,
              cancel: CancelToken = NEVER_CANCELLED) -> ValidationReport:
-    """Validate on the model's test windows of ``data`` (the set it was trained from)."""
+    """Validate on the model's test windows of ``data`` (the set it was trained from).
+
+    Besides the metrics: per-class reference statistics for drift, the operating
+    envelope, and (``robustness``) the robustness table through onnxruntime on
+    ``exported`` (exported here when not given) with the held-out conditions.
+    ``inputs`` gives each channel's physical unit and scale for the card.
+    """
     x = np.asarray(data.features, dtype=np.float64)
     y, _ = encode_targets(model.task, data.labels)
     xt, yt = x[model.test_idx], y[model.test_idx]
@@ -88,13 +126,25 @@ def evaluate(model: TrainedModel, data: WindowSet, *, n_repeats: int = 3,
     names = data.feature_names
     importance = permutation_importance(
         model, xt, yt, names, n_repeats, model.recipe.seed,
-        lambda f, m: progress(0.05 + 0.9 * f, m), cancel)
-    reference = reference_stats(x[model.train_idx], names)
+        lambda f, m: progress(0.05 + 0.45 * f, m), cancel)
+    tr = model.train_idx
+    reference = reference_stats(x[tr], names)
+    by_class = class_reference(x[tr], data.levels[tr], _groups(model, y[tr]), names,
+                               model.spec.channels)
+    robust = None
+    if robustness:
+        exported = exported or export_onnx(model)
+        robust = robustness_report(model, exported, data, progress=lambda f, m: progress(
+            0.5 + 0.45 * f, m), cancel=cancel).to_dict()
     report = ValidationReport(
         task=model.task, model=model.recipe.model, recipe=model.recipe.to_dict(),
         feature_spec_hash=model.spec.spec_hash(), n_train=len(model.train_idx),
         n_test=len(model.test_idx), metrics=metrics, importance=importance,
-        reference=reference)
+        reference=reference, class_reference=by_class,
+        monitored=level_names(model.spec.channels),
+        validity=model.validity.to_dict() if model.validity else None,
+        envelope=operating_envelope(model, data), robustness=robust,
+        n_excluded=model.n_excluded, inputs=dict(inputs or {}))
     card = model_card(model, report, dataset_hash)
     progress(1.0, "validated")
     return ValidationReport(**{**report.__dict__, "model_card": card})

@@ -11,13 +11,14 @@ import onnx
 from app.core.errors import IntegrityError, UsageError
 from app.core.progress import NEVER_CANCELLED, CancelToken
 from app.features.compare import compare_features
-from app.features.extraction import extract_windows
 from app.features.onnx_graph import OUTPUT_NAME
+from app.features.validity import near_threshold
+from app.features.validity_graph import OK_NAME, REASON_NAME
 from app.ml.checks import check_model, session
 from app.ml.export import ExportedModel
 from app.ml.models import family
 from app.ml.thresholds import tree_probes
-from app.ml.trainer import TrainedModel
+from app.ml.trainer import INVALID_LABEL, TrainedModel
 
 # Score tolerances per family: trees and linear models only differ by float32
 # rounding of the same arithmetic; an MLP chains more of it.  A tree score may
@@ -55,6 +56,14 @@ class ParityReport:
     probe_label_disagreements: int
     probe_score_max_abs_err: float
     n_golden: int
+    # Input checks: input_ok and input_reason against the Python checks on the held-out
+    # and golden windows (a disagreement is excused only within 1e-5 of a threshold), and
+    # the golden dead, NaN and clipped windows must be reported invalid.
+    n_invalid: int = 0  # held-out windows the checks call invalid
+    validity_disagreements: int = 0
+    validity_near_threshold: int = 0
+    golden_bad_flagged: int = 0
+    golden_bad: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -66,11 +75,30 @@ def golden_indices(n: int, k: int = N_GOLDEN) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, num=min(n, k)).round().astype(np.intp))
 
 
+def bad_windows(window: np.ndarray, kinds: list[str] | None) -> np.ndarray:
+    """A dead (all zeros), a NaN and a clipped copy of one window (C, L), float64 (3, C, L).
+
+    The clipped copy cuts every vibration channel at its 95th percentile of |x|, so about
+    5 % of its samples sit on the rails whatever the signal's crest factor.
+    """
+    w = np.asarray(window, dtype=np.float64)
+    vib = [c for c in range(len(w)) if not kinds or kinds[c] != "speed"]
+    dead, nan, clipped = np.zeros_like(w), w.copy(), w.copy()
+    nan[vib[0], w.shape[1] // 3] = np.nan
+    for c in vib:
+        rail = float(np.quantile(np.abs(w[c]), 0.95))
+        clipped[c] = np.clip(w[c], -rail, rail)
+    return np.stack([dead, nan, clipped])
+
+
 def golden_set(exported: ExportedModel, windows: np.ndarray, k: int = N_GOLDEN
                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Golden inputs (float32, the gate's choice of held-out windows) and the model's
-    outputs on them, for the package's self-test on the controller."""
-    golden = np.asarray(windows)[golden_indices(len(windows), k)].astype(np.float32)
+    """Golden inputs (float32) and the model's outputs on them, for the package's
+    self-test on the controller: the gate's choice of held-out windows, then a dead, a
+    NaN and a clipped window (the last three), which the model must report invalid."""
+    held = np.asarray(windows)[golden_indices(len(windows), k)]
+    kinds = (exported.schema.validity or {}).get("kinds")
+    golden = np.concatenate([held, bad_windows(held[0], kinds)]).astype(np.float32)
     return golden, _outputs(session(exported.onnx_bytes), golden)
 
 
@@ -88,8 +116,9 @@ def _ties(model: TrainedModel, py_scores: np.ndarray, atol: float) -> np.ndarray
 
 
 def _compare(model: TrainedModel, py_feats: np.ndarray, out: dict[str, np.ndarray],
-             atol: float) -> dict[str, Any]:
-    """Label and score agreement of ONNX outputs with the Python pipeline on py_feats."""
+             atol: float, ok: np.ndarray | None = None) -> dict[str, Any]:
+    """Label and score agreement of ONNX outputs with the Python pipeline on py_feats
+    (``ok``: the Python checks' verdict; invalid windows read label -1, scores 0)."""
     if model.task == "regression":
         py, ox = model.scores(py_feats), out["value"].astype(np.float64)
         scale = max(float(np.abs(py).max()) if len(py) else 0.0, 1e-12)
@@ -97,7 +126,10 @@ def _compare(model: TrainedModel, py_feats: np.ndarray, out: dict[str, np.ndarra
         err = np.abs(ox - py)
         return {"label_agreement": None, "label_disagreements": 0, "tie_disagreements": 0,
                 "err": err, "within": float(np.mean((err <= tol).all(axis=1))), "py": py}
-    py_lab, py_sc = model.predict(py_feats), model.scores(py_feats)
+    py_lab, py_sc = model.predict(py_feats).astype(np.int64), model.scores(py_feats)
+    if ok is not None:
+        py_lab[~ok] = INVALID_LABEL
+        py_sc[~ok] = 0.0
     differ = out["label"] != py_lab
     err = np.abs(out["scores"].astype(np.float64) - py_sc)
     return {"label_agreement": float(np.mean(~differ)), "label_disagreements": int(differ.sum()),
@@ -112,8 +144,16 @@ def _probes(model: TrainedModel, onx: onnx.ModelProto, feats: np.ndarray, atol: 
     Runs the exported model's head (features in) on its own, so the float32
     feature values are exactly those chosen.
     """
-    outs = [o.name for o in onx.graph.output if o.name != OUTPUT_NAME]
-    head = onnx.utils.Extractor(onx).extract_model([OUTPUT_NAME], outs)
+    # The head's own outputs, before the input checks mask them.
+    names = {"value": "value"} if model.task == "regression" else {
+        "label": "tl_label", "scores": "tl_scores"}
+    if model.task != "regression":
+        onx = onnx.ModelProto.FromString(onx.SerializeToString())
+        onx.graph.value_info.extend([
+            onnx.helper.make_tensor_value_info("tl_label", onnx.TensorProto.INT64, ["batch"]),
+            onnx.helper.make_tensor_value_info("tl_scores", onnx.TensorProto.FLOAT,
+                                               ["batch", max(1, len(model.classes))])])
+    head = onnx.utils.Extractor(onx).extract_model([OUTPUT_NAME], list(names.values()))
     est = model.pipeline.named_steps["model"]
     if family(model.recipe) == "tree":
         probes = tree_probes(est, feats, n_probes, model.recipe.seed)
@@ -122,7 +162,7 @@ def _probes(model: TrainedModel, onx: onnx.ModelProto, feats: np.ndarray, atol: 
     if len(probes) == 0:
         return 0, 0, 0.0, 1.0
     sess = session(head.SerializeToString())
-    got = dict(zip(outs, sess.run(None, {OUTPUT_NAME: probes}), strict=True))
+    got = dict(zip(names, sess.run(None, {OUTPUT_NAME: probes}), strict=True))
     cmp = _compare(model, probes.astype(np.float64), got, atol)
     unexplained = cmp["label_disagreements"] - cmp["tie_disagreements"]
     return len(probes), unexplained, float(cmp["err"].max()), cmp["within"]
@@ -145,7 +185,11 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
                          f"got shape {windows.shape}")
     fam = family(model.recipe)
     atol = SCORE_ATOL[fam]
-    golden = windows[golden_indices(len(windows))] if golden_inputs is None else golden_inputs
+    if golden_inputs is None:
+        held = windows[golden_indices(len(windows))]
+        golden = np.concatenate([held, bad_windows(held[0], list(model.validity.kinds))])
+    else:
+        golden = golden_inputs
     reasons = check_model(exported.onnx_bytes, exported.schema, golden)
     empty = dict(label_agreement=None, label_disagreements=0, tie_disagreements=0,
                  score_max_abs_err=float("nan"), score_max_rel_err=float("nan"),
@@ -158,11 +202,14 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
     if reasons:
         return ParityReport(deployable=False, reasons=reasons, **common, **empty)
     cancel.raise_if_cancelled()
-    py_feats = extract_windows(windows, model.spec)
-    out = _outputs(session(exported.onnx_bytes), windows)
+    sess = session(exported.onnx_bytes)
+    py = model.run_windows(windows)
+    py_feats = py[OUTPUT_NAME]
+    out = _outputs(sess, windows)
     cancel.raise_if_cancelled()
     feat = compare_features(py_feats, out[OUTPUT_NAME], model.spec)
-    cmp = _compare(model, py_feats, out, atol)
+    cmp = _compare(model, py_feats, out, atol, py["input_ok"])
+    checks = _validity_agreement(model, sess, windows, np.asarray(golden, dtype=np.float64))
     rel = cmp["err"] / np.maximum(np.abs(cmp["py"]), atol)
     n_probes, probe_bad, probe_err, probe_within = _probes(
         model, onnx.load_from_string(exported.onnx_bytes), py_feats, atol, n_probes)
@@ -176,6 +223,12 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
         reasons.append(f"{probe_bad} of {n_probes} probes near tree thresholds disagree")
     if probe_within < 1.0:
         reasons.append(f"probe scores differ by up to {probe_err:.3g} (tolerance {tol:g})")
+    if checks["validity_disagreements"]:
+        reasons.append(f"input checks differ from Python on {checks['validity_disagreements']}"
+                       " window(s) away from any threshold")
+    if checks["golden_bad_flagged"] < checks["golden_bad"]:
+        reasons.append(f"only {checks['golden_bad_flagged']} of the {checks['golden_bad']} "
+                       "dead, NaN and clipped golden windows are reported as invalid input")
     return ParityReport(
         deployable=not reasons, reasons=reasons, **common,
         label_agreement=cmp["label_agreement"], label_disagreements=cmp["label_disagreements"],
@@ -185,7 +238,23 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
         score_within_tol=cmp["within"], feature_max_abs_err=feat.max_abs_err,
         feature_max_rel_err=feat.max_rel_err, feature_violations=feat.violations,
         worst_feature=feat.worst_feature, n_probes=n_probes,
-        probe_label_disagreements=probe_bad, probe_score_max_abs_err=probe_err)
+        probe_label_disagreements=probe_bad, probe_score_max_abs_err=probe_err,
+        n_invalid=int((~py["input_ok"]).sum()), **checks)
+
+
+def _validity_agreement(model: TrainedModel, sess, windows: np.ndarray, golden: np.ndarray
+                        ) -> dict[str, int]:
+    """input_ok / input_reason of ONNX against Python on held-out and golden windows."""
+    both = np.concatenate([windows, golden])
+    got = _outputs(sess, both)
+    want = model.check(both)
+    differ = (got[OK_NAME] != want.ok) | (got[REASON_NAME] != want.reason)
+    near = near_threshold(both, model.validity)
+    bad = bad_windows(windows[0], list(model.validity.kinds))
+    flagged = ~_outputs(sess, bad)[OK_NAME]
+    return {"validity_disagreements": int((differ & ~near).sum()),
+            "validity_near_threshold": int((differ & near).sum()),
+            "golden_bad_flagged": int(flagged.sum()), "golden_bad": len(bad)}
 
 
 def require_deployable(report: ParityReport) -> None:

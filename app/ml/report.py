@@ -7,7 +7,7 @@ from typing import Any
 
 from app.core.canonical import canonical_bytes, sha256_hex
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,15 @@ class ValidationReport:
     reference: list[FeatureReference]
     model_card: str = ""
     version: int = field(default=REPORT_VERSION)
+    # Per class (classification: class names; anomaly: "normal", "anomaly"; regression:
+    # "all"): references of every feature and then of the monitored statistics.
+    class_reference: dict[str, list[FeatureReference]] = field(default_factory=dict)
+    monitored: list[str] = field(default_factory=list)  # <channel>.level, after the features
+    validity: dict[str, Any] | None = None  # ValidityLimits.to_dict(): the input checks
+    envelope: dict[str, Any] = field(default_factory=dict)  # operating envelope of training
+    robustness: dict[str, Any] | None = None  # RobustnessReport.to_dict()
+    n_excluded: int = 0  # windows of the split left out as invalid input
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # unit, scale per channel
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

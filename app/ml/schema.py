@@ -9,9 +9,10 @@ import onnx
 from onnx import TensorProto
 
 from app.features.onnx_graph import INPUT_NAME, OUTPUT_NAME
+from app.features.validity_graph import LEVEL_NAME, OK_NAME, REASON_NAME
 
 _DTYPES = {TensorProto.FLOAT: "float32", TensorProto.INT64: "int64",
-           TensorProto.DOUBLE: "float64"}
+           TensorProto.DOUBLE: "float64", TensorProto.BOOL: "bool"}
 _CODES = {v: k for k, v in _DTYPES.items()}
 
 
@@ -35,18 +36,28 @@ class TensorSpec:
 
 @dataclass(frozen=True)
 class ModelSchema:
-    """One input (raw windows) and the outputs, plus what the columns and labels mean."""
+    """One input (raw windows) and the outputs, plus what the columns and labels mean.
+
+    ``validity`` holds the input checks' thresholds (ValidityLimits.to_dict(): the
+    training envelope, the flat floor, the clip limits and what each reason bit means);
+    label -1 means invalid input.  Models exported before the checks have none.
+    """
 
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     classes: tuple[str, ...]
     feature_names: tuple[str, ...]
+    validity: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the manifest's input and output schema)."""
-        return {"inputs": [t.to_dict() for t in self.inputs],
-                "outputs": [t.to_dict() for t in self.outputs],
-                "classes": list(self.classes), "feature_names": list(self.feature_names)}
+        d = {"inputs": [t.to_dict() for t in self.inputs],
+             "outputs": [t.to_dict() for t in self.outputs],
+             "classes": list(self.classes), "feature_names": list(self.feature_names)}
+        if self.validity is not None:
+            d["validity"] = self.validity
+            d["invalid_label"] = -1
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSchema:
@@ -54,7 +65,7 @@ class ModelSchema:
         def specs(rows: list[dict[str, Any]]) -> tuple[TensorSpec, ...]:
             return tuple(TensorSpec(r["name"], r["dtype"], tuple(r["shape"])) for r in rows)
         return cls(specs(data["inputs"]), specs(data["outputs"]), tuple(data["classes"]),
-                   tuple(data["feature_names"]))
+                   tuple(data["feature_names"]), data.get("validity"))
 
 
 def schema_for(model: Any) -> ModelSchema:
@@ -71,8 +82,12 @@ def schema_for(model: Any) -> ModelSchema:
     else:
         outs = (TensorSpec("label", "int64", ("batch",)),
                 TensorSpec("scores", "float32", ("batch", 1)))
-    return ModelSchema(inputs=(window,), outputs=(*outs, feats), classes=model.classes,
-                       feature_names=spec.feature_names())
+    checks = (TensorSpec(OK_NAME, "bool", ("batch",)),
+              TensorSpec(REASON_NAME, "int64", ("batch",)),
+              TensorSpec(LEVEL_NAME, "float32", ("batch", n_ch)))
+    validity = model.validity.to_dict() if getattr(model, "validity", None) else None
+    return ModelSchema(inputs=(window,), outputs=(*outs, feats, *checks), classes=model.classes,
+                       feature_names=spec.feature_names(), validity=validity)
 
 
 def _value_spec(vi: onnx.ValueInfoProto) -> TensorSpec:

@@ -10,13 +10,16 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from app.core.errors import UsageError
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.features.extraction import extract_windows
 from app.features.spec import FeatureSpec
+from app.features.validity import Validity, ValidityLimits, check_windows, sanitized
 from app.ml.dataset import WindowSet
 from app.ml.models import build_estimator
 from app.ml.recipe import Recipe
 from app.ml.splits import make_split
 
 _TREE_CHUNK = 10  # trees per warm-start step: progress and cancel between steps
+INVALID_LABEL = -1  # the label output of a window whose input is invalid
 
 
 @dataclass
@@ -29,6 +32,8 @@ class TrainedModel:
     classes: tuple[str, ...]  # classification: label names, index = encoded label
     train_idx: np.ndarray
     test_idx: np.ndarray
+    validity: ValidityLimits | None = None  # input checks, the training envelope included
+    n_excluded: int = 0  # windows of the split left out as invalid input
 
     @property
     def task(self) -> str:
@@ -49,6 +54,29 @@ class TrainedModel:
         if self.task == "regression":
             return self.pipeline.predict(features).reshape(-1, 1)
         return self.pipeline.decision_function(features).reshape(-1, 1)
+
+    def check(self, windows: np.ndarray) -> Validity:
+        """Input validity of raw windows (n, channels, window), as the ONNX graph checks."""
+        if self.validity is None:
+            raise UsageError("this model was trained without input checks")
+        return check_windows(windows, self.validity)
+
+    def run_windows(self, windows: np.ndarray) -> dict[str, np.ndarray]:
+        """The Python pipeline on raw windows, with the ONNX model's outputs: features (of the
+        sanitised windows), input_ok, input_reason, input_level and label (-1 where the
+        input is invalid) with scores (0 there), or value for regression."""
+        v = self.check(windows)
+        feats = extract_windows(sanitized(windows, v), self.spec)
+        out = {"features": feats, "input_ok": v.ok, "input_reason": v.reason,
+               "input_level": v.level}
+        if self.task == "regression":
+            out["value"] = self.scores(feats)
+            return out
+        label, scores = self.predict(feats).astype(np.int64), self.scores(feats)
+        label[~v.ok] = INVALID_LABEL
+        scores[~v.ok] = 0.0
+        out.update(label=label, scores=scores)
+        return out
 
 
 def encode_targets(task: str, labels: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -105,6 +133,16 @@ def train(data: WindowSet, recipe: Recipe, progress: ProgressFn = no_progress,
     strat = y if recipe.task == "classification" else None
     train_idx, test_idx = make_split(recipe.split, data.recording_ids, data.starts,
                                      data.spec.window, strat)
+    # Invalid input (non-finite, flat, clipped windows) is not a machine state: a model
+    # taught that a dead sensor is "normal" would say so in the plant.
+    n_split = len(train_idx) + len(test_idx)
+    train_idx, test_idx = train_idx[data.valid[train_idx]], test_idx[data.valid[test_idx]]
+    if len(train_idx) == 0 or len(test_idx) == 0:
+        raise UsageError(f"after leaving out invalid input windows the split has "
+                         f"{len(train_idx)} training and {len(test_idx)} test windows")
+    speed = data.spec.kinematics.speed_channel if data.spec.kinematics else ""
+    limits = ValidityLimits.from_training(data.spec.channels, data.levels[train_idx],
+                                          data.spreads[train_idx], speed, recipe.validity)
     if recipe.task == "classification":
         missing = sorted(set(range(len(classes))) - set(y[train_idx].tolist()))
         if missing:
@@ -122,4 +160,26 @@ def train(data: WindowSet, recipe: Recipe, progress: ProgressFn = no_progress,
         raise UsageError(f"bad hyper-parameters for {recipe.model}: {exc}") from None
     progress(1.0, "trained")
     return TrainedModel(spec=data.spec, recipe=recipe, pipeline=pipe, classes=classes,
-                        train_idx=train_idx, test_idx=test_idx)
+                        train_idx=train_idx, test_idx=test_idx, validity=limits,
+                        n_excluded=n_split - len(train_idx) - len(test_idx))
+
+
+def refit_on(model: TrainedModel, data: WindowSet, train_idx: np.ndarray,
+             cancel: CancelToken = NEVER_CANCELLED) -> TrainedModel:
+    """The same recipe fitted on other training windows (for held-out conditions), with
+    input checks from those windows; class indices stay those of ``model``."""
+    recipe = model.recipe
+    y, _ = encode_targets(recipe.task, data.labels)
+    idx = np.asarray(train_idx)[data.valid[np.asarray(train_idx)]]
+    fit_idx = idx[y[idx] == 0] if recipe.task == "anomaly" else idx
+    if len(fit_idx) == 0:
+        raise UsageError("no valid windows to fit on")
+    pipe = build_estimator(recipe)
+    cancel.raise_if_cancelled()
+    x = np.asarray(data.features, dtype=np.float64)
+    pipe.fit(x[fit_idx], y[fit_idx] if recipe.task != "anomaly" else None)
+    speed = data.spec.kinematics.speed_channel if data.spec.kinematics else ""
+    limits = ValidityLimits.from_training(data.spec.channels, data.levels[idx],
+                                          data.spreads[idx], speed, recipe.validity)
+    return TrainedModel(spec=data.spec, recipe=recipe, pipeline=pipe, classes=model.classes,
+                        train_idx=idx, test_idx=np.zeros(0, dtype=np.intp), validity=limits)

@@ -27,6 +27,7 @@ from app.store.durable import durable_write
 
 KIND_OF_TASK = {"classification": "classifier", "regression": "regressor",
                 "anomaly": "anomaly"}
+INVALID_INPUT = "invalid input"  # what evaluate reports for a window with label -1
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,23 @@ class TrainingService:
 
         self.ctx.authorize(principal, Action.MODEL_TRAIN, f"model:{line}")
         shown = self.datasets.show(principal, dataset=dataset)
-        spec = FeatureSpec.default(shown.sample_rate, channels=tuple(_channels(shown, channels)),
-                                   window=window, hop=hop)
+        wanted = _channels(shown, channels)
+        speed = (recipe.kinematics or {}).get("speed_channel") or ""
+        if speed and speed not in wanted:  # the speed channel is read, not analysed
+            wanted = wanted + _channels(shown, [speed])
+        spec = FeatureSpec.default(shown.sample_rate, channels=tuple(wanted), window=window,
+                                   hop=hop, kinematics=recipe.kinematics_for(tuple(wanted)),
+                                   absolute=recipe.absolute_features)
+        units = {c.name: {"unit": c.unit} for c in shown.channels if c.name in wanted}
         info, recordings = self._recordings(principal, dataset, spec)
         progress(0.02, "extracting features")
         data = window_set(recordings, spec, progress=_part(progress, 0.02, 0.3), cancel=cancel)
-        model = train(data, recipe, progress=_part(progress, 0.3, 0.6), cancel=cancel)
-        report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
-                          progress=_part(progress, 0.6, 0.8), cancel=cancel)
-        progress(0.8, "exporting to ONNX")
+        model = train(data, recipe, progress=_part(progress, 0.3, 0.55), cancel=cancel)
+        progress(0.55, "exporting to ONNX")
         exported = export_onnx(model)
+        report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
+                          exported=exported, inputs=units,
+                          progress=_part(progress, 0.56, 0.85), cancel=cancel)
         held_out = data.raw(model.test_idx)
         progress(0.85, "parity gate")
         golden_in, golden_out = golden_set(exported, held_out)
@@ -121,7 +129,9 @@ class TrainingService:
             windows = np.stack([rec.signal[:, s:s + spec.window] for s in idx]).astype(
                 np.float32)
             label = sess.run(None, {"window": windows})[0]
-            predicted.extend(classes[int(i)] if classes else float(i) for i in label)
+            # Label -1: the model reports the window as invalid input, not a machine state.
+            predicted.extend(INVALID_INPUT if classes and int(i) < 0 else
+                             classes[int(i)] if classes else float(i) for i in label)
             truth.extend(rec.window_labels if rec.window_labels is not None
                          else [rec.label] * n)
         correct = sum(t == p for t, p in zip(truth, predicted, strict=True))

@@ -14,12 +14,15 @@ from app.features.spectral import windowed_spectral
 from app.features.timestats import windowed_time_stats
 
 
-@pytest.fixture
-def spec():
+@pytest.fixture(params=[1, 2], ids=["v1", "v2"])
+def spec(request):
+    if request.param == 1:
+        return FeatureSpec.default_v1(8000.0, channels=("a", "b"), window=512, hop=200)
     return FeatureSpec.default(8000.0, channels=("a", "b"), window=512, hop=200)
 
 
-def test_layout_is_channel_major(spec):
+def test_layout_is_channel_major():
+    spec = FeatureSpec.default_v1(8000.0, channels=("a", "b"), window=512, hop=200)
     x = np.random.default_rng(0).standard_normal((2, 10_000))
     feats, names = extract(x, spec)
     assert names == spec.feature_names()
@@ -49,7 +52,7 @@ def test_chunks_give_identical_results(spec, monkeypatch):
 
 
 def test_feature_subset_order():
-    spec = FeatureSpec.default(1000.0, window=256, hop=256)
+    spec = FeatureSpec.default_v1(1000.0, window=256, hop=256)
     sub = FeatureSpec.from_dict({**spec.to_dict(), "features": [
         "dominant_frequency", "kurtosis", "band_energy", "mean"]})
     assert sub.channel_feature_names()[:3] == ("mean", "kurtosis", "dominant_frequency")
@@ -61,7 +64,7 @@ def test_feature_subset_order():
 
 
 def test_time_only_spec_any_window():
-    spec = FeatureSpec(sample_rate=100.0, window=300, hop=70, features=TIME_FEATURES)
+    spec = FeatureSpec(sample_rate=100.0, window=300, hop=70, features=TIME_FEATURES, version=1)
     feats, names = extract(np.arange(1000.0), spec)
     assert feats.shape == (11, 13) and names[0] == "ch0.mean"
 

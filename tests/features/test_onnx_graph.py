@@ -1,4 +1,4 @@
-"""The ONNX feature graph equals the native features within 1e-4 relative (float32)."""
+"""The version 1 ONNX feature graph equals the native features within 1e-4 relative (float32)."""
 
 import dataclasses
 
@@ -38,7 +38,7 @@ def assert_graph_parity(spec, wins):
 
 
 def test_graph_is_valid_and_pinned():
-    model = feature_graph(FeatureSpec.default(12000.0))
+    model = feature_graph(FeatureSpec.default_v1(12000.0))
     onnx.checker.check_model(model, full_check=True)
     assert {o.domain or "": o.version for o in model.opset_import} == {"": OPSET}
     assert ML_OPSET == 3
@@ -50,7 +50,7 @@ def test_graph_is_valid_and_pinned():
 @pytest.mark.parametrize("window_function", ["hann", "rectangular", "blackman"])
 def test_random_signals(window_function):
     rng = np.random.default_rng(0)
-    spec = dataclasses.replace(FeatureSpec.default(12000.0, channels=("a", "b"), window=1024,
+    spec = dataclasses.replace(FeatureSpec.default_v1(12000.0, channels=("a", "b"), window=1024,
                                                    hop=700), window_function=window_function)
     x = np.stack([3.0 + 0.5 * rng.standard_normal(20_000),
                   rng.standard_t(df=3, size=20_000) * 0.01])
@@ -58,7 +58,7 @@ def test_random_signals(window_function):
 
 
 def test_feature_subsets():
-    spec = FeatureSpec.default(1000.0, window=256, hop=128)
+    spec = FeatureSpec.default_v1(1000.0, window=256, hop=128)
     for feats in (TIME_FEATURES, ("rms", "dominant_frequency"), ("envelope_band_energy",),
                   ("band_energy", "skewness")):
         sub = dataclasses.replace(spec, features=feats)
@@ -67,7 +67,7 @@ def test_feature_subsets():
 
 
 def test_constant_and_zero_windows_match():
-    spec = FeatureSpec.default(1000.0, window=256, hop=256)
+    spec = FeatureSpec.default_v1(1000.0, window=256, hop=256)
     wins = np.stack([np.full((1, 256), v) for v in (0.0, 2.5, -1.0)])
     native, got = assert_graph_parity(spec, wins)
     assert np.array_equal(got, native.astype(np.float32))
@@ -75,7 +75,7 @@ def test_constant_and_zero_windows_match():
 
 @pytest.mark.skipif(not CWRU.is_dir(), reason=f"CWRU recordings not found in {CWRU}")
 def test_cwru_drive_end_within_1e4():
-    spec = FeatureSpec.default(12000.0, channels=("DE",), window=2048, hop=2048)
+    spec = FeatureSpec.default_v1(12000.0, channels=("DE",), window=2048, hop=2048)
     worst = 0.0
     for path in sorted(CWRU.glob("*.npz")):
         with np.load(path) as data:

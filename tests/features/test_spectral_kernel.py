@@ -40,7 +40,7 @@ def assert_parity(got, ref, n_bands=8):
 
 
 def make_spec(fs=12000.0, window=1024, hop=512, **kw):
-    return dataclasses.replace(FeatureSpec.default(fs, window=window, hop=hop), **kw)
+    return dataclasses.replace(FeatureSpec.default_v1(fs, window=window, hop=hop), **kw)
 
 
 def n_bands(spec):
@@ -163,7 +163,7 @@ def test_extra_memory_is_output_plus_scratch():
 @pytest.mark.skipif(not CWRU.is_dir(), reason=f"CWRU recordings not found in {CWRU}")
 def test_parity_cwru():
     files = sorted(CWRU.glob("*.npz"))[:4]
-    spec = FeatureSpec.default(12000.0, window=2048, hop=1024)
+    spec = FeatureSpec.default_v1(12000.0, window=2048, hop=1024)
     for path in files:
         with np.load(path) as data:
             x = np.stack([data[k][:, 0] for k in sorted(data.files)])

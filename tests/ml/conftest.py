@@ -7,9 +7,15 @@ import pytest
 
 from app.features.spec import FeatureSpec
 from app.ml.dataset import Recording, WindowSet, window_set
+from app.ml.recipe import Recipe
 from tests.conftest import CWRU
 
 FS = 2000.0
+# The default recipe, told the machine: the CWRU drive end bearing and the 0 HP speed.
+# (The shared .npz files carry no RPM value; the speed is in their names and on the
+# CWRU data page: 1797 rpm at 0 HP.  The original .mat files hold it as X097RPM.)
+CWRU_RPM = 1797.0
+CWRU_RECIPE = Recipe(kinematics={"rpm": CWRU_RPM, "bearing": "SKF 6205-2RS JEM"})
 
 
 def synthetic_signal(state: str, n: int, seed: int) -> np.ndarray:
@@ -62,5 +68,22 @@ def cwru_recordings() -> list[Recording]:
 def cwru_set() -> WindowSet:
     if not CWRU.is_dir() or not any(CWRU.glob("*.npz")):
         pytest.skip(f"CWRU recordings not found in {CWRU} (shared data absent)")
-    spec = FeatureSpec.default(12000.0, channels=("DE",), window=2048, hop=512)
+    spec = FeatureSpec.default(12000.0, channels=("DE",), window=2048, hop=512,
+                               kinematics=CWRU_RECIPE.kinematics_for(("DE",)))
     return window_set(cwru_recordings(), spec)
+
+
+@pytest.fixture(scope="session")
+def cwru_model(cwru_set):
+    """The default recipe (random forest, time split, gap of one window) with the machine's
+    kinematics, on the default feature spec."""
+    from app.ml import train
+
+    return train(cwru_set, CWRU_RECIPE)
+
+
+@pytest.fixture(scope="session")
+def cwru_exported(cwru_model):
+    from app.ml import export_onnx
+
+    return export_onnx(cwru_model)

@@ -33,7 +33,8 @@ def test_classifier_export_passes_the_gate(small_set, model):
         "": OPSET, "ai.onnx.ml": ML_OPSET}
     inputs, outputs = schema_of(onx)
     assert [t.to_dict() for t in inputs] == [t.to_dict() for t in exported.schema.inputs]
-    assert [o.name for o in outputs] == ["label", "scores", "features"]
+    assert [o.name for o in outputs] == ["label", "scores", "features", "input_ok",
+                                         "input_reason", "input_level"]
     raw = small_set.raw(trained.test_idx)
     report = parity_gate(trained, exported, raw)
     assert report.deployable, report.reasons
@@ -46,7 +47,7 @@ def test_classifier_export_passes_the_gate(small_set, model):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressor_and_anomaly_export(small_set):
-    rms = small_set.features[:, small_set.feature_names.index("acc.rms")]
+    rms = small_set.features[:, small_set.feature_names.index("acc.crest_factor")]
     reg = WindowSet(small_set.spec, small_set.features, 100 * rms, small_set.recording_ids,
                     small_set.starts, small_set.signals)
     for model in MODELS["regression"]:
@@ -55,7 +56,8 @@ def test_regressor_and_anomaly_export(small_set):
         exported = export_onnx(trained)
         report = parity_gate(trained, exported, reg.raw(trained.test_idx))
         assert report.deployable, (model, report.reasons)
-        assert [o.name for o in exported.schema.outputs] == ["value", "features"]
+        assert [o.name for o in exported.schema.outputs] == [
+            "value", "features", "input_ok", "input_reason", "input_level"]
     truth = np.array([lab == "bearing" for lab in small_set.labels])
     ano = WindowSet(small_set.spec, small_set.features, truth, small_set.recording_ids,
                     small_set.starts, small_set.signals)

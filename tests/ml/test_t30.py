@@ -6,7 +6,6 @@ import dataclasses
 import numpy as np
 import onnx
 import pytest
-from onnx import numpy_helper
 
 from app.core.errors import IntegrityError, UsageError
 from app.ml import ModelSchema, Recipe, check_model, export_onnx, golden_set, parity_gate, train
@@ -57,8 +56,15 @@ def test_good_model_passes(trained, exported, held_out):
     assert report.to_dict()["onnx_sha256"] == exported.sha256
     inputs, outputs = golden_set(exported, held_out)
     assert inputs.dtype == np.float32 and len(inputs) == report.n_golden
-    assert set(outputs) == {"label", "scores", "features"}
-    assert np.array_equal(inputs, golden(held_out).astype(np.float32))
+    assert set(outputs) == {"label", "scores", "features", "input_ok", "input_reason",
+                            "input_level"}
+    # The gate's held-out windows, then a dead, a NaN and a clipped one: reported invalid.
+    assert np.array_equal(inputs[:-3], golden(held_out).astype(np.float32))
+    assert not inputs[-3].any() and np.isnan(inputs[-2]).sum() == 1
+    assert outputs["input_ok"][:-3].all() and not outputs["input_ok"][-3:].any()
+    assert (outputs["label"][-3:] == -1).all() and list(outputs["input_reason"][-3:]) == [
+        2 | 8, 1, 4]
+    assert report.golden_bad_flagged == report.golden_bad == 3
 
 
 def test_gate_needs_windows(trained, exported):
@@ -77,11 +83,12 @@ def test_checker_failure_blocks(trained, exported, held_out):
 
 def test_nan_on_golden_inputs_blocks(trained, exported, held_out):
     def poison(onx):
-        # The window function: NaN there makes every spectral feature NaN.
-        for init in onx.graph.initializer:
-            arr = numpy_helper.to_array(init)
-            if arr.shape == (trained.spec.window,) and arr.dtype == np.float32:
-                init.CopyFrom(numpy_helper.from_array(np.full_like(arr, np.nan), init.name))
+        # The scaler in front of the classifier: NaN there makes every score NaN.  (The
+        # feature graph's ratios read NaN as 0, and its input is sanitised first.)
+        scaler = next(n for n in onx.graph.node if n.op_type == "Scaler")
+        for attr in scaler.attribute:
+            if attr.name == "scale":
+                attr.floats[:] = [float("nan")] * len(attr.floats)
 
     assert_blocked(trained, tampered(exported, poison), held_out, "NaN or infinite on golden")
 

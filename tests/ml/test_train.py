@@ -50,7 +50,7 @@ def test_classifiers_learn_the_synthetic_states(small_set, model):
 
 
 def test_regression_and_anomaly(small_set):
-    rms = small_set.features[:, small_set.feature_names.index("acc.rms")]
+    rms = small_set.features[:, small_set.feature_names.index("acc.crest_factor")]
     reg = WindowSet(small_set.spec, small_set.features, 10 * rms, small_set.recording_ids,
                     small_set.starts, small_set.signals)
     for model in MODELS["regression"]:
