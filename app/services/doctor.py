@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Below this much free space in the workspace's file system the check fails.
 MIN_FREE_BYTES = 500 * 2**20
-#: Native kernels, each a compiled module of app.features.
-KERNELS = ("_timestats", "_spectral")
+#: Native kernels, each a compiled module of app.features (the AVX2 build of _condition is
+#: checked by running the features: app.features.condition picks it where the CPU has AVX2).
+KERNELS = ("_timestats", "_spectral", "_condition")
 #: Wall-clock years a plant PC can plausibly be in.
 SANE_YEARS = range(2024, 2100)
 
@@ -79,7 +80,8 @@ def check_kernels() -> str:
             raise SelfTestFailed(f"app.features.{name} is not a compiled module ({path})")
         paths.append(path.name)
     meta, arrays, _ = _golden()
-    feats = extract_windows(arrays["window"].astype(np.float64),
+    rows = arrays["feature_rows"]  # the golden windows with finite samples
+    feats = extract_windows(arrays["window"][rows].astype(np.float64),
                             FeatureSpec.from_dict(meta["feature_spec"]))
     err = float(np.max(np.abs(feats - arrays["features"]) /
                        np.maximum(np.abs(arrays["features"]), 1e-12)))
