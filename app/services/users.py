@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import AuthenticationError, UsageError
 from app.core.principal import Principal
 from app.core.records import UserInfo
-from app.core.roles import Action, Role
+from app.core.roles import Action, Role, role_conflict
 from app.security import accounts, signing
 from app.security.passwords import Passwords
 from app.services.base import ServiceContext
@@ -28,6 +28,7 @@ class UserService:
         """Create an account with its signing key."""
         wanted = accounts.parse_roles(list(roles))
         name = accounts.normalize_username(username)
+        self._refuse_conflict(principal, Action.USER_ADD, f"user:{name}", wanted)
 
         def change(s: Session, _role: Role):
             now = self.ctx.clock.now()
@@ -100,6 +101,8 @@ class UserService:
                   roles: list[str] | tuple[str, ...]) -> UserInfo:
         """Replace an account's roles; nobody removes the last administrator."""
         wanted = accounts.parse_roles(list(roles))
+        self._refuse_conflict(principal, Action.USER_SET_ROLES, f"user:{username.lower()}",
+                              wanted)
 
         def change(s: Session, _role: Role):
             user = accounts.get_user(s, username)
@@ -118,3 +121,15 @@ class UserService:
 
         return self.ctx.audited(principal, Action.USER_SET_ROLES, f"user:{username.lower()}",
                                 change)
+
+    def _refuse_conflict(self, principal: Principal, action: Action, obj: str,
+                         wanted: frozenset[Role]) -> None:
+        """Refuse (audited) roles that one account may not hold together."""
+        conflict = role_conflict(wanted)
+        if conflict is None:
+            return
+        role = self.ctx.authorize(principal, action, obj)
+        self.ctx.audit_outcome(principal, role.value, action.value, obj, result="refused",
+                               reason=conflict,
+                               new={"roles": sorted(r.value for r in wanted)})
+        raise UsageError(conflict)
