@@ -73,12 +73,18 @@ def _csv(rows: Iterable[tuple[int, str, str, str]], cancel: CancelToken) -> Iter
         yield out.getvalue().encode("utf-8")
 
 
+#: A cell starting with one of these is a formula (or a DDE call) to Excel and LibreOffice.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True,
+                                                           ensure_ascii=False)
+    # OWASP's CSV-injection advice: a leading quote makes the cell plain text; the exact
+    # value stays in events.jsonl, which is what verification reads.
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint, key: AuditKey,
