@@ -20,6 +20,9 @@ from app.packages.timefmt import iso_utc, parse_utc
 SCHEMA = "plantml-package-v1"
 DEFAULT_VALIDITY = timedelta(days=365)
 MAX_SIGNATURES = 16
+#: Release counters and versions travel in u32 registers (docs/controller-protocol.md) and
+#: are read by PLCs as signed 32-bit tags: 2**31 - 1 fits both and SQLite's INTEGER.
+MAX_COUNTER = 2**31 - 1
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _REQUIRED = frozenset({
@@ -88,8 +91,10 @@ def make_body(*, model_name: str, model_version: int, release_counter: int,
 
 def _positive_int(body: Mapping[str, Any], field: str) -> int:
     value = body.get(field)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise PackageRefused("manifest", f"{field} must be a positive integer, not {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_COUNTER:
+        shown = value if not isinstance(value, int) or value.bit_length() < 80 else "huge"
+        raise PackageRefused("manifest", f"{field} must be a whole number from 1 to at most "
+                             f"{MAX_COUNTER}, not {shown!r}")
     return value
 
 

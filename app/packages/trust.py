@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.core.errors import Conflict, IntegrityError, NotFound, UsageError
 from app.packages.errors import PackageRefused
+from app.packages.manifest import MAX_COUNTER
 from app.packages.timefmt import iso_utc
 from app.store.durable import durable_write
 
@@ -92,8 +93,10 @@ class TrustStore:
         if len({k.key_id for k in keys}) != len(keys):
             raise IntegrityError(f"{source}: a key id appears twice")
         for name, value in doc["counters"].items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise IntegrityError(f"{source}: counter of {name!r} is not a whole number")
+            if (not isinstance(value, int) or isinstance(value, bool)
+                    or not 0 <= value <= MAX_COUNTER):
+                raise IntegrityError(f"{source}: counter of {name!r} is not a whole number "
+                                     f"from 0 to {MAX_COUNTER}")
         return cls(keys=keys, counters=dict(doc["counters"]))
 
     @classmethod
@@ -185,6 +188,9 @@ class TrustStore:
     def accept_counter(self, model_name: str, counter: int) -> None:
         """Record ``counter`` as accepted; it only moves forward (call after every check)."""
         current = self.counters.get(model_name)
+        if not 1 <= counter <= MAX_COUNTER:
+            raise PackageRefused("counter", f"release counter of {model_name!r} must be at "
+                                 f"most {MAX_COUNTER}")
         if current is not None and counter <= current:
             raise PackageRefused("counter", f"release counter {counter} of {model_name!r} is "
                                  f"not above the accepted {current}")
