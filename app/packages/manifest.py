@@ -14,6 +14,7 @@ from typing import Any
 from app.core.canonical import canonical_bytes, sha256_hex
 from app.core.errors import UsageError
 from app.packages.errors import PackageRefused
+from app.packages.golden import check_golden
 from app.packages.names import MANIFEST_NAME, REQUIRED_FILES, check_member_name, check_model_name
 from app.packages.timefmt import iso_utc, parse_utc
 
@@ -84,6 +85,7 @@ def make_body(*, model_name: str, model_version: int, release_counter: int,
         # Round-trip through JSON so the body holds exactly what a reader will see.
         body = json.loads(canonical_bytes(body))
         validate_body(body)
+        check_golden(files, body["output_schema"])
     except (PackageRefused, TypeError, ValueError) as exc:
         raise UsageError(f"cannot build the package manifest: {exc}") from exc
     return body
