@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
-from app.services.audit import AuditFilter, verify_export_folder
+from app.services.audit import AuditFilter, read_key_file, verify_export_folder
 
 EXIT_BROKEN = 5
 
@@ -30,6 +30,8 @@ def cmd_verify(args) -> int:
     if args.path:
         report = verify_export_folder(Path(args.path), Path(args.key) if args.key else None)
     else:
+        if args.key:
+            read_key_file(Path(args.key))
         with open_workspace(args) as sv:
             me = sign_in(sv)
             report = sv.audit.verify(me, progress=TextProgress(), processes=2)

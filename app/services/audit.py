@@ -106,12 +106,20 @@ class AuditService:
             conn.close()
 
 
+def read_key_file(key_file: Path, what: str = "--key") -> bytes:
+    """The PEM bytes of a pinned public audit key; UsageError or IntegrityError naming it."""
+    path = Path(key_file)
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from exc
+    load_public_pem(pem, f"{what} {path}")
+    return pem
+
+
 def verify_export_folder(folder: Path, key_file: Path | None = None) -> VerifyReport:
     """Verify an export anywhere, without a workspace or a sign-in (auditors' machines)."""
+    pinned = read_key_file(key_file) if key_file is not None else None
     if not is_export(folder):
         raise UsageError(f"{folder} is not an audit export (no manifest.json)")
-    pinned = None
-    if key_file is not None:
-        pinned = Path(key_file).read_bytes()
-        load_public_pem(pinned, str(key_file))
     return verify_export(Path(folder), pinned)
