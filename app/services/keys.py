@@ -31,12 +31,15 @@ class KeyService:
     def export(self, principal: Principal, *, path: Path) -> int:
         """Write the trusted public keys (and release counters) to ``path`` for another
         workstation or a controller; returns how many keys."""
-        self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
+        role = self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
         path = Path(path)
-        if path.is_dir():
-            raise UsageError(f"{path} is a folder; name the file to write the trusted keys to")
-        if not path.parent.is_dir():
-            raise UsageError(f"{path}: the folder {path.parent} does not exist")
+        problem = (f"{path} is a folder; name the file to write the trusted keys to"
+                   if path.is_dir() else f"{path}: the folder {path.parent} does not exist"
+                   if not path.parent.is_dir() else "")
+        if problem:
+            self.ctx.audit_outcome(principal, role.value, "keys.export", str(path),
+                                   result="refused", reason=problem)
+            raise UsageError(problem)
         with self.ctx.db.reader() as s:
             store = load_trust(s)
         # Exactly the trust-store document, so a controller can pin it as it is.
