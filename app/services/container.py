@@ -117,7 +117,14 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
         if not existed:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="workspace.create", obj=str(paths.home),
-                                             new={"audit_key": key.key_id}))
+                                             new={"audit_key": key.key_id,
+                                                  "key_protection": key.protector}))
+        elif key.changes:
+            ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
+                                             action="audit.key.protect", obj=str(paths.keys),
+                                             new={"audit_key": key.key_id,
+                                                  "key_protection": key.protector,
+                                                  "changes": list(key.changes)}))
         elif backup:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="workspace.upgrade", obj=str(paths.home),
