@@ -190,3 +190,25 @@ def test_parallel_scan_names_the_same_first_bad_sequence(services, trail, monkey
     conn.execute("DELETE FROM audit_events WHERE seq = ?", (victim,))
     report = services.audit.verify(trail, processes=2)
     assert (report.ok, report.first_bad_seq) == (False, victim), report.summary()
+
+
+def test_t05_both_copies_of_the_checkpoints_deleted_is_detected(services, trail):
+    """Every checkpoint row and the copy outside the database deleted, nothing else: the
+    checkpoints that must be there are missing."""
+    conn = _db(services)
+    conn.execute("DELETE FROM audit_checkpoints")
+    conn.close()
+    services.ctx.trail.latest_file.unlink()
+    report = services.audit.verify(trail)
+    assert not report.ok, report.summary()
+    assert "checkpoints were removed" in report.problem
+    assert report.first_bad_seq is not None and report.first_bad_seq <= 5
+
+
+def test_t05_deleted_checkpoint_in_the_middle_is_detected(services, trail):
+    conn = _db(services)
+    conn.execute("DELETE FROM audit_checkpoints WHERE seq = 10")
+    conn.close()
+    report = services.audit.verify(trail)
+    assert (report.ok, report.first_bad_seq) == (False, 10), report.summary()
+    assert "checkpoints were removed" in report.problem

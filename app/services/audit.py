@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from app.audit import reading
-from app.audit.checkpoints import read_latest_file, stored_checkpoints
-from app.audit.export import ExportResult, is_export, verify_export, write_export
-from app.audit.keys import AuditKey, load_public_pem
+from app.audit.bundled import verifier_source
+from app.audit.checkpoints import checkpoint_from_json, read_latest_file, stored_checkpoints
+from app.audit.expected import INTERVAL_SETTING, expected_checkpoints
+from app.audit.export import CHECKPOINT, CHECKPOINTS, ExportResult, write_export
+from app.audit.export_verify import is_export, verify_export
+from app.audit.keys import AuditKey, key_id_of, load_public_pem
 from app.audit.reading import AuditFilter
-from app.audit.verify import verify_database
+from app.audit.verify import Anchor, verify_database
 from app.core.errors import PlantMLError, StorageError, UsageError
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import AuditEvent, VerifyReport
 from app.core.roles import Action
+from app.packages import Limits, PackageRefused, zipsafe
 from app.services.base import ServiceContext
+from app.store.settings import get_setting
+
+#: A package member holding the checkpoint its workstation signed at the proposal.
+PACKAGE_CHECKPOINT = "audit_checkpoint.json"
 
 
 class AuditService:
@@ -39,14 +50,18 @@ class AuditService:
             return reading.query_events(s, flt or AuditFilter())
 
     def verify(self, principal: Principal, *, progress: ProgressFn = no_progress,
-               cancel: CancelToken = NEVER_CANCELLED, processes: int = 1) -> VerifyReport:
-        """Verify the whole chain and every checkpoint; the result itself is audited.
+               cancel: CancelToken = NEVER_CANCELLED, processes: int = 1,
+               pinned_key: bytes | None = None, anchors: Sequence[Anchor] = ()
+               ) -> VerifyReport:
+        """Verify the whole chain, every checkpoint (and that none is missing) and the
+        anchors kept outside; the result itself is audited.
 
-        ``processes`` > 1 splits a large trail across forked helpers: for single-threaded
-        callers only (the CLI), never from the GUI.
+        ``pinned_key`` (PEM) is then the only key accepted. ``processes`` > 1 splits a large
+        trail across forked helpers: for single-threaded callers only (the CLI), never from
+        the GUI.
         """
         role = self.ctx.authorize(principal, Action.AUDIT_VERIFY)
-        report = self._verify_workspace(progress, cancel, processes)
+        report = self._verify_workspace(progress, cancel, processes, pinned_key, anchors)
         self.ctx.audit_outcome(principal, role.value, Action.AUDIT_VERIFY.value, "audit-trail",
                                result="ok" if report.ok else "failed",
                                new={"last_seq": report.last_seq,
@@ -55,18 +70,36 @@ class AuditService:
         return report
 
     def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken,
-                          processes: int = 1) -> VerifyReport:
+                          processes: int = 1, pinned_key: bytes | None = None,
+                          anchors: Sequence[Anchor] = ()) -> VerifyReport:
+        checkpoints, expected = self._checkpoints()
+        public = self.key.public
+        if pinned_key is not None:
+            public = load_public_pem(pinned_key, "the pinned key")
+        cancel.raise_if_cancelled()
+        progress(0.05, "verifying the hash chain and signed checkpoints")
+        report = verify_database(self.ctx.db.path, checkpoints, public, workers=processes,
+                                 expected=expected, anchors=anchors)
+        if key_id_of(public) != self.key.key_id:
+            report.ok = False
+            report.problem = (f"this workspace signs with audit key {self.key.key_id}, not the "
+                              f"pinned key {key_id_of(public)}: the audit key was replaced"
+                              + (f"; {report.problem}" if report.problem else ""))
+            if report.first_bad_seq is None:
+                report.first_bad_seq = (report.checkpoint_seq or 0) + 1
+        progress(1.0, "verification finished")
+        return report
+
+    def _checkpoints(self):
+        """Every stored checkpoint (and the copy outside the database), and where the trail
+        must have them."""
         with self.ctx.db.reader() as s:
             checkpoints = stored_checkpoints(s)
+            expected = expected_checkpoints(s, int(get_setting(s, INTERVAL_SETTING)))
         latest = read_latest_file(self.ctx.trail.latest_file)
         if latest is not None:
             checkpoints.append(latest)
-        cancel.raise_if_cancelled()
-        progress(0.05, "verifying the hash chain and signed checkpoints")
-        report = verify_database(self.ctx.db.path, checkpoints, self.key.public,
-                                 workers=processes)
-        progress(1.0, "verification finished")
-        return report
+        return checkpoints, expected
 
     def export(self, principal: Principal, *, folder: Path, progress: ProgressFn = no_progress,
                cancel: CancelToken = NEVER_CANCELLED) -> ExportResult:
@@ -84,6 +117,7 @@ class AuditService:
             return self.ctx.trail.checkpoint(s)
 
         cp = self.ctx.write(begin)
+        checkpoints, expected = self._checkpoints()
         conn = self.ctx.db.raw_connection()
 
         def flat():
@@ -91,7 +125,8 @@ class AuditService:
 
         try:
             return write_export(folder, flat, cp.seq, cp, self.key, check,
-                                progress=progress, cancel=cancel)
+                                progress=progress, cancel=cancel, checkpoints=checkpoints,
+                                interval=expected.interval, verifier=verifier_source())
         except OSError as exc:
             self.ctx.health.failed(str(exc))
             self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),
@@ -117,9 +152,63 @@ def read_key_file(key_file: Path, what: str = "--key") -> bytes:
     return pem
 
 
-def verify_export_folder(folder: Path, key_file: Path | None = None) -> VerifyReport:
+def load_anchors(paths: Sequence[Path]) -> list[Anchor]:
+    """Checkpoints kept outside the workspace: an earlier export folder, a package file
+    (its embedded checkpoint), or a checkpoint file (one JSON object, or JSON lines)."""
+    anchors: list[Anchor] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            if not is_export(path):
+                raise UsageError(f"--anchor {path} is a folder but not an audit export")
+            names = [n for n in (CHECKPOINTS, CHECKPOINT) if (path / n).is_file()]
+            texts = [(f"{path / n}", (path / n).read_text(encoding="utf-8")) for n in names]
+        else:
+            try:
+                zipsafe.require_regular_file(path, "--anchor")
+                texts = [(f"{path}", _package_checkpoint(path) if zipfile.is_zipfile(path)
+                          else path.read_text(encoding="utf-8"))]
+            except (PackageRefused, OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"--anchor {path}: cannot be read ({exc})") from exc
+        for source, text in texts:
+            anchors += [Anchor(source, cp) for cp in _parse_checkpoints(text, source)]
+    return anchors
+
+
+def _parse_checkpoints(text: str, source: str) -> list:
+    try:
+        doc = json.loads(text)
+        docs = doc if isinstance(doc, list) else [doc]
+    except ValueError:
+        try:
+            docs = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise UsageError(f"--anchor {source}: not a checkpoint file ({exc})") from exc
+    try:
+        return [checkpoint_from_json(d) for d in docs]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"--anchor {source}: not a checkpoint file (no {exc})") from exc
+
+
+def _package_checkpoint(path: Path) -> str:
+    """The checkpoint member of a package, read with the package caps (no signature check:
+    the checkpoint's own signature is what the anchor rests on)."""
+    limits = Limits()
+    try:
+        with zipsafe.open_package_file(path, limits) as fh:
+            zf = zipfile.ZipFile(fh)
+            entries = zipsafe.check_central_directory(zf, limits)
+            if PACKAGE_CHECKPOINT not in entries:
+                raise UsageError(f"--anchor {path}: the package holds no {PACKAGE_CHECKPOINT}")
+            with zf.open(entries[PACKAGE_CHECKPOINT]) as member:
+                return member.read(1 << 20).decode("utf-8")
+    except (PackageRefused, zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--anchor {path}: not a readable package ({exc})") from exc
+
+
+def verify_export_folder(folder: Path, key_file: Path | None = None,
+                         anchor_files: Sequence[Path] = ()) -> VerifyReport:
     """Verify an export anywhere, without a workspace or a sign-in (auditors' machines)."""
     pinned = read_key_file(key_file) if key_file is not None else None
     if not is_export(folder):
         raise UsageError(f"{folder} is not an audit export (no manifest.json)")
-    return verify_export(Path(folder), pinned)
+    return verify_export(Path(folder), pinned, load_anchors(anchor_files))
