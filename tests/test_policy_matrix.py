@@ -26,6 +26,7 @@ user.unlock           . . . . x  admin: manage accounts
 user.roles            . . . . x  admin: manage roles
 settings.change       . . . . x  admin: manage settings
 keys.manage           . . . . x  admin: manage keys
+security.reseal       . . . . x  admin: manage roles and keys (accepts a reviewed state)
 audit.show            x x x x x  the trail is the record everyone's work is judged by
 audit.verify          . . . x x  auditor: verify; admin: answers the integrity alarms
 audit.export          . . . x .  auditor: export the audit log
@@ -68,7 +69,7 @@ HERE = frozenset({
     Action.MODEL_TRAIN, Action.MODEL_READ, Action.MODEL_ALIAS, Action.MODEL_RETIRE,
     Action.USER_ADD, Action.USER_LIST, Action.USER_SET_PASSWORD, Action.USER_UNLOCK,
     Action.USER_SET_ROLES, Action.SETTINGS_CHANGE, Action.AUDIT_READ, Action.AUDIT_VERIFY,
-    Action.AUDIT_EXPORT})
+    Action.AUDIT_EXPORT, Action.SECURITY_RESEAL})
 RELEASE = frozenset({Action.MODEL_PROPOSE, Action.MODEL_APPROVE, Action.PACKAGE_BUILD_DRAFT,
                      Action.PACKAGE_EXPORT, Action.PACKAGE_IMPORT, Action.KEYS_MANAGE})
 CONTROLLER = frozenset({Action.CONTROLLER_DEPLOY, Action.CONTROLLER_ROLLBACK,
@@ -121,6 +122,8 @@ def _calls(services, tmp_path, dataset_id):
             p, key="security.idle_lock_minutes", value=20),
         Action.AUDIT_READ: services.audit.show,
         Action.AUDIT_VERIFY: services.audit.verify,
+        Action.SECURITY_RESEAL: lambda p: _past_the_role_check(
+            lambda: services.audit.reseal(p, reason="reviewed")),
         Action.AUDIT_EXPORT: lambda p: services.audit.export(
             p, folder=tmp_path / f"export-{next(_counter)}"),
     }

@@ -53,6 +53,13 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_reseal(args) -> int:
+    with open_workspace(args) as sv:
+        parts = sv.audit.reseal(sign_in(sv), reason=args.reason)
+    print(f"security state resealed ({', '.join(parts)} had changed); the alarm is closed")
+    return 0
+
+
 def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     audit = sub.add_parser("audit", help="read, verify and export the audit trail")
@@ -72,6 +79,10 @@ def register(sub) -> None:
                    "outside the workspace; its checkpoint must agree with the trail "
                    "(repeatable)")
     p.set_defaults(func=cmd_verify)
+    p = cmds.add_parser("reseal", help="accept a reviewed security state after an alarm "
+                        "(admin)")
+    p.add_argument("--reason", required=True, help="what was reviewed")
+    p.set_defaults(func=cmd_reseal)
     p = cmds.add_parser("export", help="write JSON Lines, CSV, checkpoint, key and report")
     p.add_argument("dir")
     p.set_defaults(func=cmd_export)

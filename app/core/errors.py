@@ -33,6 +33,15 @@ class IntegrityError(PlantMLError):
     exit_code = 5
 
 
+class SecurityStateTampered(IntegrityError):
+    """Roles, signing keys, the trust store or integrity settings differ from the state the
+    audit trail sealed: they were changed outside PlantML."""
+
+    def __init__(self, message: str, parts: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parts = parts
+
+
 class NotFound(PlantMLError):
     """The named object does not exist."""
 

@@ -25,6 +25,7 @@ class Action(StrEnum):
     USER_SET_ROLES = "user.roles"
     SETTINGS_CHANGE = "settings.change"
     KEYS_MANAGE = "keys.manage"
+    SECURITY_RESEAL = "security.reseal"
     AUDIT_READ = "audit.show"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
@@ -60,6 +61,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.USER_SET_ROLES: frozenset({ADM}),
     Action.SETTINGS_CHANGE: frozenset({ADM}),
     Action.KEYS_MANAGE: frozenset({ADM}),
+    # After an alarm: an administrator accepts a reviewed security state (audited).
+    Action.SECURITY_RESEAL: frozenset({ADM}),
     Action.AUDIT_READ: frozenset({ENG, APR, OPR, AUD, ADM}),
     Action.AUDIT_VERIFY: frozenset({AUD, ADM}),
     Action.AUDIT_EXPORT: frozenset({AUD}),

@@ -19,7 +19,7 @@ from app.registry import repo
 from app.registry.release import check_releasable, io_schema, library_versions
 from app.security import signing
 from app.security.passwords import Passwords
-from app.services.auth import confirm_password
+from app.services.auth import SIGNING_PARTS, confirm_password
 from app.services.base import ServiceContext
 from app.services.registry import RECORD_TYPE, version_signatures
 
@@ -46,6 +46,7 @@ class ApprovalService:
 
         def body(s: Session):
             line, row = repo.get_version(s, ref)
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:
@@ -116,6 +117,7 @@ class ApprovalService:
 
         def body(s: Session):
             line, row = repo.get_version(s, ref)
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:

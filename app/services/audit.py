@@ -18,12 +18,20 @@ from app.audit.export_verify import is_export, verify_export
 from app.audit.keys import AuditKey, key_id_of, load_public_pem
 from app.audit.reading import AuditFilter
 from app.audit.verify import Anchor, verify_database
-from app.core.errors import PlantMLError, StorageError, UsageError
+from app.core.errors import (
+    Conflict,
+    PermissionDenied,
+    PlantMLError,
+    SecurityStateTampered,
+    StorageError,
+    UsageError,
+)
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import AuditEvent, VerifyReport
 from app.core.roles import Action
 from app.packages import Limits, PackageRefused, zipsafe
+from app.security.state import PARTS, security_state
 from app.services.base import ServiceContext
 from app.store.settings import get_setting
 
@@ -80,6 +88,8 @@ class AuditService:
         progress(0.05, "verifying the hash chain and signed checkpoints")
         report = verify_database(self.ctx.db.path, checkpoints, public, workers=processes,
                                  expected=expected, anchors=anchors)
+        if report.ok:
+            self._check_sealed(report)
         if key_id_of(public) != self.key.key_id:
             report.ok = False
             report.problem = (f"this workspace signs with audit key {self.key.key_id}, not the "
@@ -89,6 +99,50 @@ class AuditService:
                 report.first_bad_seq = (report.checkpoint_seq or 0) + 1
         progress(1.0, "verification finished")
         return report
+
+    def reseal(self, principal: Principal, *, reason: str) -> list[str]:
+        """Accept the stored security state after an alarm was reviewed: an administrator
+        of the *sealed* roles (not of roles added behind PlantML's back) seals it again with
+        a reason; returns the parts that had differed. Audited with the roles before and
+        after."""
+        if not reason.strip():
+            raise UsageError("say what was reviewed before the security state is resealed")
+        role = self.ctx.authorize(principal, Action.SECURITY_RESEAL, "security-state")
+
+        def body(s: Session) -> list[str]:
+            seal = self.ctx.seal.latest(s)
+            state = security_state(s)
+            if seal is not None and [principal.username, "admin"] not in \
+                    [list(r) for r in seal.roles]:
+                raise PermissionDenied(f"{principal.username} was not an administrator when "
+                                       "the security state was last sealed")
+            wrong = list(PARTS) if seal is None else state.differs(seal.digests)
+            if not wrong:
+                raise Conflict("the security state matches its seal; there is nothing to "
+                               "reseal")
+            self.ctx.trail.append(s, user=principal.username, role=role.value,
+                                  action=Action.SECURITY_RESEAL.value, obj="security-state",
+                                  old={"roles": [list(r) for r in seal.roles] if seal else None},
+                                  new={"roles": [list(r) for r in state.roles],
+                                       "parts": wrong}, reason=reason)
+            self.ctx.seal.record(s, state, changed=wrong, user=principal.username,
+                                 role=role.value, reason=f"resealed after review: {reason}")
+            return wrong
+
+        try:
+            return self.ctx.write(body)
+        except (PermissionDenied, Conflict) as exc:
+            self.ctx.audit_outcome(principal, role.value, Action.SECURITY_RESEAL.value,
+                                   "security-state", result="refused", reason=str(exc))
+            raise
+
+    def _check_sealed(self, report: VerifyReport) -> None:
+        """Fail ``report`` if who may sign differs from what the trail sealed (audited)."""
+        try:
+            self.ctx.checked_read(lambda _s: None)
+        except SecurityStateTampered as exc:
+            report.ok = False
+            report.problem = str(exc)
 
     def _checkpoints(self):
         """Every stored checkpoint (and the copy outside the database), and where the trail

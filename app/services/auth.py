@@ -15,6 +15,8 @@ from app.security.passwords import Passwords
 from app.services.base import ServiceContext
 from app.store.settings import get_setting
 
+#: The parts of the security state a signature depends on.
+SIGNING_PARTS = ("roles", "keys", "trust")
 LOGIN_FAILED = ("invalid user name or password (after 5 failed attempts an account is "
                 "locked; an administrator can unlock it)")
 
@@ -88,6 +90,8 @@ class AuthService:
         obj = f"{record_type}:{record_id}"
 
         def body(s: Session) -> Signature | None:
+            # Who may sign must be what the audit trail sealed, not an edit of the database.
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password, obj,
                                     role.value)
             if user is None:

@@ -85,8 +85,7 @@ class PackageService:
                hardware_id: str | None = None) -> PackageSummary:
         """Verify a package file against this workstation's trust store (read-only)."""
         self.ctx.authorize(principal, Action.MODEL_READ, str(path))
-        with self.ctx.db.reader() as s:
-            trust = load_trust(s)
+        trust = self.ctx.checked_read(load_trust, ("trust",))
         pkg = verify_package(Path(path), trust, clock=self.ctx.clock, hardware_id=hardware_id,
                              enforce_counter=False)
         return _summary(pkg)
@@ -104,8 +103,7 @@ class PackageService:
         with tempfile.TemporaryDirectory(dir=self.ctx.blobs.root) as tmp:
             progress(0.05, "building the package")
             built = self.build(principal, ref=info.ref, out_dir=Path(tmp))
-            with self.ctx.db.reader() as s:
-                trust = load_trust(s)
+            trust = self.ctx.checked_read(load_trust, ("trust",))
             try:
                 result = export_package(built, Path(drive_folder), trust, clock=self.ctx.clock,
                                         progress=progress, cancel=cancel)
@@ -125,8 +123,7 @@ class PackageService:
         """Verify a package from a stick, then register the version with its lineage; the
         trusted release counter moves in the same transaction."""
         role = self.ctx.authorize(principal, Action.PACKAGE_IMPORT, str(path))
-        with self.ctx.db.reader() as s:
-            trust = load_trust(s)
+        trust = self.ctx.checked_read(load_trust, ("trust",))
         self.staging_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="import-", dir=self.staging_root))
         try:

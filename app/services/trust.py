@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.packages import TrustStore
 from app.packages.trust import SIGNER_ROLES
+from app.security.state import TRUST_SETTING
 from app.store.schema import Setting, User, UserKey
 
-SETTING_KEY = "packages.trust_store"
+SETTING_KEY = TRUST_SETTING
 
 
 def load_trust(s: Session) -> TrustStore:
-    """The current trust store (empty on a new workspace)."""
+    """The current trust store (empty on a new workspace). Readers outside a write use
+    ``ctx.checked_read(load_trust, ("trust",))``, so a store edited behind PlantML's back is
+    refused; a write checks it when it commits (app/services/seal.py)."""
     row = s.get(Setting, SETTING_KEY)
     if row is None:
         return TrustStore()
