@@ -26,13 +26,14 @@ from app.core.errors import (
     StorageError,
     UsageError,
 )
-from app.core.principal import Principal
+from app.core.principal import SYSTEM, Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.records import AuditEvent, VerifyReport
 from app.core.roles import Action
 from app.packages import Limits, PackageRefused, zipsafe
 from app.security.state import PARTS, security_state
 from app.services.base import ServiceContext
+from app.store.protections import check_file
 from app.store.settings import get_setting
 
 #: A package member holding the checkpoint its workstation signed at the proposal.
@@ -89,7 +90,10 @@ class AuditService:
         report = verify_database(self.ctx.db.path, checkpoints, public, workers=processes,
                                  expected=expected, anchors=anchors)
         if report.ok:
+            self._check_protections(report)
+        if report.ok:
             self._check_sealed(report)
+        report.notes += self._alarm_notes()
         if key_id_of(public) != self.key.key_id:
             report.ok = False
             report.problem = (f"this workspace signs with audit key {self.key.key_id}, not the "
@@ -135,6 +139,28 @@ class AuditService:
             self.ctx.audit_outcome(principal, role.value, Action.SECURITY_RESEAL.value,
                                    "security-state", result="refused", reason=str(exc))
             raise
+
+    def _check_protections(self, report: VerifyReport) -> None:
+        """Fail ``report`` (and audit an alarm) if the schema's protections are missing."""
+        missing = check_file(self.ctx.db.path)
+        if missing:
+            report.ok = False
+            report.problem = (f"the database's protections {', '.join(missing)} are missing or "
+                              "altered (dropped triggers): the file was edited outside PlantML")
+            self.ctx.audit_outcome(SYSTEM, "", "schema.protection", str(self.ctx.db.path),
+                                   result="alarm", reason=report.problem,
+                                   new={"missing": missing})
+
+    def _alarm_notes(self) -> list[str]:
+        """Integrity alarms the trail holds, for the auditor to follow up."""
+        with self.ctx.db.reader() as s:
+            alarms = reading.query_events(s, AuditFilter(result="alarm", limit=5))
+            total = len(reading.query_events(s, AuditFilter(result="alarm", limit=100_000)))
+        if not alarms:
+            return []
+        latest = alarms[0]
+        return [f"{total} integrity alarm(s) are recorded in the trail; the latest, at "
+                f"sequence {latest.seq} ({latest.action}): {latest.reason}"]
 
     def _check_sealed(self, report: VerifyReport) -> None:
         """Fail ``report`` if who may sign differs from what the trail sealed (audited)."""

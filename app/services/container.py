@@ -31,6 +31,7 @@ from app.store.blobs import BlobStore
 from app.store.durable import remove_stale_temps
 from app.store.engine import Database
 from app.store.migrate import ensure_schema
+from app.store.protections import repair_file
 from app.store.settings import get_setting, set_setting
 from app.store.workspace import WorkspacePaths, resolve_home
 
@@ -99,6 +100,7 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
     db = Database(paths.db)
     try:
         backup = ensure_schema(db.engine, paths.db, paths.backups)
+        restored = repair_file(paths.db)
         key = AuditKey.load_or_create(paths.keys)
         clock = clock or Clock()
         with db.transaction() as s:
@@ -131,6 +133,13 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
                                              new={"audit_key": key.key_id,
                                                   "key_protection": key.protector,
                                                   "changes": list(key.changes)}))
+        if restored:
+            msg = (f"the database's protections {', '.join(restored)} were missing or altered "
+                   "(dropped or replaced triggers: the file was edited outside PlantML); "
+                   "they were restored")
+            log.error("%s", msg)
+            ctx.audit_outcome(SYSTEM, "", "schema.protection", str(paths.db), result="alarm",
+                              reason=msg, new={"restored": restored})
         _seal_at_open(ctx, first=not existed or backup is not None)
         return services
     except PlantMLError:

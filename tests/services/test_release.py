@@ -71,6 +71,8 @@ def test_four_eyes_and_signature_binding(plant):
     # Move the approval onto another version: it no longer verifies.
     register(sv, p["erin"])
     conn = sqlite3.connect(sv.paths.db)
+    # An attacker with the file first drops the append-only protection of signatures.
+    conn.execute("DROP TRIGGER signatures_no_update")
     conn.execute("UPDATE signatures SET record_id = 'pump-7:v2' WHERE meaning = 'approved'")
     conn.commit()
     conn.close()
