@@ -45,3 +45,13 @@ def ask_new_password(prompt: str, env_name: str) -> str:
     if getpass.getpass("Repeat: ") != first:
         raise UsageError("the two passwords differ")
     return first
+
+
+def ask_secret(prompt: str, env_name: str) -> str:
+    """A secret (a recovery code) from ``env_name``, else asked without echo."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"no terminal to ask for it: set {env_name}")
+    return getpass.getpass(prompt)

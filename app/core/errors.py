@@ -21,6 +21,11 @@ class AuthenticationError(PlantMLError):
     exit_code = 3
 
 
+class PasswordChangeRequired(AuthenticationError):
+    """The password is right but an administrator set it: the user must choose their own
+    (and gets their new signing key) before anything else."""
+
+
 class PermissionDenied(PlantMLError):
     """The signed-in user's roles do not allow the action."""
 

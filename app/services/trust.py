@@ -55,3 +55,15 @@ def trust_user_key(s: Session, user: User, key: UserKey, roles: frozenset[str] |
         entry = store.add_key(key.public_key, user.username, wanted, now)
     save_trust(s, store)
     return {"trusted_key": entry.key_id, "roles": list(entry.roles), "rotated": rotate}
+
+
+def retire_user_keys(s: Session, user: User, now: datetime) -> list[str]:
+    """Retire every trusted key of ``user`` (after a password reset): packages they signed
+    stay valid, nothing new from those keys is accepted. Returns the ids retired."""
+    store = load_trust(s)
+    ids = [k.key_id for k in store.active_keys(user.username)]
+    for key_id in ids:
+        store.retire_key(key_id, now)
+    if ids:
+        save_trust(s, store)
+    return ids
