@@ -78,3 +78,60 @@ def swap_key(keys_dir: Path) -> AuditKey:
 def reason_edit(old: str, new: str) -> Callable[[int, str], str]:
     """An edit that rewrites one reason text wherever it appears."""
     return lambda _seq, body: body.replace(f'"reason":"{old}"', f'"reason":"{new}"')
+
+
+def export_lines(folder: Path) -> list[dict]:
+    """The event records of an export's events.jsonl."""
+    text = (folder / "events.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def write_lines(folder: Path, records: list[dict]) -> None:
+    (folder / "events.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def rechain(records: list[dict]) -> list[dict]:
+    """Renumber and recompute the chain of export records."""
+    prev, out = GENESIS, []
+    for seq, rec in enumerate(records, 1):
+        digest = chain_hash(seq, prev, rec["body"])
+        out.append({"seq": seq, "prev_hash": prev, "hash": digest, "body": rec["body"]})
+        prev = digest
+    return out
+
+
+def resign_export(folder: Path, key: AuditKey, *, checkpoints_with: AuditKey | None = None
+                  ) -> None:
+    """Sign an altered export again as its key holder would: checkpoints (when
+    ``checkpoints_with`` is given) at the same sequence numbers over the new chain, the
+    public key, file hashes and the manifest."""
+    import hashlib
+
+    from app.core.canonical import canonical_bytes
+
+    records = export_lines(folder)
+    heads = {r["seq"]: r["hash"] for r in records}
+    if checkpoints_with is not None:
+        old = [json.loads(x) for x in
+               (folder / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()]
+        new = [checkpoint_to_json(make_checkpoint(checkpoints_with, c["seq"], heads[c["seq"]],
+                                                  c["ts"], c["workstation"]))
+               for c in old if c["seq"] in heads]
+        (folder / "checkpoints.jsonl").write_text(
+            "".join(json.dumps(c, sort_keys=True) + "\n" for c in new), encoding="utf-8")
+        last = records[-1]["seq"]
+        closing = checkpoint_to_json(make_checkpoint(checkpoints_with, last, heads[last],
+                                                     "2026-01-01T00:00:00+00:00", "ws"))
+        (folder / "checkpoint.json").write_text(json.dumps(closing, indent=2), encoding="utf-8")
+        (folder / "audit_public_key.pem").write_bytes(checkpoints_with.public_pem())
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for name in manifest["files"]:
+        data = (folder / name).read_bytes()
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                   "length": len(data)}
+    manifest["events"] = len(records)
+    manifest["key_id"] = key.key_id
+    manifest.pop("signature", None)
+    manifest["signature"] = key.sign(canonical_bytes(manifest))
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
