@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.checkpoints import checkpoint_to_json
 from app.core.canonical import canonical_bytes
-from app.core.errors import AuthenticationError, Conflict, PermissionDenied, UsageError
+from app.core.errors import (
+    AuthenticationError,
+    Conflict,
+    IntegrityError,
+    PermissionDenied,
+    UsageError,
+)
 from app.core.lifecycle import State, check_transition
 from app.core.principal import Principal
 from app.core.records import ModelVersionInfo
@@ -94,7 +100,7 @@ class ApprovalService:
             s.flush()
             return repo.to_info(s, line, row, version_signatures(s, line, row))
 
-        return self._signed(body)
+        return self._signed(body, principal, role.value, "model.propose", ref)
 
     def decide(self, principal: Principal, *, ref: str, password: str, meaning: str,
                reason: str) -> ModelVersionInfo:
@@ -149,10 +155,17 @@ class ApprovalService:
             s.flush()
             return repo.to_info(s, line, row, version_signatures(s, line, row))
 
-        return self._signed(body)
+        return self._signed(body, principal, role.value, "model.approve", ref)
 
-    def _signed(self, body) -> ModelVersionInfo:
-        result = self.ctx.write(body)
+    def _signed(self, body, principal: Principal, role: str, action: str,
+                ref: str) -> ModelVersionInfo:
+        try:
+            result = self.ctx.write(body)
+        except (UsageError, Conflict, IntegrityError) as exc:
+            # The transaction rolled back with its events: the refusal is audited apart.
+            self.ctx.audit_outcome(principal, role, action, f"model:{ref}", result="refused",
+                                   reason=str(exc))
+            raise
         if result is None:
             raise AuthenticationError("the password was not confirmed; nothing was signed")
         return result

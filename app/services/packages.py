@@ -75,7 +75,12 @@ class PackageService:
         files["audit_checkpoint.json"] = self.ctx.blobs.read_bytes(
             release["files"]["audit_checkpoint.json"]["sha256"])
         out = Path(out_dir) / (name.replace(".plantml", "-DRAFT.plantml") if draft else name)
-        path = build_package(out, release, json.loads(sigs or "[]"), files)
+        try:
+            path = build_package(out, release, json.loads(sigs or "[]"), files)
+        except PlantMLError as exc:
+            self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
+                                   result="refused", reason=str(exc))
+            raise
         self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
                                result="ok", new={"file": str(path), "draft": draft,
                                                  "release_counter": release["release_counter"]})
@@ -84,10 +89,15 @@ class PackageService:
     def verify(self, principal: Principal, *, path: Path,
                hardware_id: str | None = None) -> PackageSummary:
         """Verify a package file against this workstation's trust store (read-only)."""
-        self.ctx.authorize(principal, Action.MODEL_READ, str(path))
+        role = self.ctx.authorize(principal, Action.MODEL_READ, str(path))
         trust = self.ctx.checked_read(load_trust, ("trust",))
-        pkg = verify_package(Path(path), trust, clock=self.ctx.clock, hardware_id=hardware_id,
-                             enforce_counter=False)
+        try:
+            pkg = verify_package(Path(path), trust, clock=self.ctx.clock,
+                                 hardware_id=hardware_id, enforce_counter=False)
+        except PlantMLError as exc:
+            self.ctx.audit_outcome(principal, role.value, "package.verify", str(path),
+                                   result="refused", reason=str(exc))
+            raise
         return _summary(pkg)
 
     def drives(self) -> list[RemovableDrive]:

@@ -82,3 +82,8 @@ def test_propose_refuses_a_version_with_empty_golden_outputs(services, people):
         services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
                                    hardware_ids=["HW"], reason="ready")
     assert services.registry.show(eng, ref=v.ref).proposed_by is None
+    from app.services.audit import AuditFilter
+
+    refused = services.audit.show(people["admin"], AuditFilter(action="model.propose",
+                                                              result="refused"))
+    assert refused and "golden_outputs.json" in refused[0].reason
