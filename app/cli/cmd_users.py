@@ -37,7 +37,7 @@ def cmd_init(args) -> int:
 def cmd_recover_admin(args) -> int:
     """Open a locked or forgotten administrator account with the recovery code."""
     with open_workspace(args) as sv:
-        code = ask_secret("Recovery code: ", ENV_RECOVERY_CODE)
+        code = ask_secret("Recovery code: ", ENV_RECOVERY_CODE, "the recovery code")
         password = ask_new_password(f"New password for {args.admin}: ", ENV_NEW_PASSWORD)
         _me, new_code = sv.auth.recover_admin(username=args.admin, code=code,
                                               new_password=password)
