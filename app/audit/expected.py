@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -20,18 +21,22 @@ INTERVAL_SETTING = "audit.checkpoint_interval"
 
 @dataclass
 class Expected:
-    """Where checkpoints must be: at least one every ``interval`` events, and one at each
-    sequence in ``at`` (events that always sign the head: exports, approvals, seals)."""
+    """Where checkpoints must be: at least one every ``interval`` events, one at every
+    multiple of ``every`` (a multiple of each interval the trail was written with), and one
+    at each sequence in ``at`` (events that always sign the head: exports, approvals,
+    seals)."""
 
     interval: int
+    every: int = 0
     at: set[int] = field(default_factory=set)
 
 
 def expected_checkpoints(session: Session, current_interval: int) -> Expected:
     """Where the stored trail must have checkpoints: at every event of
-    :data:`CHECKPOINTED_ACTIONS`, and at least every N events, N being the largest interval
-    the trail was written with (the setting now, and every value it was changed from or to,
-    as the trail records them), never more than :data:`MAX_INTERVAL`."""
+    :data:`CHECKPOINTED_ACTIONS`; at least every N events, N being the largest interval the
+    trail was written with (the setting now, and every value it was changed from or to, as
+    the trail records them), never more than :data:`MAX_INTERVAL`; and at every multiple of
+    all those intervals (a checkpoint under any of them)."""
     at = set(session.scalars(select(AuditEventRow.seq).where(
         AuditEventRow.action.in_(CHECKPOINTED_ACTIONS), AuditEventRow.result == "ok")))
     intervals = [int(current_interval)]
@@ -45,4 +50,5 @@ def expected_checkpoints(session: Session, current_interval: int) -> Expected:
             value = raw.get("checkpoint_interval") if isinstance(raw, dict) else raw
             if isinstance(value, int) and not isinstance(value, bool):
                 intervals.append(value)
-    return Expected(interval=min(max(intervals), MAX_INTERVAL), at=at)
+    return Expected(interval=min(max(intervals), MAX_INTERVAL),
+                    every=math.lcm(*(max(1, i) for i in intervals)), at=at)

@@ -93,12 +93,13 @@ def _cell(value: object) -> str:
 def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint, key: AuditKey,
                  report_check: VerifyReport, *, progress: ProgressFn, cancel: CancelToken,
                  checkpoints: Iterable[Checkpoint] = (), interval: int = 100,
-                 verifier: bytes | None = None) -> ExportResult:
+                 every: int = 0, verifier: bytes | None = None) -> ExportResult:
     """Write an export into ``folder``; the manifest, signed by the audit key, comes last so
     an interrupted export never looks complete. ``rows_factory()`` yields rows in order.
 
     ``checkpoints`` are every signed checkpoint up to ``checkpoint`` (the closing one),
-    ``interval`` the largest checkpoint interval the trail was written with, and
+    ``interval`` the largest checkpoint interval the trail was written with, ``every`` the
+    step whose every multiple has a checkpoint (0: none stated), and
     ``verifier`` the standalone verifier's source, copied in for the auditor
     (docs/audit-export.md describes every file).
     """
@@ -132,7 +133,8 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
                                    report_check).encode("utf-8")])
         files = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(sizes.items())}
         signed = {"format": FORMAT, "events": total, "checkpoint_seq": checkpoint.seq,
-                  "checkpoint_interval": int(interval), "key_id": key.key_id, "files": files}
+                  "checkpoint_interval": int(interval), "checkpoint_every": int(every),
+                  "key_id": key.key_id, "files": files}
         manifest = dict(signed, signature=key.sign(canonical_bytes(signed)))
         durable_write(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
     except BaseException:

@@ -75,7 +75,8 @@ def verify_export(folder: Path, pinned_public_pem: bytes | None = None,
     expected = None
     if manifest["format"] == FORMAT:
         checkpoints += _checkpoint_lines(folder / CHECKPOINTS)
-        expected = Expected(interval=int(manifest["checkpoint_interval"]))
+        expected = Expected(interval=int(manifest["checkpoint_interval"]),
+                            every=int(manifest.get("checkpoint_every", 0)))
     report = verify_rows(_export_rows(folder / EVENTS_JSONL, expected), checkpoints, public,
                          require_checkpoint_at_end=True, expected=expected, anchors=anchors,
                          newer_anchors_ok=True)

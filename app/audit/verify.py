@@ -173,6 +173,12 @@ def _check_expected(present: list[int], expected: Expected, last_seq: int
         if seq <= last_seq and seq not in have:
             return seq, (f"the signed checkpoint every export, approval and security change "
                          f"gets is missing at sequence {seq}: checkpoints were removed")
+    every = expected.every
+    if 0 < every <= last_seq:
+        for seq in range(every, last_seq + 1, every):
+            if seq not in have:
+                return seq, (f"the signed checkpoint written every {every} events is missing at "
+                             f"sequence {seq}: checkpoints were removed")
     interval = max(1, expected.interval)
     previous = 0
     for seq in [*present, last_seq + interval + 1]:

@@ -206,7 +206,8 @@ class AuditService:
         try:
             return write_export(folder, flat, cp.seq, cp, self.key, check,
                                 progress=progress, cancel=cancel, checkpoints=checkpoints,
-                                interval=expected.interval, verifier=verifier_source())
+                                interval=expected.interval, every=expected.every,
+                                verifier=verifier_source())
         except OSError as exc:
             self.ctx.health.failed(str(exc))
             self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),

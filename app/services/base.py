@@ -16,9 +16,9 @@ from app.core.errors import PermissionDenied, PlantMLError, SecurityStateTampere
 from app.core.principal import SYSTEM, Principal
 from app.core.roles import Action, Role
 from app.security.authz import require
-from app.security.state import PARTS, security_state
+from app.security.state import PARTS
 from app.services.health import Health
-from app.services.seal import SealKeeper
+from app.services.seal import SealKeeper, StateWatch
 from app.store.blobs import BlobStore
 from app.store.engine import Database
 
@@ -53,10 +53,11 @@ class ServiceContext:
         self.health.check_writable()
         try:
             with self.db.transaction() as session:
-                before = security_state(session)
+                watch = StateWatch(session)
                 result = fn(session)
                 session.flush()
-                self.seal.after_change(session, before)
+                if watch.before is not None:
+                    self.seal.after_change(session, watch.before)
         except SecurityStateTampered as exc:
             self.alarm(exc)
             raise

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.audit.chain import chain_hash
@@ -21,8 +21,15 @@ from app.audit.checkpoints import checkpoint_valid
 from app.audit.trail import AuditTrail
 from app.core.errors import SecurityStateTampered
 from app.core.records import Checkpoint
-from app.security.state import PARTS, SecurityState, describe, security_state
-from app.store.schema import AuditCheckpointRow, AuditEventRow
+from app.security.state import (
+    PARTS,
+    SEALED_SETTINGS,
+    TRUST_SETTING,
+    SecurityState,
+    describe,
+    security_state,
+)
+from app.store.schema import AuditCheckpointRow, AuditEventRow, Setting, UserKey, UserRole
 
 ACTION = "security.state"
 
@@ -107,3 +114,25 @@ class SealKeeper:
         user, role, action, obj = s.info.get("last_event", ("system", "", "", ""))
         self.record(s, after, changed=changed, user=user, role=role,
                     reason=f"{describe(changed)} changed by {action} {obj}".strip())
+
+
+def _touches_state(obj: object) -> bool:
+    if isinstance(obj, UserRole | UserKey):
+        return True
+    return isinstance(obj, Setting) and obj.key in (TRUST_SETTING, *SEALED_SETTINGS)
+
+
+class StateWatch:
+    """Captures the security state just before a transaction first flushes a change to it,
+    so transactions that do not touch it (nearly all) pay nothing for the seal."""
+
+    def __init__(self, session: Session) -> None:
+        self.before: SecurityState | None = None
+        event.listen(session, "before_flush", self._before_flush)
+
+    def _before_flush(self, session: Session, _context, _instances) -> None:
+        if self.before is not None:
+            return
+        if any(_touches_state(o) for o in (*session.new, *session.dirty, *session.deleted)):
+            with session.no_autoflush:
+                self.before = security_state(session)

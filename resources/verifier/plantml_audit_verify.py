@@ -128,11 +128,17 @@ def verify(folder: Path, pinned: Path = None, anchors=()) -> list:
         raise Broken(f"the closing checkpoint covers {closing['seq']} events, the manifest says "
                      f"{manifest['events']}, the file holds {last}")
     if v2:
-        present = sorted({cp["seq"] for cp in checkpoints})
+        checkpoint_seqs = {cp["seq"] for cp in checkpoints}
+        present = sorted(checkpoint_seqs)
         missing = sorted(marked - set(present))
         if missing:
             raise Broken(f"the checkpoint at event {missing[0]} (an export, approval or seal) "
                          "is missing: checkpoints were removed")
+        every = int(manifest.get("checkpoint_every", 0))
+        for seq in range(every, last + 1, every) if every else ():
+            if seq not in checkpoint_seqs:
+                raise Broken(f"the checkpoint written every {every} events is missing at "
+                             f"event {seq}: checkpoints were removed")
         interval, previous = int(manifest["checkpoint_interval"]), 0
         for seq in [*present, last + interval + 1]:
             if seq - previous > interval and previous + interval <= last:
