@@ -46,7 +46,8 @@ def _digest(value: Any) -> str:
 
 
 def security_state(s: Session) -> SecurityState:
-    """The current security state as stored (read in the caller's transaction)."""
+    """The security state as stored, flushed changes of the caller's transaction included
+    (only column selects: values come from the database, never from ORM objects)."""
     roles = tuple(sorted((u, r) for u, r in s.execute(
         select(User.username, UserRole.role).join(UserRole, UserRole.user_id == User.id))))
     keys = sorted([key_id, user, public.hex(), hashlib.sha256(private).hexdigest(), revoked]
@@ -54,8 +55,9 @@ def security_state(s: Session) -> SecurityState:
                       select(UserKey.key_id, User.username, UserKey.public_key,
                              UserKey.private_key_enc, UserKey.revoked_at)
                       .join(User, User.id == UserKey.user_id)))
-    rows = {row.key: row.value for row in s.scalars(
-        select(Setting).where(Setting.key.in_((TRUST_SETTING, *SEALED_SETTINGS))))}
+    # Column selects read the rows as stored, not ORM objects an unflushed change altered.
+    rows = dict(s.execute(select(Setting.key, Setting.value).where(
+        Setting.key.in_((TRUST_SETTING, *SEALED_SETTINGS)))).all())
     trust = json.loads(rows[TRUST_SETTING]) if TRUST_SETTING in rows else None
     settings = {k: json.loads(rows[k]) for k in SEALED_SETTINGS if k in rows}
     digests = {"roles": _digest([list(r) for r in roles]), "keys": _digest(keys),

@@ -65,7 +65,7 @@ class AuthService:
                                   reason="first run: administrator created")
             self.ctx.trail.append(s, user=SYSTEM.username, role="", action="recovery.issue",
                                   obj=f"user:{user.username}",
-                                  reason="first run: recovery code printed once")
+                                  reason="recovery code issued with the administrator, shown once")
             self.ctx.trail.append(s, user=user.username, role="", action="login",
                                   obj=f"user:{user.username}")
             return self._principal(user)
