@@ -15,6 +15,8 @@ def main(home: str, out: str, life: str) -> None:
     rng = random.Random(life)
     with open_services(home) as sv:
         admin = sv.auth.login(username="admin", password="crash-admin-password")
+        # Exporting the trail is the auditor's action; the admin would always be refused.
+        aud = sv.auth.login(username="aud", password="crash-aud-password")
         print("READY", flush=True)
         i = 0
         while True:
@@ -30,7 +32,7 @@ def main(home: str, out: str, life: str) -> None:
                                     reason=f"life {life}")
                     key = f"{life}:{i}"
                 else:
-                    sv.audit.export(admin, folder=Path(out) / f"export{key}")
+                    sv.audit.export(aud, folder=Path(out) / f"export{key}")
             except PlantMLError as exc:
                 print(f"ERR {op} {key} {exc}", flush=True)
                 continue

@@ -145,10 +145,20 @@ def test_signing_key_survives_own_password_change_and_is_replaced_on_reset(servi
                               meaning="reviewed", reason="r", record_type="t", record_id="1",
                               record_hash="c" * 64)
     services.users.set_password(people["admin"], username="auditor1", password="reset-by-admin")
-    sig2 = services.auth.esign(aud, password="reset-by-admin", action=Action.AUDIT_EXPORT,
+    # 15.3: the password the administrator set signs nothing; the user chooses their own,
+    # which makes the new key.
+    with pytest.raises(AuthenticationError):
+        services.auth.esign(aud, password="reset-by-admin", action=Action.AUDIT_EXPORT,
+                            meaning="reviewed", reason="r", record_type="t", record_id="2",
+                            record_hash="d" * 64)
+    aud = services.auth.complete_reset(username="auditor1", temporary_password="reset-by-admin",
+                                       new_password="the-auditors-own-one")
+    sig2 = services.auth.esign(aud, password="the-auditors-own-one", action=Action.AUDIT_EXPORT,
                                meaning="reviewed", reason="r", record_type="t", record_id="2",
                                record_hash="d" * 64)
     assert sig.key_id != sig2.key_id
+    assert services.auth.verify_signature(aud, signature_id=sig.signature_id, record_type="t",
+                                          record_id="1", record_hash="c" * 64)
     with pytest.raises(AuthenticationError):
         services.users.change_own_password(aud, old_password="wrong", new_password="whatever-1")
 

@@ -157,9 +157,13 @@ def test_t05_whole_chain_recomputed_without_the_key_is_detected(services, trail)
         conn.execute("UPDATE audit_events SET body=?, prev_hash=?, hash=? WHERE seq=?",
                      (body, prev, digest, seq))
         prev = digest
+    signed = [seq for (seq,) in conn.execute("SELECT seq FROM audit_checkpoints")]
     report = services.audit.verify(trail)
     assert not report.ok
-    assert report.first_bad_seq == 6  # first event not covered by a still-valid checkpoint
+    # The first event not covered by a still-valid checkpoint (the seals of the accounts
+    # made at the start add checkpoints before the changed event 8).
+    assert report.first_bad_seq == max(seq for seq in signed if seq < 8) + 1
+    assert report.first_bad_seq <= 8
     assert "recomputed" in report.problem
 
 
@@ -190,3 +194,25 @@ def test_parallel_scan_names_the_same_first_bad_sequence(services, trail, monkey
     conn.execute("DELETE FROM audit_events WHERE seq = ?", (victim,))
     report = services.audit.verify(trail, processes=2)
     assert (report.ok, report.first_bad_seq) == (False, victim), report.summary()
+
+
+def test_t05_both_copies_of_the_checkpoints_deleted_is_detected(services, trail):
+    """Every checkpoint row and the copy outside the database deleted, nothing else: the
+    checkpoints that must be there are missing."""
+    conn = _db(services)
+    conn.execute("DELETE FROM audit_checkpoints")
+    conn.close()
+    services.ctx.trail.latest_file.unlink()
+    report = services.audit.verify(trail)
+    assert not report.ok, report.summary()
+    assert "checkpoints were removed" in report.problem
+    assert report.first_bad_seq is not None and report.first_bad_seq <= 5
+
+
+def test_t05_deleted_checkpoint_in_the_middle_is_detected(services, trail):
+    conn = _db(services)
+    conn.execute("DELETE FROM audit_checkpoints WHERE seq = 10")
+    conn.close()
+    report = services.audit.verify(trail)
+    assert (report.ok, report.first_bad_seq) == (False, 10), report.summary()
+    assert "checkpoints were removed" in report.problem

@@ -87,3 +87,4 @@ def read_latest_file(path: Path) -> Checkpoint | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring unreadable checkpoint copy %s: %s", path, exc)
         return None
+

@@ -76,6 +76,8 @@ class AuditTrail:
         digest = chain_hash(seq, prev, body)
         session.add(AuditEventRow(seq=seq, body=body, prev_hash=prev, hash=digest))
         session.flush()
+        # Who acted last in this transaction: a seal of the security state names them.
+        session.info["last_event"] = (user, role, action, obj)
         if seq % self.checkpoint_interval == 0:
             cp = make_checkpoint(self.key, seq, digest, now.isoformat(), self.workstation)
             store_checkpoint(session, cp)

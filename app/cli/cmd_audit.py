@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
-from app.services.audit import AuditFilter, verify_export_folder
+from app.services.audit import AuditFilter, load_anchors, read_key_file, verify_export_folder
 
 EXIT_BROKEN = 5
 
@@ -27,12 +27,17 @@ def cmd_show(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    anchors = [Path(a) for a in args.anchor or []]
     if args.path:
-        report = verify_export_folder(Path(args.path), Path(args.key) if args.key else None)
+        report = verify_export_folder(Path(args.path), Path(args.key) if args.key else None,
+                                      anchors)
     else:
+        pinned = read_key_file(Path(args.key)) if args.key else None
+        found = load_anchors(anchors)
         with open_workspace(args) as sv:
             me = sign_in(sv)
-            report = sv.audit.verify(me, progress=TextProgress(), processes=2)
+            report = sv.audit.verify(me, progress=TextProgress(), processes=2,
+                                     pinned_key=pinned, anchors=found)
     print(report.summary())
     for note in report.notes:
         print(f"note: {note}")
@@ -48,6 +53,13 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_reseal(args) -> int:
+    with open_workspace(args) as sv:
+        parts = sv.audit.reseal(sign_in(sv), reason=args.reason)
+    print(f"security state resealed ({', '.join(parts)} had changed); the alarm is closed")
+    return 0
+
+
 def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     audit = sub.add_parser("audit", help="read, verify and export the audit trail")
@@ -60,8 +72,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_show)
     p = cmds.add_parser("verify", help="verify the workspace's trail or an export folder")
     p.add_argument("path", nargs="?", help="an export folder (no workspace or sign-in needed)")
-    p.add_argument("--key", help="pin the workstation's public audit key (PEM file)")
+    p.add_argument("--key", help="pin the workstation's public audit key (PEM file): the only "
+                   "key then accepted")
+    p.add_argument("--anchor", action="append", metavar="FILE",
+                   help="an earlier export folder, a package file or a checkpoint file kept "
+                   "outside the workspace; its checkpoint must agree with the trail "
+                   "(repeatable)")
     p.set_defaults(func=cmd_verify)
+    p = cmds.add_parser("reseal", help="accept a reviewed security state after an alarm "
+                        "(admin)")
+    p.add_argument("--reason", required=True, help="what was reviewed")
+    p.set_defaults(func=cmd_reseal)
     p = cmds.add_parser("export", help="write JSON Lines, CSV, checkpoint, key and report")
     p.add_argument("dir")
     p.set_defaults(func=cmd_export)

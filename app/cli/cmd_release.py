@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.cli.argtypes import output_folder
 from app.cli.credentials import ask_password
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
@@ -36,6 +37,7 @@ def cmd_approve(args) -> int:
 
 
 def cmd_build(args) -> int:
+    output_folder(Path(args.out), what="--out")
     with open_workspace(args) as sv:
         me = sign_in(sv)
         path = sv.packages.build(me, ref=args.ref, out_dir=Path(args.out))

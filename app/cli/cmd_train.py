@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from app.cli.argtypes import json_object, open_fraction, output_file, positive_int
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
+from app.core.errors import StorageError
 from app.services.recipes import make_recipe
 
 
 def cmd_train(args) -> int:
     recipe = make_recipe(task=args.task, model=args.model,
-                         params=json.loads(args.params) if args.params else {},
+                         params=args.params or {},
                          seed=args.seed, split=args.split, test_fraction=args.test_fraction)
     with open_workspace(args) as sv:
         me = sign_in(sv)
@@ -44,9 +45,14 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
+    out = output_file(Path(args.out), force=args.force, what="the ONNX file")
     with open_workspace(args) as sv:
         me = sign_in(sv)
-        path = sv.training.export(me, ref=args.ref, out=Path(args.out))
+        try:
+            path = sv.training.export(me, ref=args.ref, out=out)
+        except OSError as exc:
+            raise StorageError(f"the ONNX file {out} could not be written: "
+                               f"{exc.strerror or exc}") from exc
     print(f"ONNX model written to {path}")
     return 0
 
@@ -59,12 +65,12 @@ def register(sub) -> None:
     p.add_argument("--task", default="classification",
                    choices=("classification", "regression", "anomaly"))
     p.add_argument("--model", default="random_forest")
-    p.add_argument("--params", help="hyper-parameters as JSON")
+    p.add_argument("--params", type=json_object, help="hyper-parameters as a JSON object")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", choices=("time", "recording"), default="time")
-    p.add_argument("--test-fraction", type=float, default=0.3)
-    p.add_argument("--window", type=int, default=2048)
-    p.add_argument("--hop", type=int, default=1024)
+    p.add_argument("--test-fraction", type=open_fraction, default=0.3)
+    p.add_argument("--window", type=positive_int, default=2048, help="samples per window")
+    p.add_argument("--hop", type=positive_int, default=1024, help="samples between windows")
     p.add_argument("--channel", action="append")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("evaluate", help="run a version's ONNX model on a labelled dataset")
@@ -74,4 +80,5 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="write a version's ONNX model (deployable ones only)")
     p.add_argument("ref")
     p.add_argument("out")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=cmd_export)

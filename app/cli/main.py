@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 import traceback
-from pathlib import Path
 
 from app import __version__
 from app.cli import (
@@ -21,7 +20,9 @@ from app.cli import (
     cmd_train,
     cmd_users,
 )
-from app.core.errors import PlantMLError
+from app.cli.progress import end_progress_line
+from app.core.errors import PlantMLError, UsageError
+from app.services.diagnostics import file_log_handler, write_crash_log
 
 EXIT_INTERNAL = 70
 
@@ -53,26 +54,55 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code. User errors never show a traceback."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    handlers = _configure_logging(args)
     try:
         return int(args.func(args) or 0)
     except PlantMLError as exc:
-        print(f"plantml: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        print("plantml: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130)
+    except OSError as exc:
+        # A path the user named that cannot be used (a folder, /proc, a full disk).
+        return _fail(_os_problem(exc), _os_exit_code(exc))
     except Exception:  # noqa: BLE001 - last line of defence: log it, never dump it on users
-        log_file = _crash_log()
-        print(f"plantml: internal error; details were written to {log_file}", file=sys.stderr)
-        return EXIT_INTERNAL
+        log_file = write_crash_log(args.home, traceback.format_exc())
+        return _fail(f"internal error; details were written to {log_file}", EXIT_INTERNAL)
+    finally:
+        end_progress_line()
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
 
 
-def _crash_log() -> Path:
-    import tempfile
+def _fail(message: str, code: int) -> int:
+    end_progress_line()
+    print(f"plantml: {message}", file=sys.stderr)
+    return code
 
-    path = Path(tempfile.gettempdir()) / "plantml-crash.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(traceback.format_exc())
-    return path
+
+def _configure_logging(args) -> list[logging.Handler]:
+    """The user reads one message per refusal: the library's own warnings go to the
+    workspace log file, and to the terminal only with --verbose (alarms always)."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if args.verbose else logging.CRITICAL)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [console]
+    handler = file_log_handler(args.home)
+    if handler is not None:
+        handlers.append(handler)
+    for h in handlers:
+        root.addHandler(h)
+    return handlers
+
+
+def _os_problem(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _os_exit_code(exc: OSError) -> int:
+    usage = (IsADirectoryError, NotADirectoryError, FileNotFoundError, FileExistsError,
+             PermissionError)
+    return UsageError.exit_code if isinstance(exc, usage) else 8

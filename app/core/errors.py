@@ -21,6 +21,11 @@ class AuthenticationError(PlantMLError):
     exit_code = 3
 
 
+class PasswordChangeRequired(AuthenticationError):
+    """The password is right but an administrator set it: the user must choose their own
+    (and gets their new signing key) before anything else."""
+
+
 class PermissionDenied(PlantMLError):
     """The signed-in user's roles do not allow the action."""
 
@@ -31,6 +36,15 @@ class IntegrityError(PlantMLError):
     """Stored data failed a hash, chain or signature check."""
 
     exit_code = 5
+
+
+class SecurityStateTampered(IntegrityError):
+    """Roles, signing keys, the trust store or integrity settings differ from the state the
+    audit trail sealed: they were changed outside PlantML."""
+
+    def __init__(self, message: str, parts: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parts = parts
 
 
 class NotFound(PlantMLError):

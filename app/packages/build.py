@@ -11,6 +11,7 @@ from typing import Any
 
 from app.core.errors import Conflict, UsageError
 from app.packages.errors import PackageRefused
+from app.packages.golden import check_golden
 from app.packages.layout import FIXED_TIME, MODE, UNIX
 from app.packages.manifest import hash_source, manifest_bytes, validate_body
 from app.packages.names import MANIFEST_NAME
@@ -73,6 +74,10 @@ def build_package(out_path: Path, body: Mapping[str, Any],
         digest, length = hash_source(files[name])
         if (digest, length) != (declared[name]["sha256"], declared[name]["length"]):
             raise UsageError(f"file {name!r} changed since the manifest was made")
+    try:
+        check_golden(files, body["output_schema"])
+    except PackageRefused as exc:
+        raise UsageError(f"cannot build this package: {exc}") from exc
     if out_path.exists():
         raise Conflict(f"{out_path} already exists; a package file is never overwritten")
     # The whole zip is assembled in memory (packages are capped well below RAM) so that

@@ -24,6 +24,7 @@ REASONS = (
     "length",       # a payload's length differs from the declared length
     "hash",         # a payload's SHA-256 differs from the declared hash
     "onnx",         # the model is not loadable ONNX or references external data
+    "golden",       # a golden input without its expected output, or no golden data at all
 )
 
 

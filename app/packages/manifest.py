@@ -14,12 +14,16 @@ from typing import Any
 from app.core.canonical import canonical_bytes, sha256_hex
 from app.core.errors import UsageError
 from app.packages.errors import PackageRefused
+from app.packages.golden import check_golden
 from app.packages.names import MANIFEST_NAME, REQUIRED_FILES, check_member_name, check_model_name
 from app.packages.timefmt import iso_utc, parse_utc
 
 SCHEMA = "plantml-package-v1"
 DEFAULT_VALIDITY = timedelta(days=365)
 MAX_SIGNATURES = 16
+#: Release counters and versions travel in u32 registers (docs/controller-protocol.md) and
+#: are read by PLCs as signed 32-bit tags: 2**31 - 1 fits both and SQLite's INTEGER.
+MAX_COUNTER = 2**31 - 1
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _REQUIRED = frozenset({
@@ -81,6 +85,7 @@ def make_body(*, model_name: str, model_version: int, release_counter: int,
         # Round-trip through JSON so the body holds exactly what a reader will see.
         body = json.loads(canonical_bytes(body))
         validate_body(body)
+        check_golden(files, body["output_schema"])
     except (PackageRefused, TypeError, ValueError) as exc:
         raise UsageError(f"cannot build the package manifest: {exc}") from exc
     return body
@@ -88,8 +93,10 @@ def make_body(*, model_name: str, model_version: int, release_counter: int,
 
 def _positive_int(body: Mapping[str, Any], field: str) -> int:
     value = body.get(field)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise PackageRefused("manifest", f"{field} must be a positive integer, not {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_COUNTER:
+        shown = value if not isinstance(value, int) or value.bit_length() < 80 else "huge"
+        raise PackageRefused("manifest", f"{field} must be a whole number from 1 to at most "
+                             f"{MAX_COUNTER}, not {shown!r}")
     return value
 
 

@@ -19,7 +19,8 @@ STANDARD_FILES = (
     "golden_outputs.json",
     "audit_checkpoint.json",
 )
-REQUIRED_FILES = ("model.onnx",)
+#: A controller cannot self-test a model without its golden inputs and outputs.
+REQUIRED_FILES = ("model.onnx", "golden_inputs.npy", "golden_outputs.json")
 
 # ASCII only, no separators, no leading dot: the same name is safe on every file system.
 _MEMBER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")

@@ -66,7 +66,10 @@ def _check_one(index: int, sig: object, body_hash: str, trust: TrustStore) -> di
                              f"{key_id} belongs to {key.user!r}")
     if role not in key.roles:
         raise PackageRefused("role", f"key {key_id} of {user!r} may not sign as {role}")
-    parse_utc(sig["signed_at"], f"signature {index} signed_at")
+    signed_at = parse_utc(sig["signed_at"], f"signature {index} signed_at")
+    if key.retired_at is not None and signed_at > parse_utc(key.retired_at, "retired_at"):
+        raise PackageRefused("revoked_key", f"signature {index} ({user}) was made with key "
+                             f"{key_id} after it was retired at {key.retired_at}")
     if not _SIG_HEX.fullmatch(sig["signature"]):
         raise PackageRefused("signature", f"signature {index} ({user}, key {key_id}) is not "
                              "a 64-byte hex signature")

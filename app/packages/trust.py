@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.core.errors import Conflict, IntegrityError, NotFound, UsageError
 from app.packages.errors import PackageRefused
+from app.packages.manifest import MAX_COUNTER
 from app.packages.timefmt import iso_utc
 from app.store.durable import durable_write
 
@@ -43,11 +44,19 @@ class TrustedKey:
     added_at: str
     revoked_at: str | None = None
     replaced_by: str | None = None
+    #: Retired (its owner's password was reset): what it signed before stays valid, nothing
+    #: signed after this time is accepted. Revocation, by contrast, voids every signature.
+    retired_at: str | None = None
 
     @property
     def revoked(self) -> bool:
         """True once the key was revoked (by hand or by rotation); it then signs nothing."""
         return self.revoked_at is not None
+
+    @property
+    def retired(self) -> bool:
+        """True once the key was retired; it signs nothing new."""
+        return self.retired_at is not None
 
     def public(self) -> Ed25519PublicKey:
         """The key as a cryptography object."""
@@ -61,7 +70,8 @@ def _key_from_dict(entry: object, source: str) -> TrustedKey:
         key = TrustedKey(key_id=entry["key_id"], public_key=entry["public_key"],
                          user=entry["user"], roles=tuple(entry["roles"]),
                          added_at=entry["added_at"], revoked_at=entry.get("revoked_at"),
-                         replaced_by=entry.get("replaced_by"))
+                         replaced_by=entry.get("replaced_by"),
+                         retired_at=entry.get("retired_at"))
     except (KeyError, TypeError) as exc:
         raise IntegrityError(f"{source}: a key entry lacks {exc}") from exc
     pub = key.public_key
@@ -92,8 +102,10 @@ class TrustStore:
         if len({k.key_id for k in keys}) != len(keys):
             raise IntegrityError(f"{source}: a key id appears twice")
         for name, value in doc["counters"].items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise IntegrityError(f"{source}: counter of {name!r} is not a whole number")
+            if (not isinstance(value, int) or isinstance(value, bool)
+                    or not 0 <= value <= MAX_COUNTER):
+                raise IntegrityError(f"{source}: counter of {name!r} is not a whole number "
+                                     f"from 0 to {MAX_COUNTER}")
         return cls(keys=keys, counters=dict(doc["counters"]))
 
     @classmethod
@@ -114,6 +126,8 @@ class TrustStore:
         for key in self.keys:
             entry = asdict(key)
             entry["roles"] = list(key.roles)
+            if entry["retired_at"] is None:
+                del entry["retired_at"]  # the document of stores without retired keys is unchanged
             keys.append(entry)
         return {"keys": keys, "counters": dict(sorted(self.counters.items()))}
 
@@ -127,8 +141,9 @@ class TrustStore:
         return next((k for k in self.keys if k.key_id == key_id), None)
 
     def active_keys(self, user: str | None = None) -> list[TrustedKey]:
-        """Keys not revoked, optionally only those of ``user``."""
-        return [k for k in self.keys if not k.revoked and (user is None or k.user == user)]
+        """Keys neither revoked nor retired, optionally only those of ``user``."""
+        return [k for k in self.keys if not k.revoked and not k.retired
+                and (user is None or k.user == user)]
 
     def add_key(self, public: Ed25519PublicKey | bytes, user: str, roles: tuple[str, ...] |
                 list[str], now: datetime) -> TrustedKey:
@@ -165,6 +180,18 @@ class TrustStore:
         log.info("revoked key %s of %s", key_id, key.user)
         return revoked
 
+    def retire_key(self, key_id: str, now: datetime) -> TrustedKey:
+        """Stop ``key_id`` from signing anything new; its earlier signatures stay valid."""
+        key = self.key(key_id)
+        if key is None:
+            raise NotFound(f"key {key_id} is not in the trust store")
+        if key.revoked or key.retired:
+            return key
+        retired = replace(key, retired_at=iso_utc(now))
+        self._replace(key, retired)
+        log.info("retired key %s of %s", key_id, key.user)
+        return retired
+
     def rotate_key(self, user: str, new_public: Ed25519PublicKey | bytes, now: datetime,
                    roles: tuple[str, ...] | list[str] | None = None) -> TrustedKey:
         """Trust a new key for ``user`` and revoke their active keys, pointing to the new one."""
@@ -185,6 +212,9 @@ class TrustStore:
     def accept_counter(self, model_name: str, counter: int) -> None:
         """Record ``counter`` as accepted; it only moves forward (call after every check)."""
         current = self.counters.get(model_name)
+        if not 1 <= counter <= MAX_COUNTER:
+            raise PackageRefused("counter", f"release counter of {model_name!r} must be at "
+                                 f"most {MAX_COUNTER}")
         if current is not None and counter <= current:
             raise PackageRefused("counter", f"release counter {counter} of {model_name!r} is "
                                  f"not above the accepted {current}")

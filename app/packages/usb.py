@@ -14,6 +14,7 @@ from typing import Any
 from app.core.clock import Clock
 from app.core.errors import Cancelled, Conflict, NotFound, StorageError
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.packages import zipsafe
 from app.packages.errors import PackageRefused
 from app.packages.trust import TrustStore
 from app.packages.verify import ExpiryOverride, VerifiedPackage, verify_package
@@ -184,6 +185,9 @@ def export_package(package_path: Path, drive_folder: Path, trust: TrustStore, *,
 
 def _sidecar_hash(package: Path) -> str | None:
     sidecar = package.with_name(package.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return None
+    zipsafe.require_regular_file(sidecar, "the checksum file")
     try:
         with open(sidecar, "rb") as fh:
             text = fh.read(4096).decode("ascii", errors="replace")
@@ -222,6 +226,7 @@ def import_package(path_on_stick: Path, trust: TrustStore, *, local_dir: Path | 
     """
     limits = limits or Limits()
     source = Path(path_on_stick)
+    zipsafe.require_regular_file(source)
     expected = _sidecar_hash(source)
     target = source
     if local_dir is not None:

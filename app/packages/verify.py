@@ -14,6 +14,7 @@ from app.core.clock import Clock
 from app.core.errors import UsageError
 from app.packages import layout, onnxcheck, zipsafe
 from app.packages.errors import PackageRefused
+from app.packages.golden import GOLDEN_INPUTS, GOLDEN_OUTPUTS, check_golden
 from app.packages.manifest import body_sha256, manifest_bytes, parse_manifest
 from app.packages.names import MANIFEST_NAME
 from app.packages.signatures import check_signatures
@@ -23,6 +24,8 @@ from app.packages.zipsafe import Limits
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "model.onnx"
+#: Payloads read into memory after their hash matched, to be parsed.
+_PARSED = (MODEL_NAME, GOLDEN_INPUTS, GOLDEN_OUTPUTS)
 
 
 @dataclass(frozen=True)
@@ -139,16 +142,17 @@ def _verify_open(fh: BinaryIO, path: Path, trust: TrustStore, now: datetime,
     if enforce_counter:
         _check_counter(body, trust)
     _check_file_set(entries, body)
-    model = b""
+    kept: dict[str, bytes] = {}
     for name in sorted(body["files"]):
         chunks = zipsafe.payload_chunks(zf, entries[name], body["files"][name])
-        if check_model and name == MODEL_NAME:
-            model = b"".join(chunks)  # hashed on the way; parsed only once it matched
+        if name in _PARSED:
+            kept[name] = b"".join(chunks)  # hashed on the way; parsed only once it matched
         else:
             for _ in chunks:
                 pass
+    check_golden(kept, body["output_schema"])
     if check_model:
-        onnxcheck.check_onnx_bytes(model, MODEL_NAME)
+        onnxcheck.check_onnx_bytes(kept[MODEL_NAME], MODEL_NAME)
     return VerifiedPackage(path=path, body=body, signatures=signatures,
                            body_sha256=body_sha256(body), package_sha256=_file_sha256(fh),
                            verified_at=now, expired=expired,
@@ -164,7 +168,8 @@ def verify_package(path: Path, trust: TrustStore, *, clock: Clock | None = None,
 
     Order: file size, zip directory, manifest, signatures, expiry, hardware id (None for a
     workstation import), release counter, exact file set, each file's length and SHA-256,
-    then the ONNX model has no external data. Nothing is written anywhere. The trusted
+    every golden input has its expected output, then the ONNX model has no external
+    data. Nothing is written anywhere. The trusted
     counter does not move: call :func:`accept_package` once the caller has done its part.
     """
     path, limits = Path(path), limits or Limits()

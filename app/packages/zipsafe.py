@@ -40,10 +40,26 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB
 
 
+def require_regular_file(path: Path, what: str = "the package") -> None:
+    """Refuse anything but a plain file before it is opened: opening a FIFO (or a device)
+    blocks until someone writes to it, which would hang the workstation."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise PackageRefused("unreadable", f"{what} {path} cannot be read: "
+                             f"{exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise PackageRefused("format", f"{what} {path} is not a regular file")
+
+
 def open_package_file(path: Path, limits: Limits) -> BinaryIO:
     """Open ``path`` for reading after checking its size against the cap (on the open handle)."""
+    require_regular_file(Path(path))
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - handed to the caller, who closes it
+        # Non-blocking, so a FIFO swapped in after the check cannot block the open either.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) |
+                     getattr(os, "O_BINARY", 0))
+        fh = os.fdopen(fd, "rb")
     except OSError as exc:
         raise PackageRefused("unreadable", f"the package {path} cannot be read: {exc}") from exc
     try:

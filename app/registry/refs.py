@@ -11,6 +11,8 @@ KINDS = ("classifier", "regressor", "anomaly")
 #: ``record_type`` of the e-signatures over a model version.
 RECORD_TYPE = "model-version"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+#: Versions travel in u32 registers and signed 32-bit PLC tags (app.packages MAX_COUNTER).
+MAX_VERSION = 2**31 - 1
 _REF = re.compile(r"^(?P<line>[^:]+):v?(?P<version>\d+)$")
 
 
@@ -27,6 +29,9 @@ def parse_ref(ref: str) -> tuple[str, int]:
     m = _REF.match(ref.strip())
     if not m:
         raise UsageError(f"name a model version as LINE:vN, e.g. pump-7:v3 (not {ref!r})")
+    if len(m["version"]) > 10 or int(m["version"]) > MAX_VERSION:
+        raise UsageError(f"version {m['version']} of {ref!r} is out of range (at most "
+                         f"{MAX_VERSION})")
     return m["line"].lower(), int(m["version"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,32 @@ class LoginOutcome:
     locked_now: bool = False
     was_locked: bool = False
     rehashed: bool = False
+    #: The last administrator is never locked: it waits this long before the next try.
+    wait_s: float = 0.0
+    throttled_now: bool = False
+    #: The password is right but was set by an administrator: the user must choose one.
+    must_change: bool = False
+
+
+#: The first wait of the last administrator after too many failures; it doubles with every
+#: further failure, up to :data:`MAX_WAIT`.
+FIRST_WAIT = timedelta(seconds=30)
+MAX_WAIT = timedelta(hours=1)
+
+
+def throttle_wait(excess: int) -> timedelta:
+    """How long the last administrator waits after ``excess`` failures beyond the limit."""
+    return min(FIRST_WAIT * (2 ** max(0, min(excess, 20))), MAX_WAIT)
+
+
+def is_last_admin(session: Session, user: User) -> bool:
+    """True if ``user`` is an administrator and no other unlocked administrator exists, so
+    locking it would leave nobody to unlock anyone."""
+    if Role.ADMIN not in user_roles(user):
+        return False
+    others = session.scalars(select(User).join(UserRole).where(
+        UserRole.role == Role.ADMIN.value, User.id != user.id, User.locked.is_(False)))
+    return others.first() is None
 
 
 def normalize_username(name: str) -> str:
@@ -77,7 +103,8 @@ def create_user(session: Session, passwords: Passwords, username: str, password:
     if find_user(session, name) is not None:
         raise Conflict(f"user {name!r} already exists")
     user = User(username=name, password_hash=passwords.hash(password), failed_attempts=0,
-                locked=False, created_at=now.isoformat())
+                locked=False, created_at=now.isoformat(), must_change_password=False,
+                next_attempt_at=None)
     user.roles = [UserRole(role=r.value) for r in sorted(roles)]
     session.add(user)
     session.flush()
@@ -98,11 +125,13 @@ def to_info(user: User) -> UserInfo:
 
 
 def check_login(session: Session, passwords: Passwords, username: str, password: str,
-                max_failures: int) -> LoginOutcome:
+                max_failures: int, now: datetime) -> LoginOutcome:
     """Check a password and update the failure count; the caller audits and commits.
 
     The hash is computed even for unknown or locked accounts, so every answer takes about
-    as long and says as little.
+    as long and says as little. After ``max_failures`` an account is locked, except the
+    last administrator, which instead must wait (growing) before the next try: a stranger
+    at the keyboard cannot lock the plant out of its own workstation.
     """
     try:
         user = find_user(session, username)
@@ -113,12 +142,26 @@ def check_login(session: Session, passwords: Passwords, username: str, password:
         return LoginOutcome(user=None, ok=False)
     if user.locked:
         return LoginOutcome(user=user, ok=False, was_locked=True)
+    if user.next_attempt_at is not None:
+        wait = (datetime.fromisoformat(user.next_attempt_at) - now).total_seconds()
+        if wait > 0:
+            # Not even a right password counts during the wait: it would let guessing on.
+            return LoginOutcome(user=user, ok=False, wait_s=wait)
     if not ok:
         user.failed_attempts += 1
-        locked_now = user.failed_attempts >= max_failures
-        user.locked = locked_now
-        return LoginOutcome(user=user, ok=False, locked_now=locked_now)
+        if user.failed_attempts < max_failures:
+            return LoginOutcome(user=user, ok=False)
+        if is_last_admin(session, user):
+            wait_for = throttle_wait(user.failed_attempts - max_failures)
+            user.next_attempt_at = (now + wait_for).isoformat()
+            return LoginOutcome(user=user, ok=False, wait_s=wait_for.total_seconds(),
+                                throttled_now=True)
+        user.locked = True
+        return LoginOutcome(user=user, ok=False, locked_now=True)
     user.failed_attempts = 0
+    user.next_attempt_at = None
+    if user.must_change_password:
+        return LoginOutcome(user=user, ok=False, must_change=True)
     rehashed = passwords.needs_rehash(user.password_hash)
     if rehashed:
         user.password_hash = passwords.hash(password)

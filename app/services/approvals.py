@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.checkpoints import checkpoint_to_json
 from app.core.canonical import canonical_bytes
-from app.core.errors import AuthenticationError, Conflict, PermissionDenied, UsageError
+from app.core.errors import (
+    AuthenticationError,
+    Conflict,
+    IntegrityError,
+    PermissionDenied,
+    UsageError,
+)
 from app.core.lifecycle import State, check_transition
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
@@ -19,7 +25,7 @@ from app.registry.release import check_releasable, io_schema, library_versions
 from app.registry.sql_store import SqlRegistryStore
 from app.security import signing
 from app.security.passwords import Passwords
-from app.services.auth import confirm_password
+from app.services.auth import SIGNING_PARTS, confirm_password
 from app.services.base import ServiceContext
 
 DEFAULT_VALIDITY_DAYS = 365
@@ -46,6 +52,7 @@ class ApprovalService:
         def body(s: Session):
             store = SqlRegistryStore(s)
             version = store.version(ref)
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:
@@ -88,7 +95,7 @@ class ApprovalService:
                                          signatures=[sig], release_counter=counter,
                                          signature_id=esig.signature_id)
 
-        return self._signed(body)
+        return self._signed(body, principal, role.value, "model.propose", ref)
 
     def decide(self, principal: Principal, *, ref: str, password: str, meaning: str,
                reason: str) -> ModelVersion:
@@ -112,6 +119,7 @@ class ApprovalService:
         def body(s: Session):
             store = SqlRegistryStore(s)
             version = store.version(ref)
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password,
                                     f"model:{ref}", role.value)
             if user is None:
@@ -141,10 +149,17 @@ class ApprovalService:
             s.flush()
             return decided
 
-        return self._signed(body)
+        return self._signed(body, principal, role.value, "model.approve", ref)
 
-    def _signed(self, body) -> ModelVersion:
-        result = self.ctx.write(body)
+    def _signed(self, body, principal: Principal, role: str, action: str,
+                ref: str) -> ModelVersion:
+        try:
+            result = self.ctx.write(body)
+        except (UsageError, Conflict, IntegrityError) as exc:
+            # The transaction rolled back with its events: the refusal is audited apart.
+            self.ctx.audit_outcome(principal, role, action, f"model:{ref}", result="refused",
+                                   reason=str(exc))
+            raise
         if result is None:
             raise AuthenticationError("the password was not confirmed; nothing was signed")
         return result

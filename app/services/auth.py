@@ -6,17 +6,28 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import AuthenticationError, Conflict, PermissionDenied, UsageError
+from app.core.errors import (
+    AuthenticationError,
+    Conflict,
+    PasswordChangeRequired,
+    PermissionDenied,
+    UsageError,
+)
 from app.core.principal import SYSTEM, Principal
 from app.core.records import Signature
 from app.core.roles import Action, Role
-from app.security import accounts, signing
+from app.security import accounts, recovery, signing
 from app.security.passwords import Passwords
 from app.services.base import ServiceContext
+from app.services.trust import trust_user_key
 from app.store.settings import get_setting
 
+#: The parts of the security state a signature depends on.
+SIGNING_PARTS = ("roles", "keys", "trust")
 LOGIN_FAILED = ("invalid user name or password (after 5 failed attempts an account is "
                 "locked; an administrator can unlock it)")
+RESET_PENDING = ("the password of {name} was reset by an administrator: choose your own with "
+                 "'plantml user passwd' (your new signing key is made with it)")
 
 
 class AuthService:
@@ -32,7 +43,15 @@ class AuthService:
             return accounts.user_count(s) == 0
 
     def bootstrap_admin(self, *, username: str, password: str) -> Principal:
-        """Create the first administrator; refused once any account exists."""
+        """Create the first administrator; refused once any account exists. Front ends
+        that can show it should call :meth:`initialize` and show the recovery code."""
+        return self.initialize(username=username, password=password)[0]
+
+    def initialize(self, *, username: str, password: str) -> tuple[Principal, str]:
+        """Create the first administrator and its one-time recovery code (shown once, kept
+        only as a hash); refused once any account exists."""
+        code = recovery.new_code()
+
         def body(s: Session) -> Principal:
             if accounts.user_count(s) != 0:
                 raise Conflict("the administrator already exists; sign in instead")
@@ -40,21 +59,28 @@ class AuthService:
             user = accounts.create_user(s, self.passwords, username, password,
                                         frozenset({Role.ADMIN}), now)
             signing.create_user_key(s, user, password, now)
+            recovery.store_code(s, self.passwords, code, now)
             self.ctx.trail.append(s, user=SYSTEM.username, role="", action="user.add",
                                   obj=f"user:{user.username}", new={"roles": ["admin"]},
                                   reason="first run: administrator created")
+            self.ctx.trail.append(s, user=SYSTEM.username, role="", action="recovery.issue",
+                                  obj=f"user:{user.username}",
+                                  reason="recovery code issued with the administrator, shown once")
             self.ctx.trail.append(s, user=user.username, role="", action="login",
                                   obj=f"user:{user.username}")
             return self._principal(user)
 
-        return self.ctx.write(body)
+        return self.ctx.write(body), code
 
     def login(self, *, username: str, password: str) -> Principal:
-        """Check the password; raises AuthenticationError with one message for every failure."""
+        """Check the password; raises AuthenticationError with one message for every failure
+        (PasswordChangeRequired after an administrator's reset; a wait message for the last
+        administrator after repeated failures)."""
         max_failures = self._max_failures()
 
         def body(s: Session) -> tuple[Principal | None, str]:
-            out = accounts.check_login(s, self.passwords, username, password, max_failures)
+            out = accounts.check_login(s, self.passwords, username, password, max_failures,
+                                       self.ctx.clock.now())
             name = out.user.username if out.user else username[:64]
             if out.ok:
                 assert out.user is not None
@@ -62,19 +88,125 @@ class AuthService:
                                       new={"rehashed": True} if out.rehashed else None)
                 return self._principal(out.user), ""
             reason = ("account locked" if out.was_locked else
-                      "unknown user" if out.user is None else "wrong password")
+                      "unknown user" if out.user is None else
+                      "password reset pending: the user must choose their own"
+                      if out.must_change else
+                      "waiting after repeated failures" if out.wait_s and not out.throttled_now
+                      else "wrong password")
             self.ctx.trail.append(s, user=name, role="", action="login", obj=f"user:{name}",
                                   reason=reason, result="refused")
-            if out.locked_now:
-                self.ctx.trail.append(s, user="system", role="", action="user.lock",
-                                      obj=f"user:{name}", new={"locked": True},
-                                      reason=f"{max_failures} failed sign-ins in a row")
-            return None, reason
+            _audit_lock_or_wait(self.ctx, s, out, name, max_failures)
+            return None, _failure_message(out, name)
 
-        principal, _reason = self.ctx.write(body)
+        principal, message = self.ctx.write(body)
         if principal is None:
-            raise AuthenticationError(LOGIN_FAILED)
+            if message.startswith("the password of"):
+                raise PasswordChangeRequired(message)
+            raise AuthenticationError(message)
         return principal
+
+    def complete_reset(self, *, username: str, temporary_password: str,
+                       new_password: str) -> Principal:
+        """After an administrator's reset: the user replaces the temporary password with
+        their own and gets a new signing key made with it; their earlier signatures stay
+        valid (the old key was retired, not revoked)."""
+        max_failures = self._max_failures()
+        if new_password == temporary_password:
+            raise UsageError("choose a password of your own, not the one the administrator "
+                             "set")
+
+        def body(s: Session) -> tuple[Principal | None, str]:
+            now = self.ctx.clock.now()
+            out = accounts.check_login(s, self.passwords, username, temporary_password,
+                                       max_failures, now)
+            name = out.user.username if out.user else username[:64]
+            if not out.must_change:
+                reason = "no reset pending" if out.ok else "temporary password not confirmed"
+                self.ctx.trail.append(s, user=name, role="", action="user.passwd.reset",
+                                      obj=f"user:{name}", result="refused", reason=reason)
+                _audit_lock_or_wait(self.ctx, s, out, name, max_failures)
+                return None, ("no password reset is pending for you; change your password "
+                              "with your current one" if out.ok else
+                              _failure_message(out, name))
+            user = out.user
+            assert user is not None
+            user.password_hash = self.passwords.hash(new_password)
+            user.must_change_password = False
+            key = signing.create_user_key(s, user, new_password, now)
+            roles = {r.value for r in accounts.user_roles(user)}
+            trusted = trust_user_key(s, user, key, roles, now, rotate=False)
+            self.ctx.trail.append(s, user=name, role="", action="user.passwd.reset",
+                                  obj=f"user:{name}", new={"password": "chosen by the user",
+                                                           "signing_key": key.key_id,
+                                                           "trust": trusted})
+            return self._principal(user), ""
+
+        principal, message = self.ctx.write(body)
+        if principal is None:
+            raise AuthenticationError(message)
+        return principal
+
+    def new_recovery_code(self, principal: Principal, *, password: str) -> str:
+        """An administrator, re-entering their password, replaces the recovery code (the old
+        one stops working); returns the new code, to be printed and kept in the safe."""
+        role = self.ctx.authorize(principal, Action.USER_SET_PASSWORD, "recovery-code")
+        code = recovery.new_code()
+
+        def body(s: Session) -> bool:
+            user = confirm_password(self.ctx, self.passwords, s, principal, password,
+                                    "recovery-code", role.value, action="recovery.issue")
+            if user is None:
+                return False
+            recovery.store_code(s, self.passwords, code, self.ctx.clock.now())
+            self.ctx.trail.append(s, user=principal.username, role=role.value,
+                                  action="recovery.issue", obj="recovery-code",
+                                  reason="new recovery code printed; the old one is void")
+            return True
+
+        if not self.ctx.write(body):
+            raise AuthenticationError("the password was not confirmed; the recovery code is "
+                                      "unchanged")
+        return code
+
+    def recover_admin(self, *, username: str, code: str, new_password: str
+                      ) -> tuple[Principal, str]:
+        """Open a locked or forgotten administrator account with the recovery code, at the
+        workstation: unlocked, a new password, a new signing key; the code is used up and a
+        new one returned (print it and put it back in the safe). Every try is audited."""
+        new_code = recovery.new_code()
+
+        def body(s: Session) -> Principal | None:
+            now = self.ctx.clock.now()
+            good = recovery.check_code(s, self.passwords, code)
+            try:
+                user = accounts.find_user(s, username)
+            except UsageError:
+                user = None
+            name = user.username if user else username[:64]
+            if not good or user is None or Role.ADMIN not in accounts.user_roles(user):
+                self.ctx.trail.append(s, user=name, role="", action="user.recover",
+                                      obj=f"user:{name}", result="refused",
+                                      reason="recovery code or administrator name wrong")
+                return None
+            old = {"locked": user.locked, "failed_attempts": user.failed_attempts}
+            user.password_hash = self.passwords.hash(new_password)
+            user.locked, user.failed_attempts = False, 0
+            user.next_attempt_at, user.must_change_password = None, False
+            signing.revoke_keys(s, user, now)
+            signing.create_user_key(s, user, new_password, now)
+            recovery.store_code(s, self.passwords, new_code, now)
+            self.ctx.trail.append(s, user=name, role="admin", action="user.recover",
+                                  obj=f"user:{name}", old=old,
+                                  new={"locked": False, "password": "set at the workstation",
+                                       "recovery_code": "used up; a new one was printed"},
+                                  reason="recovery with the one-time code")
+            return self._principal(user)
+
+        principal = self.ctx.write(body)
+        if principal is None:
+            raise AuthenticationError("the recovery code or the administrator's name is wrong; "
+                                      "nothing was changed")
+        return principal, new_code
 
     def esign(self, principal: Principal, *, password: str, action: Action, meaning: str,
               reason: str, record_type: str, record_id: str, record_hash: str) -> Signature:
@@ -88,6 +220,8 @@ class AuthService:
         obj = f"{record_type}:{record_id}"
 
         def body(s: Session) -> Signature | None:
+            # Who may sign must be what the audit trail sealed, not an edit of the database.
+            self.ctx.require_sealed(s, SIGNING_PARTS)
             user = confirm_password(self.ctx, self.passwords, s, principal, password, obj,
                                     role.value)
             if user is None:
@@ -143,17 +277,39 @@ class AuthService:
 
 
 def confirm_password(ctx: ServiceContext, passwords: Passwords, s: Session,
-                     principal: Principal, password: str, obj: str, role: str):
+                     principal: Principal, password: str, obj: str, role: str,
+                     action: str = "esign"):
     """Re-check the signer's password inside the caller's transaction; a failure is audited
     and counts toward lockout. Returns the account, or None if the password is wrong."""
     max_failures = int(get_setting(s, "security.max_failed_logins"))
-    out = accounts.check_login(s, passwords, principal.username, password, max_failures)
+    out = accounts.check_login(s, passwords, principal.username, password, max_failures,
+                               ctx.clock.now())
     if out.ok and out.user is not None:
         return out.user
-    ctx.trail.append(s, user=principal.username, role=role, action="esign", obj=obj,
+    ctx.trail.append(s, user=principal.username, role=role, action=action, obj=obj,
                      result="refused", reason="password not confirmed")
-    if out.locked_now:
-        ctx.trail.append(s, user="system", role="", action="user.lock",
-                         obj=f"user:{principal.username}", new={"locked": True},
-                         reason=f"{max_failures} failed password entries")
+    _audit_lock_or_wait(ctx, s, out, principal.username, max_failures)
     return None
+
+
+def _audit_lock_or_wait(ctx: ServiceContext, s: Session, out: accounts.LoginOutcome,
+                        name: str, max_failures: int) -> None:
+    if out.locked_now:
+        ctx.trail.append(s, user="system", role="", action="user.lock", obj=f"user:{name}",
+                         new={"locked": True}, reason=f"{max_failures} failed password entries")
+    elif out.throttled_now:
+        ctx.trail.append(s, user="system", role="", action="user.throttle", obj=f"user:{name}",
+                         new={"wait_s": round(out.wait_s)},
+                         reason=f"{out.user.failed_attempts if out.user else max_failures} "
+                         "failed password entries; the last administrator waits instead of "
+                         "being locked")
+
+
+def _failure_message(out: accounts.LoginOutcome, name: str) -> str:
+    if out.must_change:
+        return RESET_PENDING.format(name=name)
+    if out.wait_s:
+        return (f"too many failed sign-ins: wait {int(out.wait_s + 0.999)} s before the next "
+                "try (the last administrator is never locked out; 'plantml recover-admin' "
+                "with the recovery code opens the account at once)")
+    return LOGIN_FAILED

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.trail import AuditTrail
 from app.core.clock import Clock
-from app.core.errors import PermissionDenied, PlantMLError, StorageError
-from app.core.principal import Principal
+from app.core.errors import PermissionDenied, PlantMLError, SecurityStateTampered, StorageError
+from app.core.principal import SYSTEM, Principal
 from app.core.roles import Action, Role
 from app.security.authz import require
+from app.security.state import PARTS
 from app.services.health import Health
+from app.services.seal import SealKeeper, StateWatch
 from app.store.blobs import BlobStore
 from app.store.engine import Database
 
@@ -34,6 +36,7 @@ class ServiceContext:
         self.clock = clock
         self.health = health
         self.blobs = blobs
+        self.seal = SealKeeper(trail)
 
     def authorize(self, principal: Principal, action: Action, obj: str = "") -> Role:
         """The role under which ``principal`` acts; a refusal is audited, then raised."""
@@ -50,7 +53,14 @@ class ServiceContext:
         self.health.check_writable()
         try:
             with self.db.transaction() as session:
+                watch = StateWatch(session)
                 result = fn(session)
+                session.flush()
+                if watch.before is not None:
+                    self.seal.after_change(session, watch.before)
+        except SecurityStateTampered as exc:
+            self.alarm(exc)
+            raise
         except PlantMLError as exc:
             if isinstance(exc, StorageError):
                 self._storage_failed(exc)
@@ -92,6 +102,27 @@ class ServiceContext:
                 new=new, reason=reason, result=result))
         except PlantMLError as exc:
             log.error("could not audit %s %s (%s): %s", action, result, reason, exc)
+
+    def require_sealed(self, s: Session, parts: tuple[str, ...] = PARTS) -> None:
+        """Refuse (raise SecurityStateTampered) unless ``parts`` of the stored security state
+        match their seal; inside a write the refusal is audited as an alarm by :meth:`write`."""
+        self.seal.check(s, parts)
+
+    def checked_read(self, fn: Callable[[Session], T], parts: tuple[str, ...] = PARTS) -> T:
+        """Run ``fn`` in a read session after checking ``parts`` of the security state; a
+        mismatch is audited as an alarm and raised."""
+        try:
+            with self.db.reader() as s:
+                self.seal.check(s, parts)
+                return fn(s)
+        except SecurityStateTampered as exc:
+            self.alarm(exc)
+            raise
+
+    def alarm(self, exc: SecurityStateTampered) -> None:
+        """Record that the security state was found tampered with (never raises)."""
+        self.audit_outcome(SYSTEM, "", "security.alarm", "security-state", result="alarm",
+                           reason=str(exc), new={"parts": list(exc.parts)})
 
     def _storage_failed(self, exc: BaseException) -> None:
         log.error("write failed: %s", exc)

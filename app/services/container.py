@@ -9,9 +9,10 @@ from pathlib import Path
 from app.audit.keys import AuditKey
 from app.audit.trail import AuditTrail, default_workstation
 from app.core.clock import Clock
-from app.core.errors import PlantMLError, StorageError, UsageError
+from app.core.errors import PlantMLError, SecurityStateTampered, StorageError, UsageError
 from app.core.principal import SYSTEM
 from app.security.passwords import HashParams, Passwords
+from app.security.state import PARTS, security_state
 from app.services.approvals import ApprovalService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
@@ -30,6 +31,7 @@ from app.store.blobs import BlobStore
 from app.store.durable import remove_stale_temps
 from app.store.engine import Database
 from app.store.migrate import ensure_schema
+from app.store.protections import repair_file
 from app.store.settings import get_setting, set_setting
 from app.store.workspace import WorkspacePaths, resolve_home
 
@@ -98,6 +100,7 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
     db = Database(paths.db)
     try:
         backup = ensure_schema(db.engine, paths.db, paths.backups)
+        restored = repair_file(paths.db)
         key = AuditKey.load_or_create(paths.keys)
         clock = clock or Clock()
         with db.transaction() as s:
@@ -117,11 +120,27 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
         if not existed:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="workspace.create", obj=str(paths.home),
-                                             new={"audit_key": key.key_id}))
-        elif backup:
+                                             new={"audit_key": key.key_id,
+                                                  "key_protection": key.protector,
+                                                  "checkpoint_interval": interval}))
+        if backup:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="workspace.upgrade", obj=str(paths.home),
                                              new={"backup": backup}))
+        if existed and key.changes:
+            ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
+                                             action="audit.key.protect", obj=str(paths.keys),
+                                             new={"audit_key": key.key_id,
+                                                  "key_protection": key.protector,
+                                                  "changes": list(key.changes)}))
+        if restored:
+            msg = (f"the database's protections {', '.join(restored)} were missing or altered "
+                   "(dropped or replaced triggers: the file was edited outside PlantML); "
+                   "they were restored")
+            log.error("%s", msg)
+            ctx.audit_outcome(SYSTEM, "", "schema.protection", str(paths.db), result="alarm",
+                              reason=msg, new={"restored": restored})
+        _seal_at_open(ctx, first=not existed or backup is not None)
         return services
     except PlantMLError:
         db.dispose()
@@ -129,6 +148,26 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
     except OSError as exc:
         db.dispose()
         raise StorageError(f"the workspace at {paths.home} could not be opened: {exc}") from exc
+
+
+def _seal_at_open(ctx: ServiceContext, *, first: bool) -> None:
+    """Seal the security state of a new or just upgraded workspace; otherwise check it
+    against its seal and audit an alarm if it was changed behind PlantML's back."""
+    try:
+        with ctx.db.reader() as s:
+            seal = ctx.seal.latest(s)
+            if seal is not None:
+                ctx.seal.check(s)
+                return
+        if not first:
+            raise SecurityStateTampered("the security state has no seal in the audit trail "
+                                        "(its seal events were removed)", PARTS)
+        ctx.write(lambda s: ctx.seal.record(
+            s, security_state(s), changed=list(PARTS),
+            reason="first seal of the security state (new or upgraded workspace)"))
+    except SecurityStateTampered as exc:
+        log.error("%s", exc)
+        ctx.alarm(exc)
 
 
 def _refuse_corrupt(db_path: Path) -> None:

@@ -25,15 +25,21 @@ class KeyService:
     def list(self, principal: Principal) -> list[TrustedKey]:
         """Every trusted key, revoked ones included."""
         self.ctx.authorize(principal, Action.MODEL_READ)
-        with self.ctx.db.reader() as s:
-            return list(load_trust(s).keys)
+        return list(self.ctx.checked_read(load_trust, ("trust",)).keys)
 
     def export(self, principal: Principal, *, path: Path) -> int:
         """Write the trusted public keys (and release counters) to ``path`` for another
         workstation or a controller; returns how many keys."""
-        self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
-        with self.ctx.db.reader() as s:
-            store = load_trust(s)
+        role = self.ctx.authorize(principal, Action.KEYS_MANAGE, str(path))
+        path = Path(path)
+        problem = (f"{path} is a folder; name the file to write the trusted keys to"
+                   if path.is_dir() else f"{path}: the folder {path.parent} does not exist"
+                   if not path.parent.is_dir() else "")
+        if problem:
+            self.ctx.audit_outcome(principal, role.value, "keys.export", str(path),
+                                   result="refused", reason=problem)
+            raise UsageError(problem)
+        store = self.ctx.checked_read(load_trust, ("trust",))
         # Exactly the trust-store document, so a controller can pin it as it is.
         doc = store.to_dict()
         durable_write(Path(path), json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"))

@@ -71,8 +71,13 @@ class PackageService:
         files["audit_checkpoint.json"] = self.ctx.blobs.read_bytes(
             version.release.files["audit_checkpoint.json"]["sha256"])
         out = Path(out_dir) / (name.replace(".plantml", "-DRAFT.plantml") if draft else name)
-        path = build_package(out, release, [dict(x) for x in version.release.signatures],
-                             files)
+        try:
+            path = build_package(out, release, [dict(x) for x in version.release.signatures],
+                                 files)
+        except PlantMLError as exc:
+            self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
+                                   result="refused", reason=str(exc))
+            raise
         self.ctx.audit_outcome(principal, role.value, "package.build", f"model:{ref}",
                                result="ok", new={"file": str(path), "draft": draft,
                                                  "release_counter": release["release_counter"]})
@@ -81,11 +86,15 @@ class PackageService:
     def verify(self, principal: Principal, *, path: Path,
                hardware_id: str | None = None) -> PackageSummary:
         """Verify a package file against this workstation's trust store (read-only)."""
-        self.ctx.authorize(principal, Action.MODEL_READ, str(path))
-        with self.ctx.db.reader() as s:
-            trust = load_trust(s)
-        pkg = verify_package(Path(path), trust, clock=self.ctx.clock, hardware_id=hardware_id,
-                             enforce_counter=False)
+        role = self.ctx.authorize(principal, Action.MODEL_READ, str(path))
+        trust = self.ctx.checked_read(load_trust, ("trust",))
+        try:
+            pkg = verify_package(Path(path), trust, clock=self.ctx.clock,
+                                 hardware_id=hardware_id, enforce_counter=False)
+        except PlantMLError as exc:
+            self.ctx.audit_outcome(principal, role.value, "package.verify", str(path),
+                                   result="refused", reason=str(exc))
+            raise
         return _summary(pkg)
 
     def drives(self) -> list[RemovableDrive]:
@@ -101,8 +110,7 @@ class PackageService:
         with tempfile.TemporaryDirectory(dir=self.ctx.blobs.root) as tmp:
             progress(0.05, "building the package")
             built = self.build(principal, ref=info.ref, out_dir=Path(tmp))
-            with self.ctx.db.reader() as s:
-                trust = load_trust(s)
+            trust = self.ctx.checked_read(load_trust, ("trust",))
             try:
                 result = export_package(built, Path(drive_folder), trust, clock=self.ctx.clock,
                                         progress=progress, cancel=cancel)
@@ -122,8 +130,7 @@ class PackageService:
         """Verify a package from a stick, then register the version with its lineage; the
         trusted release counter moves in the same transaction."""
         role = self.ctx.authorize(principal, Action.PACKAGE_IMPORT, str(path))
-        with self.ctx.db.reader() as s:
-            trust = load_trust(s)
+        trust = self.ctx.checked_read(load_trust, ("trust",))
         self.staging_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="import-", dir=self.staging_root))
         try:

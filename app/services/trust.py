@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.packages import TrustStore
 from app.packages.trust import SIGNER_ROLES
+from app.security.state import TRUST_SETTING
 from app.store.schema import Setting, User, UserKey
 
-SETTING_KEY = "packages.trust_store"
+SETTING_KEY = TRUST_SETTING
 
 
 def load_trust(s: Session) -> TrustStore:
-    """The current trust store (empty on a new workspace)."""
+    """The current trust store (empty on a new workspace). Readers outside a write use
+    ``ctx.checked_read(load_trust, ("trust",))``, so a store edited behind PlantML's back is
+    refused; a write checks it when it commits (app/services/seal.py)."""
     row = s.get(Setting, SETTING_KEY)
     if row is None:
         return TrustStore()
@@ -52,3 +55,15 @@ def trust_user_key(s: Session, user: User, key: UserKey, roles: frozenset[str] |
         entry = store.add_key(key.public_key, user.username, wanted, now)
     save_trust(s, store)
     return {"trusted_key": entry.key_id, "roles": list(entry.roles), "rotated": rotate}
+
+
+def retire_user_keys(s: Session, user: User, now: datetime) -> list[str]:
+    """Retire every trusted key of ``user`` (after a password reset): packages they signed
+    stay valid, nothing new from those keys is accepted. Returns the ids retired."""
+    store = load_trust(s)
+    ids = [k.key_id for k in store.active_keys(user.username)]
+    for key_id in ids:
+        store.retire_key(key_id, now)
+    if ids:
+        save_trust(s, store)
+    return ids

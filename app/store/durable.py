@@ -28,10 +28,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def durable_write(path: Path, chunks: bytes | Iterable[bytes]) -> int:
+def durable_write(path: Path, chunks: bytes | Iterable[bytes], *, mode: int = 0o666) -> int:
     """Write ``chunks`` to ``path`` so that afterwards it holds either all of them or its
     previous content, even if the process dies or the power fails. Returns bytes written.
 
+    ``mode`` is the permission the new file is created with (before the umask), so a
+    secret written with 0o600 is never readable by others, not even for a moment.
     Raises OSError on failure, after removing the temporary file.
     """
     path = Path(path)
@@ -41,7 +43,9 @@ def durable_write(path: Path, chunks: bytes | Iterable[bytes]) -> int:
         chunks = (bytes(chunks),)
     written = 0
     try:
-        with open(tmp, "xb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     mode)
+        with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
                 faults.hit("write", str(path))
                 fh.write(chunk)

@@ -37,6 +37,11 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[str] = mapped_column(String(40))
+    #: Set by an administrator's reset: the temporary password only opens the way to the
+    #: user's own new password (and their new signing key).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last administrator is never locked: after repeated failures it waits until then.
+    next_attempt_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.packages import Limits, PackageRefused, unpack_to_staging, verify_package
@@ -68,7 +68,10 @@ def test_package_over_the_size_cap_is_not_even_opened(kit: Kit, monkeypatch):
 
 
 def test_member_over_the_cap(kit: Kit):
-    big = os.urandom(200_000)
+    # Two golden windows (the kit's golden outputs have two values), 200 kB of them.
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(0).normal(size=(2, 25_000)).astype(np.float32))
+    big = buf.getvalue()
     path = kit.build(files={**payload(), "golden_inputs.npy": big})
     message = _refused(kit, path, "size", Limits(max_member_bytes=100_000))
     assert "golden_inputs.npy" in message

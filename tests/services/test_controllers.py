@@ -99,7 +99,8 @@ def test_wrong_hardware_and_unapproved_versions_never_reach_the_device(
 
 
 def test_t23_controller_actions_match_the_policy(services, people, tmp_path, controller):
-    from app.core.roles import POLICY, Action, Role
+    from app.core.roles import Action, Role
+    from tests.test_policy_matrix import CONTROLLER, EXPECTED
 
     [v1] = _trained(services, people, tmp_path)
     observed = {}
@@ -120,4 +121,5 @@ def test_t23_controller_actions_match_the_policy(services, people, tmp_path, con
                 observed[role, action] = False
             except Exception:  # noqa: BLE001 - past the role check the device may refuse
                 observed[role, action] = True
-    assert observed == {(r, a): r in POLICY[a] for (r, a) in observed}
+    assert {a for _, a in observed} == CONTROLLER
+    assert observed == {(r, a): EXPECTED[r, a] for (r, a) in observed}

@@ -47,10 +47,13 @@ def test_refresh_shows_a_new_event(qtbot, workspace, runner):
     with qtbot.waitSignal(view.sig_refreshed, timeout=5000):
         _click(qtbot, view.refresh_button)
 
-    top = _rows(view)[0]  # newest first
+    rows = _rows(view)  # newest first
+    assert int(rows[0]["seq"]) == max(int(r["seq"]) for r in rows)
+    # The account change is followed by the seal of the new roles and keys.
+    assert (rows[0]["action"], rows[0]["user"]) == ("security.state", "admin")
+    top = rows[1]
     assert (top["action"], top["object"], top["user"], top["role"], top["result"]) == \
         ("user.add", "user:newbie", "admin", "admin", "ok")
-    assert int(top["seq"]) == max(int(r["seq"]) for r in _rows(view))
     assert "events shown" in view.count_label.text()
 
 

@@ -164,6 +164,9 @@ def parse_tagmap(text: str, source: str = "tag map") -> TagMap:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TagMapError(f"{source}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:
+        raise TagMapError(f"{source}: arrays or tables nested too deeply to be a tag map"
+                          ) from exc
     problems: list[str] = []
     top = _Section("top level", doc, problems)
     name = top.get("name", str, Path(source).stem)

@@ -1,0 +1,159 @@
+"""Verifying an audit export on any machine, with nothing but its files, optionally a pinned
+public key and anchors kept elsewhere (docs/audit-export.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from app.audit.checkpoints import checkpoint_from_json
+from app.audit.expected import CHECKPOINTED_ACTIONS, Expected
+from app.audit.export import (
+    CHECKPOINT,
+    CHECKPOINTS,
+    EVENTS_JSONL,
+    FORMAT,
+    FORMAT_V1,
+    MANIFEST,
+    PUBLIC_KEY,
+)
+from app.audit.keys import key_id_of, load_public_pem, verify_signature
+from app.audit.verify import Anchor, verify_rows
+from app.core.canonical import canonical_bytes
+from app.core.errors import IntegrityError
+from app.core.records import Checkpoint, VerifyReport
+
+#: How an event that always gets a checkpoint shows in a body (canonical JSON): only the
+#: events holding this text are parsed while the chain is walked.
+_MARKERS = tuple(f'"action":"{a}"' for a in CHECKPOINTED_ACTIONS)
+
+
+def is_export(path: Path) -> bool:
+    """True if ``path`` is a folder holding an audit export."""
+    return Path(path).is_dir() and (Path(path) / MANIFEST).exists()
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"{path} is not a readable part of an audit export: {exc}") from exc
+
+
+def verify_export(folder: Path, pinned_public_pem: bytes | None = None,
+                  anchors: Sequence[Anchor] = ()) -> VerifyReport:
+    """Verify an export with nothing but its own files (and optionally a pinned key).
+
+    A pinned key is the only key accepted: an export carrying another key is refused.
+    Raises :class:`IntegrityError` when the export's files themselves are damaged; returns a
+    report naming the first bad sequence number when the events are.
+    """
+    folder = Path(folder)
+    manifest = _read_json(folder / MANIFEST)
+    try:
+        key_pem = (folder / PUBLIC_KEY).read_bytes()
+    except OSError as exc:
+        raise IntegrityError(f"{folder} is not a readable audit export: {exc}") from exc
+    shipped = load_public_pem(key_pem, str(folder / PUBLIC_KEY))
+    public = shipped
+    if pinned_public_pem is not None:
+        public = load_public_pem(pinned_public_pem, "the pinned key")
+        if key_id_of(shipped) != key_id_of(public):
+            raise IntegrityError(f"{folder / PUBLIC_KEY}: the export carries audit key "
+                                 f"{key_id_of(shipped)}, not the pinned key {key_id_of(public)}:"
+                                 " it was signed again with another key")
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMAT_V1):
+        raise IntegrityError(f"{folder / MANIFEST}: not a PlantML audit export manifest")
+    signed = {k: v for k, v in manifest.items() if k != "signature"}
+    if not verify_signature(public, str(manifest.get("signature", "")), canonical_bytes(signed)):
+        raise IntegrityError(f"{folder / MANIFEST}: the manifest signature does not verify with "
+                             "the audit key")
+    _check_files(folder, manifest)
+    checkpoints = [checkpoint_from_json(_read_json(folder / CHECKPOINT))]
+    expected = None
+    if manifest["format"] == FORMAT:
+        checkpoints += _checkpoint_lines(folder / CHECKPOINTS)
+        expected = Expected(interval=int(manifest["checkpoint_interval"]),
+                            every=int(manifest.get("checkpoint_every", 0)))
+    report = verify_rows(_export_rows(folder / EVENTS_JSONL, expected), checkpoints, public,
+                         require_checkpoint_at_end=True, expected=expected, anchors=anchors,
+                         newer_anchors_ok=True)
+    if report.ok and report.last_seq != manifest.get("events"):
+        return VerifyReport(ok=False, events_checked=report.last_seq, last_seq=report.last_seq,
+                            first_bad_seq=report.last_seq + 1, key_id=report.key_id,
+                            problem=f"the manifest lists {manifest.get('events')} events, "
+                            f"{EVENTS_JSONL} holds {report.last_seq}")
+    if expected is None:
+        report.notes.append("an export from before PlantML 0.2: only its closing checkpoint "
+                            "is there, so removed checkpoints cannot be noticed")
+    if pinned_public_pem is None:
+        report.notes.append(f"verified with the key shipped in the export ({report.key_id}); "
+                            "compare this id with the workstation's, or pass --key")
+    return report
+
+
+def _check_files(folder: Path, manifest: dict) -> None:
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise IntegrityError(f"{folder / MANIFEST}: lists no files")
+    for name, meta in files.items():
+        path = folder / name
+        if "/" in name or "\\" in name or not path.is_file():
+            raise IntegrityError(f"{path}: listed in the manifest but missing")
+        digest, length = _file_digest(path)
+        if digest != meta["sha256"] or length != meta["length"]:
+            raise IntegrityError(f"{path}: content differs from the manifest (changed or cut)")
+    required = {EVENTS_JSONL, CHECKPOINT, PUBLIC_KEY}
+    if manifest.get("format") == FORMAT:
+        required.add(CHECKPOINTS)
+    missing = sorted(required - set(files))
+    if missing:
+        raise IntegrityError(f"{folder / MANIFEST}: does not list {', '.join(missing)}")
+
+
+def _checkpoint_lines(path: Path) -> list[Checkpoint]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            try:
+                out.append(checkpoint_from_json(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise IntegrityError(f"{path} line {line_no}: not a checkpoint") from exc
+    return out
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    hasher = hashlib.sha256()
+    length = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            hasher.update(chunk)
+            length += len(chunk)
+    return hasher.hexdigest(), length
+
+
+def _export_rows(path: Path, expected: Expected | None
+                 ) -> Iterator[tuple[int, str, str, str]]:
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            try:
+                rec = json.loads(line)
+                row = int(rec["seq"]), str(rec["body"]), str(rec["prev_hash"]), str(rec["hash"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise IntegrityError(f"{path} line {line_no}: not a valid event record") from exc
+            if expected is not None and any(m in row[1] for m in _MARKERS):
+                note_expected(expected, row[0], row[1])
+            yield row
+
+
+def note_expected(expected: Expected, seq: int, body: str) -> None:
+    """Add ``seq`` to the sequences that must have a checkpoint, if its event is one that
+    always gets one (parsed, since the marker text could sit inside a nested value)."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return  # the chain walk names this row
+    if event.get("action") in CHECKPOINTED_ACTIONS and event.get("result") == "ok":
+        expected.at.add(seq)

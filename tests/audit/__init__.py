@@ -1,0 +1,1 @@
+"""Audit trail: export, verification, anchors, the standalone verifier."""

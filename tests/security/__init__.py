@@ -1,0 +1,1 @@
+"""Security: key protection, sealed security state, accounts and recovery."""
