@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -116,6 +117,46 @@ def test_the_wheel_ships_the_runtime_and_no_workstation_module():
                                                                  "app.store.durable"]
 
 
+SERVICE = ROOT / "installer" / "edge"
+
+
+def _unit_command(env: dict[str, str]) -> list[str]:
+    """ExecStart of the systemd unit as systemd expands it: ${VAR} is one word, $VAR is split
+    at whitespace."""
+    text = (SERVICE / "plantml-edge.service").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("ExecStart="))
+    words = []
+    for word in line.removeprefix("ExecStart=").split():
+        if m := re.fullmatch(r"\$\{(\w+)\}", word):
+            words.append(env[m.group(1)])
+        elif m := re.fullmatch(r"\$(\w+)", word):
+            words.extend(env[m.group(1)].split())
+        else:
+            words.append(word)
+    return words
+
+
+def _example_env() -> dict[str, str]:
+    lines = (SERVICE / "edge.env").read_text(encoding="utf-8").splitlines()
+    return dict(x.split("=", 1) for x in lines if x and not x.startswith("#"))
+
+
+def test_the_service_files_run_plantml_edge_serve_with_options_it_takes():
+    words = _unit_command(_example_env())
+    assert words[0] == "/opt/plantml-edge/bin/plantml-edge"
+    args = edge_parser().parse_args(words[1:])
+    assert args.command == "serve" and args.tcp == "0.0.0.0:502"
+    assert args.hardware_id == "ctrl-a1" and str(args.state_dir).startswith("/var/lib/")
+    rtu = dict(_example_env(), PLANTML_EDGE_LISTEN="--serial /dev/ttyUSB0 --baud 115200")
+    args = edge_parser().parse_args(_unit_command(rtu)[1:])
+    assert args.serial == "/dev/ttyUSB0" and args.baud == 115200 and args.tcp is None
+    # The Windows recipe passes only options plantml-edge serve has.
+    script = (SERVICE / "install-service.ps1").read_text(encoding="utf-8")
+    used = set(re.findall(r'"(--[a-z-]+)"', script))
+    assert {"--state-dir", "--hardware-id", "--trust", "--log-level"} <= used
+    assert used <= set(_options(_subparser(edge_parser(), "serve"))), used
+
+
 def _site_packages(venv: Path) -> Path:
     found = sorted(venv.glob("lib/python3*/site-packages")) + sorted(
         venv.glob("Lib/site-packages"))
@@ -164,6 +205,15 @@ def test_the_edge_wheel_installs_lean_starts_and_takes_a_flash(tmp_path):
     shipped = sorted(str(p.relative_to(site).with_suffix("")).replace(os.sep, ".")
                      .removesuffix(".__init__") for p in (site / "app").rglob("*.py"))
     assert shipped == _builder().runtime_modules()
+    if shutil.which("systemd-analyze") and sys.platform != "win32":
+        # The unit as shipped, pointed at the plantml-edge just installed.
+        unit = tmp_path / "plantml-edge.service"
+        unit.write_text((SERVICE / "plantml-edge.service").read_text(encoding="utf-8").replace(
+            "/opt/plantml-edge/bin/plantml-edge", str(_bin(venv, "plantml-edge"))),
+            encoding="utf-8")
+        check = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                               text=True, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
 
     # The runtime from that venv, run from an empty folder: nothing of this checkout on
     # its path.
