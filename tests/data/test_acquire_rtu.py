@@ -49,27 +49,30 @@ def rtu_map(cable, **kw):
 def test_records_over_rtu(rtu, tmp_path):
     sim, cable = rtu
     token = CancelToken()
-    rows = []
+    rows, blocks = [], []
 
-    def on_row(t, values) -> None:
-        rows.append(t)
-        if len(rows) == 12:
+    def enough() -> None:
+        if len(rows) >= 5 and len(blocks) >= 5:
             token.cancel()
-        else:
-            sim.clock.advance(PERIOD)  # the device writes its next buffer between polls
+
+    def on_block(name, t, v) -> None:
+        blocks.append(len(v))
+        sim.clock.advance(PERIOD)  # the device writes its next buffer once this one was read
+        enough()
     res = acquire(rtu_map(cable, waveform_len=BUFFER), duration_s=None, cancel=token,
-                  work_dir=tmp_path, on_row=on_row)
+                  work_dir=tmp_path, on_row=lambda t, v: (rows.append(t), enough()),
+                  on_block=on_block)
     assert res.end_reason == "stopped" and not res.interrupted
     tags = res.recording("tags")
-    assert tags.num_rows == 12 and tags.provenance["transport"] == "rtu"
+    assert tags.num_rows == len(rows) >= 5 and tags.provenance["transport"] == "rtu"
     assert str(cable.b) in tags.provenance["device"]
     speed = tags.column("speed")
     assert ((speed >= 1794) & (speed <= 1800)).all()
-    # One whole buffer a poll, each read over the serial line, none torn or missed.
+    # Every buffer read over the serial line whole: none torn, none missed.
     st = res.stats
-    assert st.blocks["vibration"] == 11 and st.torn_buffers["vibration"] == 0
+    assert st.blocks["vibration"] == len(blocks) >= 5 and st.torn_buffers["vibration"] == 0
     assert st.missed_buffers["vibration"] == 0
-    assert res.recording("vibration").num_rows == 11 * BUFFER
+    assert res.recording("vibration").num_rows == len(blocks) * BUFFER
     res.discard()
 
 

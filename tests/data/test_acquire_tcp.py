@@ -85,14 +85,19 @@ class Rows:
 def test_records_tags_and_waveform_blocks(device, wave, tmp_path):
     seen_blocks = []
     token = CancelToken()
-    rows = Rows().on(24, token.cancel)
-    rows.at.update({n: device.step for n in range(1, 24)})  # one buffer a poll
+    rows = Rows()
+
+    def on_block(name, t, v) -> None:
+        seen_blocks.append(len(v))
+        device.step()  # the device writes its next buffer once this one was read
+        if len(seen_blocks) == 20:
+            token.cancel()
     res = acquire(tagmap(device.sim), duration_s=None, cancel=token, work_dir=tmp_path,
-                  on_row=rows, on_block=lambda name, t, v: seen_blocks.append(len(v)))
+                  on_row=rows, on_block=on_block)
     assert res.end_reason == "stopped" and not res.interrupted and res.error is None
     tags = res.recording("tags")
     table = tags.read_table()
-    assert tags.num_rows == 24 == rows.n
+    assert tags.num_rows == rows.n >= 1
     t = table.column("t").to_numpy()
     assert np.all(np.diff(t) > 0) and abs(t[0] - time.time()) < 60
     temp = table.column("temperature").to_numpy()
@@ -100,11 +105,10 @@ def test_records_tags_and_waveform_blocks(device, wave, tmp_path):
     assert tags.units["pressure"] == "bar" and tags.provenance["source"] == "modbus"
     assert tags.provenance["tagmap_sha256"] == res.recording("tags").provenance["tagmap_sha256"]
     vib = res.recording("vibration")
-    # Every buffer was read whole, one a poll: the start-up probe polls (row 1, the device
-    # moves on) and then reads the first; rows 2-23 each bring one more; row 24 stops.
-    assert res.stats.blocks["vibration"] == 23 == len(seen_blocks)
+    # Every buffer the device wrote was read, whole: none torn, none missed.
+    assert res.stats.blocks["vibration"] == 20 == len(seen_blocks)
     assert res.stats.missed_buffers["vibration"] == 0 == res.stats.torn_buffers["vibration"]
-    assert vib.sample_rate == 12000.0 and vib.num_rows == WAVE_LEN * 23
+    assert vib.sample_rate == 12000.0 and vib.num_rows == WAVE_LEN * 20
     vt = vib.read_table()
     seq = vt.column("seq").to_numpy()
     values = vt.column("vibration").to_numpy()
@@ -112,7 +116,7 @@ def test_records_tags_and_waveform_blocks(device, wave, tmp_path):
     idx = np.arange(k * WAVE_LEN, (k + 1) * WAVE_LEN) % len(wave)
     assert np.array_equal(values[:WAVE_LEN], wave[idx].astype(np.float32).astype(float))
     blocks = np.unique(seq)
-    assert blocks[-1] - blocks[0] + 1 == len(blocks) == 23
+    assert blocks[-1] - blocks[0] + 1 == len(blocks) == 20
     ts = vt.column("t").to_numpy()
     steps = np.diff(ts)[np.diff(seq) == 0]
     assert np.allclose(steps, 1 / 12000.0, rtol=0, atol=1e-6)  # unix-time float64 ULP
@@ -189,9 +193,8 @@ def test_link_cut_mid_recording_keeps_samples_and_marks_interrupted(device, tmp_
         cut_at.append(time.monotonic())
         device.sim.cut_link()
     rows = Rows().on(12, cut)
-    rows.at.update({n: device.step for n in range(1, 12)})
     res = acquire(tagmap(device.sim, timeout_s=0.2, reconnect_timeout_s=0.8), duration_s=60.0,
-                  work_dir=tmp_path, on_row=rows)
+                  work_dir=tmp_path, on_row=rows, on_block=lambda name, t, v: device.step())
     # Given up within the timeouts and the reconnect window, not at the 60 s duration.
     assert time.monotonic() - cut_at[0] < 3 * 2 * 0.2 + 0.8 + 5.0
     assert res.end_reason == "link_lost" and res.interrupted
@@ -199,7 +202,7 @@ def test_link_cut_mid_recording_keeps_samples_and_marks_interrupted(device, tmp_
     tags = res.recording("tags")
     assert tags.interrupted and tags.num_rows == 12
     assert tags.read_table().num_rows == tags.num_rows
-    assert res.recording("vibration").num_rows >= 11 * WAVE_LEN
+    assert res.recording("vibration").num_rows >= WAVE_LEN
     assert len(res.gaps) == 1 and res.gaps[0][1] is None
     assert tags.metadata()[b"plantml"].decode().count('"interrupted": true') == 1
 

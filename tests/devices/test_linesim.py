@@ -73,8 +73,8 @@ def test_cut_drops_and_stuck_holds(line):
 def test_delay_applies_to_answers(line):
     sim, a, b = line
     sim.faults.delay_s = 0.2
+    t0 = time.monotonic()  # before the write: the relay may take the bytes at once
     b.write(b"late")
-    t0 = time.monotonic()
     got, t1 = receive(a, 4)
     assert got == b"late" and t1 - t0 >= 0.2
 
