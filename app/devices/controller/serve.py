@@ -106,7 +106,11 @@ def run(args: argparse.Namespace, prog: str) -> int:
     _stop_on_signals(stop)
     try:
         if args.port_file is not None:
-            durable_write(args.port_file, f"{server.port or 0}\n".encode())
+            try:
+                durable_write(args.port_file, f"{server.port or 0}\n".encode())
+            except OSError as exc:
+                print(f"{prog}: error: the port file {args.port_file}: {exc}", file=sys.stderr)
+                return 2
         print(f"controller {args.hardware_id} serving on {where}", flush=True)
         # A timed wait: on Windows a bare Event.wait() would not let the signal handler run.
         while not stop.wait(0.5):
