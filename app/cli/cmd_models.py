@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from app.cli.session import open_workspace, sign_in
+from app.services.registry import evidence_lines
 
 
 def cmd_list(args) -> int:
@@ -32,16 +33,26 @@ def cmd_show(args) -> int:
     with open_workspace(args) as sv:
         me = sign_in(sv)
         v = sv.registry.show(me, ref=args.ref)
+        evidence = sv.registry.validation(me, ref=args.ref)
         history = sv.registry.history(me, ref=args.ref) if args.history else []
-    print(f"{v.ref}  ({v.kind}, {v.state})")
+    flag = "  NOT ROBUST" if evidence is not None and evidence.not_robust else ""
+    print(f"{v.ref}  ({v.kind}, {v.state}){flag}")
     print(f"created     {v.created_at} by {v.created_by}")
     print(f"record hash {v.record_hash}")
     if v.aliases:
         print(f"aliases     {', '.join(v.aliases)}")
-    for key, value in (("dataset_id", v.dataset_id), ("metrics", v.metrics),
-                       ("recipe", v.recipe), ("feature_spec", v.feature_spec),
-                       ("lineage", v.lineage), ("parity", v.parity.to_record())):
-        print(f"{key:<11} {json.dumps(value, sort_keys=True)}")
+    print(f"dataset     {v.dataset_id}")
+    print(f"metrics     {_pairs(v.metrics)}")
+    print(f"recipe      {_pairs(v.recipe)}")
+    print(f"features    {_pairs(v.feature_spec, skip=('features', 'bands'))}")
+    gate = "passed" if v.parity.passed else f"NOT passed ({v.parity.blocked_reason})"
+    print(f"parity gate {gate}")
+    print(f"lineage     {_pairs(v.lineage)}")
+    if evidence is None:
+        print("validation report: none stored with this version")
+    else:
+        for line in evidence_lines(evidence):
+            print(line)
     print("artifacts:")
     for name, digest in sorted(v.artifacts.items()):
         print(f"  {name:<24} {digest}")
@@ -52,6 +63,24 @@ def cmd_show(args) -> int:
     for ev in history:
         print(f"  #{ev.seq} {ev.ts[:19]} {ev.user:<12} {ev.action:<16} {ev.result}")
     return 0
+
+
+def _pairs(mapping, skip: tuple[str, ...] = ()) -> str:
+    """A mapping as 'key value, key value' on one line; nested values shortened."""
+    parts = []
+    for key, value in sorted(mapping.items()):
+        if key in skip or value in (None, {}, []):
+            continue
+        if isinstance(value, float):
+            text = f"{value:.4g}"
+        elif isinstance(value, dict):
+            text = "(" + _pairs(value) + ")"
+        elif isinstance(value, list | tuple):
+            text = ", ".join(str(x) for x in value[:8]) + (" ..." if len(value) > 8 else "")
+        else:
+            text = str(value)
+        parts.append(f"{key.replace('_', ' ')} {text}")
+    return "; ".join(parts) or "-"
 
 
 def cmd_compare(args) -> int:
