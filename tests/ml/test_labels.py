@@ -8,7 +8,7 @@ import pytest
 from app.core.errors import UsageError
 from app.core.records import ChannelInfo, DatasetInfo, LabelInfo, RecordingInfo
 from app.features.spec import FeatureSpec
-from app.ml.labels import labelled_recordings, window_labels
+from app.ml.labels import LEFT_OUT, labelled_recordings, window_labels
 
 RATE = 1280.0
 SPEC = FeatureSpec.default(RATE, channels=("de",), window=256, hop=128)  # 0.2 s, 0.1 s
@@ -26,13 +26,15 @@ def _arrays(info: DatasetInfo):
     return [(info.recordings[0], np.vstack([np.zeros(n), np.arange(n, dtype=float)]))]
 
 
-def test_windows_inside_a_range_take_its_label_the_newest_range_winning():
+def test_windows_inside_a_range_take_its_label_across_an_edge_are_left_out():
     rec = RecordingInfo(0, "run-0", 2560)
     labels = window_labels(rec, "ok", [(0.0, 0.5, "old"), (0.3, 1.0, "fault")], SPEC)
-    # Windows start every 0.1 s and last 0.2 s: 19 of them in 2 s.
+    # Windows start every 0.1 s and last 0.2 s: 19 of them in 2 s. The newer range is laid
+    # over the older: 0.2-0.4 s lies inside "old" but across the start of "fault".
     assert len(labels) == 19
-    assert list(labels[:6]) == ["old", "old", "old", "fault", "fault", "fault"]
-    assert labels[8] == "fault" and labels[9] == "ok" and set(labels[9:]) == {"ok"}
+    assert list(labels[:6]) == ["old", "old", LEFT_OUT, "fault", "fault", "fault"]
+    assert labels[8] == "fault" and labels[9] is LEFT_OUT  # 0.9-1.1 s: across the end
+    assert set(labels[10:]) == {"ok"}  # the recording's own label elsewhere
     assert window_labels(rec, "ok", [], SPEC) is None
 
 
@@ -42,6 +44,7 @@ def test_a_labelled_recording_keeps_its_channel_rows_and_range_labels():
     assert rec.id == "0:run-0" and rec.label == "ok" and rec.signal.shape == (1, 2560)
     assert rec.signal[0, 5] == 5.0  # the 'de' row, not 'fan'
     assert list(rec.window_labels[-3:]) == ["fault"] * 3
+    assert list(rec.window_labels[8:11]) == ["ok", LEFT_OUT, "fault"]  # from 0.8 s, 0.9 s, 1 s
 
 
 def test_ranges_alone_give_one_segment_each_and_short_ones_are_left_out():
