@@ -43,11 +43,15 @@ def cmd_show(args) -> int:
         print(f"aliases     {', '.join(v.aliases)}")
     print(f"dataset     {v.dataset_id}")
     print(f"metrics     {_pairs(v.metrics)}")
-    print(f"recipe      {_pairs(v.recipe)}")
-    print(f"features    {_pairs(v.feature_spec, skip=('features', 'bands'))}")
+    print(f"recipe      {_recipe(v.recipe)}")
+    print(f"features    {_features(v.feature_spec)}")
     gate = "passed" if v.parity.passed else f"NOT passed ({v.parity.blocked_reason})"
     print(f"parity gate {gate}")
-    print(f"lineage     {_pairs(v.lineage)}")
+    for key, value in sorted(v.lineage.items()):
+        if isinstance(value, str) and key.endswith(("hash", "_id")):
+            print(f"lineage     {key.replace('_', ' ')} {value[:16]}")
+    libraries = ", ".join(f"{k} {x}" for k, x in sorted(v.library_versions.items()))
+    print(f"libraries   {libraries or '-'}")
     if evidence is None:
         print("validation report: none stored with this version")
     else:
@@ -65,22 +69,43 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _pairs(mapping, skip: tuple[str, ...] = ()) -> str:
-    """A mapping as 'key value, key value' on one line; nested values shortened."""
+def _pairs(mapping) -> str:
+    """Plain values of a mapping as 'key value; key value' on one line (numbers to four
+    significant figures; nested values are left to the lines that explain them)."""
     parts = []
     for key, value in sorted(mapping.items()):
-        if key in skip or value in (None, {}, []):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
             continue
-        if isinstance(value, float):
-            text = f"{value:.4g}"
-        elif isinstance(value, dict):
-            text = "(" + _pairs(value) + ")"
-        elif isinstance(value, list | tuple):
-            text = ", ".join(str(x) for x in value[:8]) + (" ..." if len(value) > 8 else "")
-        else:
-            text = str(value)
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
         parts.append(f"{key.replace('_', ' ')} {text}")
     return "; ".join(parts) or "-"
+
+
+def _recipe(recipe) -> str:
+    split = recipe.get("split") if isinstance(recipe.get("split"), dict) else {}
+    parts = [f"{recipe.get('model', '?')} ({recipe.get('task', '?')})"]
+    if split:
+        parts.append(f"split {split.get('kind')}, {split.get('test_fraction', 0):.0%} held out")
+    if "seed" in recipe:
+        parts.append(f"seed {recipe['seed']}")
+    if isinstance(recipe.get("robust_max_drop"), float):
+        parts.append(f"not robust beyond a {recipe['robust_max_drop']:.0%} drop")
+    kin = recipe.get("kinematics")
+    if isinstance(kin, dict):
+        parts.append("kinematics " + _pairs(kin))
+    if recipe.get("absolute_features"):
+        parts.append("with gain-sensitive absolute features")
+    return "; ".join(parts)
+
+
+def _features(spec) -> str:
+    channels = ", ".join(map(str, spec.get("channels") or [])) or "?"
+    families = ", ".join(map(str, spec.get("features") or []))
+    rate = spec.get("sample_rate")
+    at = f" at {rate:g} Hz" if isinstance(rate, int | float) else ""
+    text = (f"version {spec.get('version', 1)}; window {spec.get('window')} samples, hop "
+            f"{spec.get('hop')}{at}; channels {channels}")
+    return text + (f"; {families}" if families else "")
 
 
 def cmd_compare(args) -> int:

@@ -150,8 +150,9 @@ class LabelPlan:
     """What LABEL_RULE and the split make of a dataset's labels, before any sample is read.
 
     ``problems`` are the reasons training refuses (an unlabelled recording, a class with no
-    training or no held-out window, a split that cannot be made); invalid-input windows,
-    which only the samples reveal, are not counted here.
+    training or no held-out window, a split that cannot be made). Before training the
+    counts include invalid-input windows, which only the samples reveal; the plan a
+    training returns counts the windows it actually used.
     """
 
     rule: str

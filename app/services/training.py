@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from app.ml.dataset import Recording
 from app.ml.labels import (
     LABEL_RULE,
     LEFT_OUT,
+    ClassWindows,
     LabelPlan,
     drop_left_out,
     label_plan,
@@ -99,6 +100,7 @@ class TrainingService:
         data, _n_left_out = drop_left_out(data)
         model = train(data, recipe, progress=_part(progress, 0.3, 0.55), cancel=cancel)
         _check_held_out(model, data)
+        plan = _as_trained(plan, model, data)
         progress(0.55, "exporting to ONNX")
         exported = export_onnx(model)
         report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
@@ -240,6 +242,17 @@ def _scores(truth: list, predicted: list, regression: bool) -> dict:
     pairs = Counter(zip(truth, predicted, strict=True))
     return {"accuracy": correct / len(truth) if truth else None, "labels": names,
             "confusion": [[pairs[(a, b)] for b in names] for a in names]}
+
+
+def _as_trained(plan: LabelPlan, model, data) -> LabelPlan:
+    """The plan with the windows per class the model was trained and tested on (invalid
+    input, found only in the samples, left out)."""
+    if model.task != "classification":
+        return plan
+    tr = Counter(str(v) for v in data.labels[model.train_idx])
+    te = Counter(str(v) for v in data.labels[model.test_idx])
+    return replace(plan, classes=tuple(ClassWindows(c, tr[c] + te[c], tr[c], te[c])
+                                       for c in model.classes))
 
 
 def _check_held_out(model, data) -> None:
