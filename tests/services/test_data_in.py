@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -58,13 +60,20 @@ def test_cwru_files_become_one_labelled_dataset(services, people):
     np.testing.assert_array_equal(first[0], de)
 
 
-def test_acquisition_over_modbus_tcp_becomes_snapshots(services, people, tmp_path):
+@contextlib.contextmanager
+def _simulated_line(tmp_path):
+    """A Modbus simulator on loopback and the tag map that reads it."""
     wave = np.sin(np.arange(48_000) / 7.0)
     with ModbusSimulator(waveform=wave, buffer_len=256) as sim:
         port = sim.start_tcp()
         tagmap = tmp_path / "line3.toml"
         tagmap.write_text(simulator_tagmap(port=port, waveform_len=256, poll_rate_hz=20),
                           encoding="utf-8")
+        yield tagmap
+
+
+def test_acquisition_over_modbus_tcp_becomes_snapshots(services, people, tmp_path):
+    with _simulated_line(tmp_path) as tagmap:
         out = services.data_in.acquire(people["engineer"], tagmap=tagmap, duration_s=0.6,
                                        name="line 3")
     assert out.end_reason == "duration" and not out.interrupted
@@ -145,12 +154,7 @@ def test_cwru_import_takes_the_motor_load_as_condition(services, people):
 
 def test_acquisition_takes_its_condition_from_a_tag_and_scales_from_the_tag_map(
         services, people, tmp_path):
-    wave = np.sin(np.arange(48_000) / 7.0)
-    with ModbusSimulator(waveform=wave, buffer_len=256) as sim:
-        port = sim.start_tcp()
-        tagmap = tmp_path / "line3.toml"
-        tagmap.write_text(simulator_tagmap(port=port, waveform_len=256, poll_rate_hz=20),
-                          encoding="utf-8")
+    with _simulated_line(tmp_path) as tagmap:
         with pytest.raises(UsageError, match="no tag 'sped' to take the condition from"):
             services.data_in.acquire(people["engineer"], tagmap=tagmap, duration_s=0.3,
                                      condition_tag="sped")
