@@ -6,7 +6,6 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -19,13 +18,13 @@ from PySide6.QtWidgets import (
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.styles import ERROR_STYLE
+from app.ui.dialogs.job_dialog import JobDialog
 from app.ui.task_runner import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
 
 
-class LoginDialog(QDialog):
+class LoginDialog(JobDialog):
     """Asks for user name and password; after ``accept`` :attr:`principal` is the user.
 
     Password hashing (Argon2, deliberately slow) runs on the task runner so the dialog
@@ -37,12 +36,9 @@ class LoginDialog(QDialog):
 
     def __init__(self, services: Services, runner: TaskRunner,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(runner, parent)
         self.services = services
-        self.runner = runner
         self.principal: Principal | None = None
-        self._busy = False
-        self._abandoned = False
 
         self.intro_label = QLabel("")
         self.intro_label.setWordWrap(True)
@@ -53,13 +49,11 @@ class LoginDialog(QDialog):
         self.repeat_edit = QLineEdit()
         self.repeat_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat_label = QLabel("Repeat password")
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
 
         self.buttons = QDialogButtonBox()
         self.sign_in_button = QPushButton("Sign in")
         self.sign_in_button.setDefault(True)
+        self.default_button = self.sign_in_button
         self.buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setAutoDefault(False)
@@ -86,11 +80,6 @@ class LoginDialog(QDialog):
         """True while the dialog creates the administrator rather than signing in."""
         return self._first_run
 
-    @property
-    def busy(self) -> bool:
-        """True while the password is being checked."""
-        return self._busy
-
     def _set_first_run(self, first_run: bool) -> None:
         self._first_run = first_run
         self.repeat_label.setVisible(first_run)
@@ -108,7 +97,7 @@ class LoginDialog(QDialog):
 
     def submit(self) -> None:
         """Check the fields and ask the services in the background."""
-        if self._busy:
+        if self.busy:
             return
         username = self.username_edit.text().strip()
         password = self.password_edit.text()
@@ -127,30 +116,19 @@ class LoginDialog(QDialog):
         else:
             def job() -> Principal:
                 return auth.login(username=username, password=password)
-        self._set_busy(True)
         self.error_label.setText("checking...")
-        self.runner.submit(job, on_done=self._succeeded, on_error=self._failed,
-                           cancellable=False)
+        # The first administrator changes the workspace; a sign-in is a session event and
+        # must not wait behind a long job (switching user during a training run).
+        self.run_job(job, on_done=self._succeeded, on_error=self._failed,
+                     writes=self._first_run)
 
-    def show_error(self, text: str) -> None:
-        """Show ``text`` in the dialog's error line."""
-        self.error_label.setText(text)
-
-    def reject(self) -> None:
-        # Closing while the password is checked: the answer may still arrive; ignore it.
-        if self._busy:
-            self._abandoned = True
-        super().reject()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        for widget in (self.username_edit, self.password_edit, self.repeat_edit,
-                       self.sign_in_button):
-            widget.setEnabled(not busy)
+    def busy_widgets(self) -> list[QWidget]:
+        return [self.username_edit, self.password_edit, self.repeat_edit,
+                self.sign_in_button]
 
     def _succeeded(self, principal: Principal) -> None:
-        self._set_busy(False)
-        if self._abandoned:
+        # Closed while the password was checked: the late answer is ignored.
+        if self.abandoned:
             return
         self.principal = principal
         self.error_label.setText("")
@@ -159,8 +137,7 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if self._abandoned:
+        if self.abandoned:
             return
         self.show_error(describe_error(exc))
         self.password_edit.clear()
