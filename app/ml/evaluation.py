@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    sub_progress,
+)
 from app.ml.card import model_card
 from app.ml.dataset import WindowSet
 from app.ml.refstats import reference_stats
@@ -88,7 +94,7 @@ def evaluate(model: TrainedModel, data: WindowSet, *, n_repeats: int = 3,
     names = data.feature_names
     importance = permutation_importance(
         model, xt, yt, names, n_repeats, model.recipe.seed,
-        lambda f, m: progress(0.05 + 0.9 * f, m), cancel)
+        sub_progress(progress, 0.05, 0.95), cancel)
     reference = reference_stats(x[model.train_idx], names)
     report = ValidationReport(
         task=model.task, model=model.recipe.model, recipe=model.recipe.to_dict(),

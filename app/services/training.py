@@ -13,7 +13,13 @@ import numpy as np
 from app.core.errors import IntegrityError, UsageError
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    sub_progress,
+)
 from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
@@ -64,10 +70,11 @@ class TrainingService:
                                    window=window, hop=hop)
         info, recordings = self._recordings(principal, dataset, spec)
         progress(0.02, "extracting features")
-        data = window_set(recordings, spec, progress=_part(progress, 0.02, 0.3), cancel=cancel)
-        model = train(data, recipe, progress=_part(progress, 0.3, 0.6), cancel=cancel)
+        data = window_set(recordings, spec, progress=sub_progress(progress, 0.02, 0.3),
+                          cancel=cancel)
+        model = train(data, recipe, progress=sub_progress(progress, 0.3, 0.6), cancel=cancel)
         report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
-                          progress=_part(progress, 0.6, 0.8), cancel=cancel)
+                          progress=sub_progress(progress, 0.6, 0.8), cancel=cancel)
         progress(0.8, "exporting to ONNX")
         exported = export_onnx(model)
         held_out = data.raw(model.test_idx)
@@ -190,5 +197,3 @@ def _plain(value: object):
     raise TypeError(f"cannot store {type(value).__name__} in a report")
 
 
-def _part(progress: ProgressFn, lo: float, hi: float) -> ProgressFn:
-    return lambda f, m: progress(lo + (hi - lo) * f, m)
