@@ -163,7 +163,7 @@ class ControllersView(Page):
         services, principal = self.services, self.principal
         self.runner.submit(lambda: approved_versions(services, principal),
                            on_done=self._approved_loaded, on_error=self._approved_failed,
-                           cancellable=False)
+                           cancellable=False, writes=False)
 
     def _approved_loaded(self, refs: list[str]) -> None:
         self.approved_refs = list(refs)
@@ -188,7 +188,7 @@ class ControllersView(Page):
         self.scan_label.setStyleSheet(NOTE_STYLE)
         self.runner.submit(lambda: scan(principal, endpoints=targets),
                            on_done=lambda results: self._scanned(targets, results),
-                           on_error=self._scan_failed, cancellable=False)
+                           on_error=self._scan_failed, cancellable=False, writes=False)
         self._update_buttons()
 
     def _scan_clicked(self, *_args: object) -> None:
@@ -229,7 +229,7 @@ class ControllersView(Page):
                                                                  pair[1]),
                            on_error=lambda exc: log.info("%s could not be re-read: %s",
                                                          target, describe_error(exc)),
-                           cancellable=False)
+                           cancellable=False, writes=False)
 
     def table_rows(self) -> list[tuple[str, ...]]:
         """The table as text rows: endpoint, hardware id, state, active model, last error."""

@@ -98,7 +98,8 @@ class EndpointPanel(QGroupBox):
         """List this computer's serial ports again (in the background)."""
         self.ports_button.setEnabled(False)
         self.runner.submit(self.list_ports, on_done=self._ports_listed,
-                           on_error=self._ports_failed, cancellable=False)
+                           on_error=self._ports_failed, cancellable=False,
+                           writes=False)
 
     def _add_clicked(self, *_args: object) -> None:
         if self.add_endpoint(self.tcp_edit.text()):

@@ -114,7 +114,7 @@ class JobControls(QWidget):
             button.setEnabled(True)
             self.show_message(describe_error(exc), BAD_STYLE)
 
-        self.runner.submit(fn, on_done=done, on_error=failed, cancellable=False)
+        self.runner.submit(fn, on_done=done, on_error=failed, cancellable=False, writes=False)
 
     def refuse(self, button: QAbstractButton, why: str) -> None:
         """Grey ``button`` out and say ``why`` (a role's refusal) in the message line."""

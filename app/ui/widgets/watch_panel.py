@@ -104,7 +104,7 @@ class WatchPanel(QWidget):
         try:
             self.runner.submit(fetch, on_done=lambda result: self._watched(target, result),
                                on_error=lambda exc: self._failed(target, exc),
-                               cancellable=False)
+                               cancellable=False, writes=False)
         except RuntimeError:  # the runner was shut down: the window is closing
             self._in_flight = False
             self.stop()
