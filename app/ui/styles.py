@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
-GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
-BAD_STYLE = "color: #b00020; font-weight: bold;"
-NOTE_STYLE = "color: #555555;"
+# The palette of resources/styles/plantml.qss: ok #2e7d32, alarm #c62828, muted #5b6b7b.
+GOOD_STYLE = "color: #2e7d32; font-weight: bold;"
+BAD_STYLE = "color: #c62828; font-weight: bold;"
+NOTE_STYLE = "color: #5b6b7b;"
+#: A role's refusal: worth reading, never worded or coloured like a failed check.
+REFUSED_STYLE = "color: #b26a00; font-weight: bold;"
 
 #: Red of an error cell or an error line without bold.
-ERROR_COLOUR = "#b00020"
+ERROR_COLOUR = "#c62828"
 ERROR_STYLE = f"color: {ERROR_COLOUR};"
+
+#: The workspace alarm in the status bar: white on red, impossible to overlook.
+ALARM_STYLE = (f"color: white; background-color: {ERROR_COLOUR}; font-weight: bold; "
+               "padding: 2px 6px;")
 
 
 class _Styled(Protocol):

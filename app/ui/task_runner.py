@@ -153,6 +153,16 @@ class TaskRunner(QObject):
         return handle
 
     @property
+    def closed(self) -> bool:
+        """True after :meth:`shutdown`: nothing more can be submitted."""
+        return self._closed
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running (their callbacks not run yet)."""
+        return len(self._tasks)
+
+    @property
     def cancellable_running(self) -> int:
         """How many queued or running jobs can be asked to stop."""
         return sum(1 for task in self._tasks.values() if task.handle.cancellable)

@@ -21,8 +21,11 @@ from PySide6.QtWidgets import (
 
 from app.core.principal import Principal
 from app.core.records import VerifyReport
+from app.core.roles import Action
 from app.services import Services
 from app.services.audit import AuditFilter
+from app.ui.look import icon
+from app.ui.permissions import ButtonRule, apply_rules
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, show_styled
 from app.ui.task_runner import TaskRunner
 from app.ui.widgets.audit_table_model import AuditTableModel
@@ -59,7 +62,7 @@ class AuditView(Page):
         self.action_edit.setPlaceholderText("action starts with, e.g. user.")
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("text anywhere in the event")
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         for edit in (self.user_edit, self.action_edit, self.text_edit):
             edit.setClearButtonEnabled(True)
             edit.returnPressed.connect(self.refresh)
@@ -76,11 +79,9 @@ class AuditView(Page):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.count_label = QLabel("")
 
-        self.verify_button = QPushButton("Verify")
-        self.verify_button.setToolTip("Check the hash chain and every signed checkpoint")
+        self.verify_button = QPushButton(icon("verify"), "Verify")
         self.verify_button.clicked.connect(self.verify)
-        self.export_button = QPushButton("Export...")
-        self.export_button.setToolTip("Write the trail, signed, to a folder for auditors")
+        self.export_button = QPushButton(icon("export"), "Export...")
         self.export_button.clicked.connect(self.export)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(self._busy_changed)
@@ -108,6 +109,7 @@ class AuditView(Page):
         layout.addLayout(actions)
         layout.addWidget(self.result_label)
         layout.addWidget(self.message_label)
+        self._busy_changed(False)
 
     # ---------------------------------------------------------------- refresh
 
@@ -201,8 +203,17 @@ class AuditView(Page):
         return self.jobs.running
 
     def _busy_changed(self, busy: bool) -> None:
-        self.verify_button.setEnabled(not busy)
-        self.export_button.setEnabled(not busy)
+        """Verify and Export for the roles that may use them, and not while one runs."""
+        def rule() -> str | None:
+            return "a verification or export is running" if busy else None
+
+        rules: dict[QPushButton, ButtonRule] = {
+            self.verify_button: (Action.AUDIT_VERIFY, "Verifying the audit trail",
+                                 "Check the hash chain and every signed checkpoint", rule),
+            self.export_button: (Action.AUDIT_EXPORT, "Exporting the audit trail",
+                                 "Write the trail, signed, to a folder for auditors", rule),
+        }
+        apply_rules(self.principal, rules)
 
     def _show_result(self, text: str, style: str) -> None:
         show_styled(self.result_label, text, style)

@@ -371,6 +371,11 @@ class ControllersView(Page):
         self.watch.start(target, lambda: watch(principal, target=target))
         self._update_buttons()
 
+    def stop_background(self) -> None:
+        """Closing: stop watching, so no poll is started while the window waits for jobs."""
+        if self.watch.target is not None:
+            self.stop_watch()
+
     def stop_watch(self) -> None:
         """Stop polling; the plot keeps what it shows."""
         self.watch.stop()
