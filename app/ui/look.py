@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from functools import cache
 
 from PySide6.QtCore import QByteArray, QLocale, QTranslator
@@ -53,6 +54,18 @@ def install_translator(app: QApplication, locale: QLocale | None = None) -> QTra
         return None
     app.installTranslator(translator)
     return translator
+
+
+#: pyqtgraph's colours in the stylesheet's palette: plots on white, axes in ink.
+PLOT_OPTIONS = {"background": "#ffffff", "foreground": "#1d2733"}
+
+
+def apply_plot_look() -> None:
+    """Give pyqtgraph the application's colours, if a page has loaded it (pyqtgraph stays
+    off the start path: nothing is imported here). Plots made afterwards use them."""
+    pg = sys.modules.get("pyqtgraph")
+    if pg is not None and pg.getConfigOption("background") != PLOT_OPTIONS["background"]:
+        pg.setConfigOptions(**PLOT_OPTIONS)
 
 
 @cache

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from app.ui.look import icon
-from app.ui.navigation import tr
+from app.ui.navigation import translate
 
 
 @dataclass
@@ -37,28 +37,33 @@ def _action(window: QMainWindow, text: str, icon_name: str, tip: str,
 def build_menus(window: QMainWindow) -> MenuActions:
     """Fill ``window``'s menu bar; the window connects the actions."""
     actions = MenuActions(
-        quit=_action(window, tr("Quit"), "quit", tr("Sign out and close PlantML"),
+        quit=_action(window, translate("MainWindow", "Quit"), "quit",
+                     translate("MainWindow", "Sign out and close PlantML"),
                      QKeySequence.StandardKey.Quit),
-        lock=_action(window, tr("Lock"), "lock",
-                     tr("Hide the pages until your password is entered again"),
-                     QKeySequence("Ctrl+L")),
-        switch_user=_action(window, tr("Switch user…"), "switch-user",
-                            tr("Sign in as someone else; this session is signed out")),
-        sign_out=_action(window, tr("Sign out"), "sign-out",
-                         tr("End this session and show the sign-in")),
-        guide=_action(window, tr("User guide"), "guide",
-                      tr("The guide to the whole loop, offline"), QKeySequence("F1")),
-        self_test=_action(window, tr("Self-test"), "selftest",
-                          tr("Check this installation, as plantml doctor does")),
-        about=_action(window, tr("About PlantML"), "info", tr("Version and licences")),
+        lock=_action(window, translate("MainWindow", "Lock"), "lock",
+                     translate("MainWindow", "Hide the pages until your password is entered "
+                               "again"), QKeySequence("Ctrl+L")),
+        switch_user=_action(window, translate("MainWindow", "Switch user…"), "switch-user",
+                            translate("MainWindow", "Sign in as someone else; this session is "
+                                      "signed out")),
+        sign_out=_action(window, translate("MainWindow", "Sign out"), "sign-out",
+                         translate("MainWindow", "End this session and show the sign-in")),
+        guide=_action(window, translate("MainWindow", "User guide"), "guide",
+                      translate("MainWindow", "The guide to the whole loop, offline"),
+                      QKeySequence("F1")),
+        self_test=_action(window, translate("MainWindow", "Self-test"), "selftest",
+                          translate("MainWindow", "Check this installation, as plantml doctor "
+                                    "does")),
+        about=_action(window, translate("MainWindow", "About PlantML"), "info",
+                      translate("MainWindow", "Version and licences")),
     )
     bar = window.menuBar()
-    file_menu = bar.addMenu(tr("&File"))
+    file_menu = bar.addMenu(translate("MainWindow", "&File"))
     file_menu.addAction(actions.quit)
-    session = bar.addMenu(tr("&Session"))
+    session = bar.addMenu(translate("MainWindow", "&Session"))
     for action in (actions.lock, actions.switch_user, actions.sign_out):
         session.addAction(action)
-    help_menu = bar.addMenu(tr("&Help"))
+    help_menu = bar.addMenu(translate("MainWindow", "&Help"))
     for action in (actions.guide, actions.self_test):
         help_menu.addAction(action)
     help_menu.addSeparator()

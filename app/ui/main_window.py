@@ -28,9 +28,9 @@ from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.dialogs.selftest_dialog import SelfTestDialog
 from app.ui.dialogs.unlock_dialog import UnlockDialog
 from app.ui.idle_watch import IdleWatch
-from app.ui.look import RAIL_INK, icon
+from app.ui.look import RAIL_INK, apply_plot_look, icon
 from app.ui.main_menu import build_menus
-from app.ui.navigation import PAGE_NAMES, PAGES, landing_page, spec_of, tr
+from app.ui.navigation import PAGE_NAMES, PAGES, landing_page, spec_of, translate
 from app.ui.permissions import may
 from app.ui.session_end import EndKind, SessionCloser, SessionOutcome
 from app.ui.styles import ALARM_STYLE
@@ -159,7 +159,9 @@ class MainWindow(QMainWindow):
         built = self.pages.get(name)
         if built is None:
             spec = spec_of(name)
-            built = spec.load()(self.services, self.runner, self.principal)
+            page_class = spec.load()
+            apply_plot_look()  # the page's plots, if it has any, in the application's colours
+            built = page_class(self.services, self.runner, self.principal)
             self.pages[name] = built
             self.stack.addWidget(built)
             if name == "Audit":
@@ -222,7 +224,8 @@ class MainWindow(QMainWindow):
         if self.runner.closed or self._closer is not None:
             return
         if not may(self.principal, Action.AUDIT_READ):
-            self.header.set_audit(None, unknown=tr("your role does not read the audit trail"))
+            self.header.set_audit(None, unknown=translate(
+                "MainWindow", "your role does not read the audit trail"))
             return
         show, principal = self.services.audit.show, self.principal
         flt = AuditFilter(action=Action.AUDIT_VERIFY.value, limit=VERIFY_EVENTS)
@@ -235,7 +238,7 @@ class MainWindow(QMainWindow):
 
     def _busy_changed(self, busy: bool) -> None:
         self.update_alarm()
-        self.jobs_label.setText(tr("working…") if busy else "")
+        self.jobs_label.setText(translate("MainWindow", "working…") if busy else "")
 
     # ---------------------------------------------------------------- lock
 
@@ -282,9 +285,9 @@ class MainWindow(QMainWindow):
         """Ask another user to sign in; when they do, this session ends in their favour
         (cancelling leaves it as it was, locked or not)."""
         dialog = LoginDialog(self.services, self.runner, self)
-        dialog.setWindowTitle(tr("PlantML - switch user"))
+        dialog.setWindowTitle(translate("MainWindow", "PlantML - switch user"))
         dialog.intro_label.setText(
-            tr("Sign in as another user. The session of {0} ends when you do.")
+            translate("MainWindow", "Sign in as another user. The session of {0} ends when you do.")
             .format(self.principal.username))
         dialog.sig_signed_in.connect(
             lambda new: self.end_session(SessionOutcome(EndKind.SWITCH, new)))

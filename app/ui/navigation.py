@@ -11,10 +11,9 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from app.core.principal import Principal
 from app.core.roles import Role
 
-
-def tr(text: str) -> str:
-    """``text`` in the user's language (the "MainWindow" context of resources/translations)."""
-    return QCoreApplication.translate("MainWindow", text)
+#: ``translate("MainWindow", "text")``: the literal calls are what lupdate extracts into
+#: resources/translations/*.ts (context "MainWindow", the one the catalogues have).
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,11 @@ class PageSpec:
 
     def title(self) -> str:
         """The page's title in the user's language."""
-        return tr(self.name)
+        return QCoreApplication.translate("MainWindow", self.name)
 
     def next_step(self) -> str:
         """The hint under the title: this page's step of the loop and what comes next."""
-        return tr(self.hint)
+        return QCoreApplication.translate("MainWindow", self.hint)
 
     def load(self) -> type:
         """The page class (imported now if it was not yet)."""
@@ -44,29 +43,35 @@ class PageSpec:
 
 # QT_TRANSLATE_NOOP marks the titles and hints for lupdate; PageSpec.title and next_step
 # look them up when they are shown.
-_T = QT_TRANSLATE_NOOP
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec(_T("MainWindow", "Data"), "app.ui.pages.data_view", "DataView", "data_view", "data",
-             _T("MainWindow", "Step 1: import files or record from the plant, then label each "
-                "recording. Next: train a model on the Train page.")),
-    PageSpec(_T("MainWindow", "Train"), "app.ui.pages.train_view", "TrainView", "train_view",
-             "train",
-             _T("MainWindow", "Step 2: train on a labelled dataset; the parity gate checks the "
-                "ONNX export. Next: propose the version on the Models page.")),
-    PageSpec(_T("MainWindow", "Models"), "app.ui.pages.models_view", "ModelsView",
-             "models_view", "models",
-             _T("MainWindow", "Step 3: an engineer proposes a validated version, an approver "
-                "signs it (four eyes); export the package by USB. Next: deploy it on "
-                "Controllers.")),
-    PageSpec(_T("MainWindow", "Controllers"), "app.ui.pages.controllers_view",
-             "ControllersView", "controllers_view", "controllers",
-             _T("MainWindow", "Step 4: flash an approved version into a controller, then watch "
-                "its predictions and drift. A drift alarm leads back to new data on the Data "
-                "page.")),
-    PageSpec(_T("MainWindow", "Audit"), "app.ui.pages.audit_view", "AuditView", "audit_view",
-             "audit",
-             _T("MainWindow", "Every step is recorded here: verify the trail, and export it for "
-                "the auditors.")),
+    PageSpec(
+        QT_TRANSLATE_NOOP("MainWindow", "Data"), "app.ui.pages.data_view", "DataView",
+        "data_view", "data",
+        QT_TRANSLATE_NOOP("MainWindow", "Step 1: import files or record from the plant, "
+                          "then label each recording. Next: train a model on the Train page.")),
+    PageSpec(
+        QT_TRANSLATE_NOOP("MainWindow", "Train"), "app.ui.pages.train_view", "TrainView",
+        "train_view", "train",
+        QT_TRANSLATE_NOOP("MainWindow", "Step 2: train on a labelled dataset; the parity gate "
+                          "checks the ONNX export. Next: propose the version on the Models "
+                          "page.")),
+    PageSpec(
+        QT_TRANSLATE_NOOP("MainWindow", "Models"), "app.ui.pages.models_view", "ModelsView",
+        "models_view", "models",
+        QT_TRANSLATE_NOOP("MainWindow", "Step 3: an engineer proposes a validated version, "
+                          "an approver signs it (four eyes); export the package by USB. Next: "
+                          "deploy it on Controllers.")),
+    PageSpec(
+        QT_TRANSLATE_NOOP("MainWindow", "Controllers"), "app.ui.pages.controllers_view",
+        "ControllersView", "controllers_view", "controllers",
+        QT_TRANSLATE_NOOP("MainWindow", "Step 4: flash an approved version into a controller, "
+                          "then watch its predictions and drift. A drift alarm leads back to "
+                          "new data on the Data page.")),
+    PageSpec(
+        QT_TRANSLATE_NOOP("MainWindow", "Audit"), "app.ui.pages.audit_view", "AuditView",
+        "audit_view", "audit",
+        QT_TRANSLATE_NOOP("MainWindow", "Every step is recorded here: verify the trail, and "
+                          "export it for the auditors.")),
 )
 
 PAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in PAGES)

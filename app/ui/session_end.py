@@ -7,11 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.core.principal import Principal
-from app.services import Services
 from app.ui.task_runner import TaskRunner
 from app.ui.widgets.stopping_notice import StoppingNotice
+
+if TYPE_CHECKING:  # importing the services is the slow part of start-up
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -49,6 +49,7 @@ def test_first_run_creates_the_workspace_and_cancel_exits_0(qapp, tmp_path, monk
     seen = []
 
     def cancel(dialog):
+        assert dialog.runner.wait_idle(10_000), "the workspace opens behind the dialog"
         seen.append(dialog.first_run)
         return QDialog.DialogCode.Rejected
 
@@ -84,6 +85,8 @@ def _sign_in_as(who: str, password: str, log: list[str] | None = None):
             log.append(who)
             if len(log) > 1:
                 return QDialog.DialogCode.Rejected
+        # The dialog is up before the workspace is open; Sign in works once it is.
+        assert dialog.runner.wait_idle(10_000) and dialog.services is not None
         dialog.username_edit.setText(who)
         dialog.password_edit.setText(password)
         dialog.submit()
@@ -127,6 +130,39 @@ def test_sign_in_then_main_window_then_close_exits_0(qapp, admin_home, monkeypat
     assert (admin_home / "logs" / gui_main.LOG_NAME).is_file()
     assert QApplication.instance().styleSheet() == "", "the look is removed again"
     assert QApplication.instance().quitOnLastWindowClosed()
+
+
+def test_the_sign_in_is_up_before_the_workspace_is_open(qapp, admin_home, monkeypatch):
+    import app.services
+
+    release = threading.Event()
+    real_open = app.services.open_services
+
+    def slow_open(*args, **kwargs):
+        assert release.wait(30)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(app.services, "open_services", slow_open)
+    seen = []
+
+    def look(dialog):
+        dialog.show()
+        QApplication.processEvents()
+        seen.append((dialog.isVisible(), dialog.sign_in_button.isEnabled(),
+                     dialog.intro_label.text()))
+        dialog.username_edit.setText("admin")  # typing is possible meanwhile
+        dialog.password_edit.setText("admin-pass-1234")
+        dialog.submit()  # ... but signing in waits for the workspace
+        assert dialog.principal is None and not dialog.busy
+        release.set()
+        assert dialog.runner.wait_idle(10_000)
+        seen.append((dialog.sign_in_button.isEnabled(), dialog.intro_label.text()))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(LoginDialog, "exec", look)
+    assert gui_main.run_gui(home=admin_home) == 0
+    assert seen == [(True, False, f"Opening the workspace at {admin_home}…"),
+                    (True, f"Sign in to the workspace at {admin_home}.")]
 
 
 def test_sign_out_brings_the_sign_in_back(qapp, admin_home, monkeypatch, no_first_start):

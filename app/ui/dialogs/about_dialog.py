@@ -10,7 +10,7 @@ from app import __version__
 from app.core.errors import StorageError
 from app.core.resources import resource
 from app.ui.look import icon
-from app.ui.navigation import tr
+from app.ui.navigation import translate
 
 
 def about_text() -> str:
@@ -27,7 +27,7 @@ class AboutDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr("About PlantML"))
+        self.setWindowTitle(translate("MainWindow", "About PlantML"))
         logo = QLabel()
         logo.setPixmap(icon("plantml").pixmap(64, 64))
         self.text_label = QLabel()

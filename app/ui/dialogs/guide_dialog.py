@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from app.core.errors import StorageError
 from app.core.resources import resource
-from app.ui.navigation import tr
+from app.ui.navigation import translate
 
 
 def guide_text() -> str:
@@ -22,7 +22,7 @@ class GuideDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr("PlantML user guide"))
+        self.setWindowTitle(translate("MainWindow", "PlantML user guide"))
         self.browser = QTextBrowser()
         self.browser.setObjectName("guide")
         self.browser.setOpenExternalLinks(False)

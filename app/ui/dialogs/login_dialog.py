@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -17,9 +19,11 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import Conflict
 from app.core.principal import Principal
-from app.services import Services
 from app.ui.dialogs.job_dialog import JobDialog
 from app.ui.task_runner import TaskRunner, describe_error
+
+if TYPE_CHECKING:  # importing the services is the slow part of start-up
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +32,20 @@ class LoginDialog(JobDialog):
     """Asks for user name and password; after ``accept`` :attr:`principal` is the user.
 
     Password hashing (Argon2, deliberately slow) runs on the task runner so the dialog
-    keeps repainting while it works.
+    keeps repainting while it works. At start-up the dialog comes up before the workspace
+    is open (``services=None`` and the folder in ``home``): the user types while the
+    libraries load, and Sign in is enabled by :meth:`set_services`.
     """
 
     sig_signed_in = Signal(object)
     """Sign-in (or creation of the first administrator) succeeded; carries the Principal."""
 
-    def __init__(self, services: Services, runner: TaskRunner,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services | None, runner: TaskRunner,
+                 parent: QWidget | None = None, *, home: Path | None = None) -> None:
         super().__init__(runner, parent)
         self.services = services
         self.principal: Principal | None = None
+        self._first_run = False
 
         self.intro_label = QLabel("")
         self.intro_label.setWordWrap(True)
@@ -72,8 +79,26 @@ class LoginDialog(JobDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(380)
 
-        # A quick count query; the dialog cannot be laid out without the answer.
-        self._set_first_run(services.auth.needs_admin())
+        if services is None:
+            self._show_opening(home)
+        else:
+            # A quick count query; the dialog cannot be laid out without the answer.
+            self.set_services(services, services.auth.needs_admin())
+
+    def set_services(self, services: Services, first_run: bool) -> None:
+        """The workspace is open: sign in to it (or, on ``first_run``, create its
+        administrator)."""
+        self.services = services
+        self.sign_in_button.setEnabled(True)
+        self._set_first_run(first_run)
+
+    def _show_opening(self, home: Path | None) -> None:
+        self.repeat_label.setVisible(False)
+        self.repeat_edit.setVisible(False)
+        self.setWindowTitle("PlantML - sign in")
+        where = f" at {home}" if home is not None else ""
+        self.intro_label.setText(f"Opening the workspace{where}…")
+        self.sign_in_button.setEnabled(False)
 
     @property
     def first_run(self) -> bool:
@@ -81,6 +106,7 @@ class LoginDialog(JobDialog):
         return self._first_run
 
     def _set_first_run(self, first_run: bool) -> None:
+        assert self.services is not None
         self._first_run = first_run
         self.repeat_label.setVisible(first_run)
         self.repeat_edit.setVisible(first_run)
@@ -97,7 +123,7 @@ class LoginDialog(JobDialog):
 
     def submit(self) -> None:
         """Check the fields and ask the services in the background."""
-        if self.busy:
+        if self.busy or self.services is None:
             return
         username = self.username_edit.text().strip()
         password = self.password_edit.text()
@@ -142,7 +168,7 @@ class LoginDialog(JobDialog):
         self.show_error(describe_error(exc))
         self.password_edit.clear()
         self.repeat_edit.clear()
-        if isinstance(exc, Conflict) and self._first_run:
+        if isinstance(exc, Conflict) and self._first_run and self.services is not None:
             # Someone else created the administrator meanwhile: sign in instead.
             self._set_first_run(self.services.auth.needs_admin())
         self.password_edit.setFocus()

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.look import icon
-from app.ui.navigation import tr
+from app.ui.navigation import translate
+from app.ui.styles import show_status
 from app.ui.task_runner import TaskRunner, describe_error
-from app.ui.widgets.header_bar import set_status
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +42,21 @@ class SelfTestDialog(QDialog):
         self.runner = runner
         self.checks: list = []
         self.running = False
-        self.setWindowTitle(tr("PlantML self-test"))
+        self.setWindowTitle(translate("MainWindow", "PlantML self-test"))
         self.summary_label = QLabel("")
         self.summary_label.setObjectName("selftest-summary")
         self.summary_label.setWordWrap(True)
         self.list = QListWidget()
         self.list.setObjectName("selftest-lines")
         self.list.setWordWrap(True)
-        self.again_button = QPushButton(tr("Run again"))
+        self.again_button = QPushButton(translate("MainWindow", "Run again"))
         self.again_button.clicked.connect(self.start)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.again_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(tr("Checks of this installation (as plantml doctor):")))
+        layout.addWidget(QLabel(translate("MainWindow",
+                                          "Checks of this installation (as plantml doctor):")))
         layout.addWidget(self.summary_label)
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
@@ -68,7 +69,7 @@ class SelfTestDialog(QDialog):
         self.running = True
         self.again_button.setEnabled(False)
         self.list.clear()
-        set_status(self.summary_label, tr("running the checks…"), "")
+        show_status(self.summary_label, translate("MainWindow", "running the checks…"), "")
         home = self.home
         # Qt is up in this process: what its probe would find out in a child, it knows.
         platform = f"platform plugin {QGuiApplication.platformName()} running " \
@@ -96,17 +97,18 @@ class SelfTestDialog(QDialog):
             self.list.addItem(item)
         failed = [c.name for c in checks if not c.ok]
         if failed:
-            set_status(self.summary_label, tr("SELF-TEST FAILED:") + " " + ", ".join(failed)
-                       + ". " + tr("PlantML may not work as it should here; tell whoever "
-                                   "installed it."), "alarm")
+            advice = translate("MainWindow", "PlantML may not work as it should here; tell "
+                               "whoever installed it.")
+            show_status(self.summary_label, translate("MainWindow", "SELF-TEST FAILED:") + " "
+                       + ", ".join(failed) + ". " + advice, "alarm")
             log.error("GUI self-test failed: %s", ", ".join(failed))
         else:
-            set_status(self.summary_label, tr("Every check passed."), "ok")
+            show_status(self.summary_label, translate("MainWindow", "Every check passed."), "ok")
         self.sig_finished.emit(self.checks)
 
     def _failed(self, exc: BaseException) -> None:
         self.running = False
         self.again_button.setEnabled(True)
-        set_status(self.summary_label, f"{tr('The self-test did not run:')} "
-                   f"{describe_error(exc)}", "alarm")
+        show_status(self.summary_label, translate("MainWindow", "The self-test did not run:")
+                   + " " + describe_error(exc), "alarm")
         self.sig_finished.emit([])

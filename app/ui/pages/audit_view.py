@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 #: Rows fetched per refresh; the filter narrows what a person has to scroll through.
 ROW_LIMIT = 1000
 
+#: The widest a column gets when sized to its contents (a long object path must not push
+#: the reason out of sight).
+MAX_COLUMN_PX = 280
+
 
 class AuditView(Page):
     """Audit trail table with filters, Verify and Export; all database work runs on the
@@ -55,6 +59,7 @@ class AuditView(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, parent)
         self._shown_once = False
+        self._sized = False
 
         self.user_edit = QLineEdit()
         self.user_edit.setPlaceholderText("user name")
@@ -129,6 +134,13 @@ class AuditView(Page):
 
     def _refreshed(self, events: list) -> None:
         self.model.set_events(events)
+        if events and not self._sized:
+            # Once, on the first rows: afterwards the widths are the user's.
+            self._sized = True
+            self.table.resizeColumnsToContents()
+            header = self.table.horizontalHeader()
+            for column in range(header.count() - 1):
+                header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_PX))
         shown = len(events)
         more = " (newest first; narrow the filter to see older ones)" if shown >= ROW_LIMIT else ""
         self.count_label.setText(f"{shown} event{'s' if shown != 1 else ''} shown{more}")

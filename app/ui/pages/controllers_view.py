@@ -21,6 +21,7 @@ from app.core.roles import Action
 from app.services import Services
 from app.ui.controller_rows import approved_versions, endpoints_text, row_of_scan, row_of_status
 from app.ui.controller_rules import controller_rules
+from app.ui.look import icon
 from app.ui.permissions import apply_rules, may
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
@@ -72,18 +73,18 @@ class ControllersView(Page):
         self.add_button = self.endpoint_panel.add_button
 
         # ------------------------------------------------------------ right: controllers
-        self.scan_button = QPushButton("Scan")
+        self.scan_button = QPushButton(icon("scan"), "Scan")
         self.scan_button.clicked.connect(self._scan_clicked)
         self.scan_label = QLabel("not scanned yet")
         self.scan_label.setStyleSheet(NOTE_STYLE)
         self.table = ControllerTable()
         self.table.currentCellChanged.connect(lambda *_a: self._update_buttons())
 
-        self.flash_button = QPushButton("Flash...")
+        self.flash_button = QPushButton(icon("flash"), "Flash...")
         self.flash_button.clicked.connect(self._flash_clicked)
-        self.rollback_button = QPushButton("Rollback...")
+        self.rollback_button = QPushButton(icon("rollback"), "Rollback...")
         self.rollback_button.clicked.connect(self._rollback_clicked)
-        self.watch_button = QPushButton("Watch")
+        self.watch_button = QPushButton(icon("watch"), "Watch")
         self.watch_button.setCheckable(True)
         self.watch_button.toggled.connect(self._watch_toggled)
         self.jobs = JobControls(runner)

@@ -9,20 +9,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.principal import Principal
 from app.core.records import AuditEvent
-from app.ui.navigation import tr
+from app.ui.navigation import translate
+from app.ui.styles import show_status
 from app.ui.time_format import format_time
 
 #: The results a verification event can have (a refusal is not a verification).
 VERIFIED = ("ok", "failed")
-
-
-def set_status(label: QLabel, text: str, status: str) -> None:
-    """Show ``text`` in ``label`` coloured by the stylesheet's ``status`` property (ok,
-    warn, alarm); the label is re-polished so the colour follows the property."""
-    label.setText(text)
-    label.setProperty("status", status)
-    label.style().unpolish(label)
-    label.style().polish(label)
 
 
 def last_verification(events: Sequence[AuditEvent]) -> AuditEvent | None:
@@ -33,16 +25,18 @@ def last_verification(events: Sequence[AuditEvent]) -> AuditEvent | None:
 def audit_state(event: AuditEvent | None) -> tuple[str, str, str]:
     """Text, status and tooltip for the audit chain after the verification ``event``."""
     if event is None:
-        return (tr("audit trail: not verified yet"), "warn",
-                tr("An auditor or administrator verifies it on the Audit page."))
+        return (translate("MainWindow", "audit trail: not verified yet"), "warn",
+                translate("MainWindow", "An auditor or administrator verifies it on the "
+                          "Audit page."))
     when = format_time(event.ts)
     who = f"{when}, {event.user}"
     if event.result == "ok":
-        return tr("audit trail: intact"), "ok", f"{tr('last verified')} {who}"
+        return (translate("MainWindow", "audit trail: intact"), "ok",
+                translate("MainWindow", "last verified") + f" {who}")
     bad = (event.new or {}).get("first_bad_seq") if isinstance(event.new, dict) else None
     where = f" at sequence {bad}" if bad is not None else ""
-    return (tr("audit trail: BROKEN") + where, "alarm",
-            f"{tr('last verified')} {who}: {event.reason}")
+    return (translate("MainWindow", "audit trail: BROKEN") + where, "alarm",
+            translate("MainWindow", "last verified") + f" {who}: {event.reason}")
 
 
 class HeaderBar(QFrame):
@@ -91,25 +85,27 @@ class HeaderBar(QFrame):
 
     def set_user(self, principal: Principal) -> None:
         """Who is signed in, with their roles."""
-        roles = ", ".join(sorted(r.value for r in principal.roles)) or tr("no roles")
+        roles = (", ".join(sorted(r.value for r in principal.roles))
+                 or translate("MainWindow", "no roles"))
         self.user_label.setText(f"{principal.username}  \u00b7  {roles}")
 
     def set_health(self, alarm: str) -> None:
         """The workspace's read-only alarm (empty: it is writable)."""
         if alarm:
-            set_status(self.health_label, tr("workspace: READ-ONLY"), "alarm")
+            show_status(self.health_label, translate("MainWindow", "workspace: READ-ONLY"), "alarm")
             self.health_label.setToolTip(alarm)
         else:
-            set_status(self.health_label, tr("workspace: writable"), "ok")
+            show_status(self.health_label, translate("MainWindow", "workspace: writable"), "ok")
             self.health_label.setToolTip("")
 
     def set_audit(self, event: AuditEvent | None, *, unknown: str = "") -> None:
         """The audit chain as the last verification left it; ``unknown`` says why it could
         not be read (shown instead)."""
         if unknown:
-            set_status(self.audit_label, tr("audit trail: state unknown"), "warn")
+            show_status(self.audit_label, translate("MainWindow", "audit trail: state unknown"),
+                       "warn")
             self.audit_label.setToolTip(unknown)
             return
         text, status, tip = audit_state(event)
-        set_status(self.audit_label, text, status)
+        show_status(self.audit_label, text, status)
         self.audit_label.setToolTip(tip)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from app.ui.navigation import tr
+from app.ui.navigation import translate
 
 
 class StoppingNotice(QWidget):
@@ -20,11 +20,13 @@ class StoppingNotice(QWidget):
         self.setObjectName("stopping-notice")
         self.setWindowTitle("PlantML")
         self._may_close = False
-        what = tr("Stopping the job…") if jobs <= 1 else tr("Stopping the jobs…")
+        what = (translate("MainWindow", "Stopping the job…") if jobs <= 1 else
+                translate("MainWindow", "Stopping the jobs…"))
         self.message_label = QLabel(what)
         self.message_label.setObjectName("header-title")
-        self.detail_label = QLabel(tr("The job was asked to stop; PlantML closes as soon as "
-                                      "it has. Nothing it finished is lost."))
+        self.detail_label = QLabel(translate(
+            "MainWindow", "The job was asked to stop; PlantML closes as soon as it has. "
+            "Nothing it finished is lost."))
         self.detail_label.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
