@@ -30,10 +30,17 @@ def apply_look(app: QApplication) -> None:
     """Load the stylesheet and the window icon; a missing file is logged, never fatal (the
     application works unstyled)."""
     try:
-        app.setStyleSheet(resource("styles", "plantml.qss").read_text(encoding="utf-8"))
+        app.setStyleSheet(stylesheet())
         app.setWindowIcon(QIcon(str(resource("icons", "plantml.png"))))
     except (StorageError, OSError) as exc:
         log.warning("the look is not applied: %s", exc)
+
+
+def stylesheet() -> str:
+    """resources/styles/plantml.qss with its icon folder filled in (Qt resolves a relative
+    url() against the working directory, which is anywhere)."""
+    text = resource("styles", "plantml.qss").read_text(encoding="utf-8")
+    return text.replace("@ICONS@", resource("icons").as_posix())
 
 
 def install_translator(app: QApplication, locale: QLocale | None = None) -> QTranslator | None:
