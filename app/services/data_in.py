@@ -9,7 +9,14 @@ from pathlib import Path
 
 from app.core.errors import PlantMLError, UsageError
 from app.core.principal import Principal
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    share_of,
+    sub_progress,
+)
 from app.core.records import ChannelInfo, DatasetInfo
 from app.core.roles import Action
 from app.data.acquire.loop import acquire
@@ -98,7 +105,7 @@ class DataInService:
             listed = conditions_for([Path(p) for p in paths], per_file=per_file)
             default = check_condition(condition, "the condition of every file")
             for i, path in enumerate(paths):
-                step = _sub(progress, i, len(paths), 0.8)
+                step = share_of(progress, i, len(paths), end=0.8)
                 recordings.append(self._read(Path(path), csv, binary, cwru, step, cancel))
             picked = channels or recordings[0].channel_names
             _check_same_shape(recordings, picked)
@@ -164,8 +171,8 @@ class DataInService:
         self.work_root.mkdir(parents=True, exist_ok=True)
         try:
             result = acquire(tm, duration_s=duration_s, work_dir=self.work_root,
-                             progress=_sub(progress, 0, 1, 0.8), cancel=cancel, on_row=on_row,
-                             on_block=on_block)
+                             progress=sub_progress(progress, 0.0, 0.8), cancel=cancel,
+                             on_row=on_row, on_block=on_block)
         except PlantMLError as exc:
             self.ctx.audit_outcome(principal, role.value, "dataset.data.acquire", str(tagmap),
                                    result="failed", reason=str(exc))
@@ -274,8 +281,3 @@ def _check_same_shape(recordings: list[Recording], channels: list[str]) -> None:
             raise UsageError(f"{rec.name} is sampled at {rec.nominal_rate():g} Hz, "
                              f"{first.name} at {first.nominal_rate():g} Hz")
 
-
-def _sub(progress: ProgressFn, i: int, n: int, share: float) -> ProgressFn:
-    def report(fraction: float, message: str) -> None:
-        progress(share * (i + fraction) / n, message)
-    return report

@@ -14,7 +14,13 @@ import numpy as np
 from app.core.errors import IntegrityError, UsageError
 from app.core.model_version import ModelVersion, ValidationEvidence
 from app.core.principal import Principal
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    sub_progress,
+)
 from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
@@ -96,16 +102,18 @@ class TrainingService:
         plan.raise_for_problems()  # before a sample is read
         info, recordings = self._recordings(principal, dataset, spec)
         progress(0.02, "extracting features")
-        data = window_set(recordings, spec, progress=_part(progress, 0.02, 0.3), cancel=cancel)
+        data = window_set(recordings, spec, progress=sub_progress(progress, 0.02, 0.3),
+                          cancel=cancel)
         data, _n_left_out = drop_left_out(data)
-        model = train(data, recipe, progress=_part(progress, 0.3, 0.55), cancel=cancel)
+        model = train(data, recipe, progress=sub_progress(progress, 0.3, 0.55),
+                      cancel=cancel)
         _check_held_out(model, data)
         plan = _as_trained(plan, model, data)
         progress(0.55, "exporting to ONNX")
         exported = export_onnx(model)
         report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
                           exported=exported, inputs=units,
-                          progress=_part(progress, 0.56, 0.85), cancel=cancel)
+                          progress=sub_progress(progress, 0.56, 0.85), cancel=cancel)
         held_out = data.raw(model.test_idx)
         progress(0.85, "parity gate")
         golden_in, golden_out = golden_set(exported, held_out)
@@ -296,5 +304,3 @@ def _plain(value: object):
     raise TypeError(f"cannot store {type(value).__name__} in a report")
 
 
-def _part(progress: ProgressFn, lo: float, hi: float) -> ProgressFn:
-    return lambda f, m: progress(lo + (hi - lo) * f, m)
