@@ -57,11 +57,12 @@ class ControllerServer:
                       registers: list[int], values: Any) -> ExcCodes | None:
         self.requests += 1
         faults = self.faults
-        if faults.hang:
+        if faults.holds(fc, address, count):
             assert self._release is not None
             await self._release.wait()  # unanswered: released only to shut down
             return ExcCodes.DEVICE_BUSY
         if faults.down:
+            faults.dropped += 1
             self._drop_now()
             return ExcCodes.DEVICE_FAILURE  # never delivered: the connection is gone
         if faults.delay_s:
