@@ -44,7 +44,7 @@ GROUPS: dict[str, Group] = {
     "audit": Group(
         mutate=("app/audit/*",),
         tests=("tests/test_audit_tamper.py", "tests/audit", "tests/test_audit_clock.py",
-               "tests/security/test_audit_key.py", "tests/mutation_kills/test_audit.py"),
+               "tests/security/test_audit_key.py", "tests/mutation_kills/test_audit_chain.py"),
     ),
     "security": Group(
         mutate=("app/security/*",),
