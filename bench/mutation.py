@@ -53,7 +53,7 @@ GROUPS: dict[str, Group] = {
     ),
     "packages": Group(
         mutate=("app/packages/verify.py", "app/packages/signatures.py"),
-        tests=("tests/packages", "tests/mutation_kills/test_packages.py"),
+        tests=("tests/packages", "tests/mutation_kills/test_signatures.py"),
     ),
     "image": Group(
         mutate=("app/devices/controller/image.py",),
@@ -96,6 +96,11 @@ def prepare(name: str, *, fresh: bool) -> Path:
         path = where / link
         if not path.is_symlink():
             path.symlink_to(target, target_is_directory=True)
+    # The app looks for its bundled resources next to the app package, here mutants/app.
+    (where / "mutants").mkdir(exist_ok=True)
+    for base in (where, where / "mutants"):
+        if not (base / "resources").is_symlink():
+            (base / "resources").symlink_to(REPO / "resources", target_is_directory=True)
     tests = [t for t in group.tests if (REPO / t).exists()]
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     header = "[tool.mutmut]\n"
