@@ -53,7 +53,8 @@ GROUPS: dict[str, Group] = {
     ),
     "packages": Group(
         mutate=("app/packages/verify.py", "app/packages/signatures.py"),
-        tests=("tests/packages", "tests/mutation_kills/test_signatures.py"),
+        tests=("tests/packages", "tests/mutation_kills/test_signatures.py",
+               "tests/mutation_kills/test_verify.py"),
     ),
     "image": Group(
         mutate=("app/devices/controller/image.py",),
