@@ -157,3 +157,11 @@ def test_one_signature_alone_misses_the_other_role(tmp_path, keep, missing):
     err = _refused(body, [sigs[keep]], kit.trust)
     assert err.reason_code == "threshold"
     assert str(err) == f"the package has no valid {missing} signature"
+
+
+def test_a_bad_signing_time_is_named_by_signature(tmp_path):
+    kit, body, sigs = _setup(tmp_path)
+    sigs[1] = {**sigs[1], "signed_at": "yesterday"}
+    err = _refused(body, sigs, kit.trust)
+    assert err.reason_code == "manifest"
+    assert str(err) == "signature 1 signed_at 'yesterday' is not an ISO 8601 time"
