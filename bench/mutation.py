@@ -1,0 +1,235 @@
+"""Mutation testing of the integrity code (audit chain, package checks, security, the
+controller's register image) with mutmut, one group of modules at a time against the tests
+that exercise it, and the mutation score per module.
+
+Run (from the repository root, after `pip install -e ".[test,mutation]"`):
+
+    python bench/mutation.py run GROUP [--max-children N] [--fresh]
+    python bench/mutation.py retest GROUP       # re-run the mutants that are not killed
+    python bench/mutation.py score [GROUP ...] [--json FILE] [--survivors]
+    python bench/mutation.py show GROUP [MUTANT ...]  # diffs, by default of those not killed
+
+GROUP is one of the names in GROUPS below (or `all`). Each group runs in its own scratch
+folder build/mutation/GROUP/, so its mutants, its results cache and its test selection are
+its own; the shared mutmut options are in pyproject.toml ([tool.mutmut]). mutmut runs the
+group's tests once to learn which tests reach which function, then runs each mutant against
+only those tests, stopping at the first failure; nothing runs the whole suite per mutant.
+Everything runs under `nice -n 10` (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRATCH = REPO / "build" / "mutation"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules mutated together and the test files that check them."""
+
+    mutate: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS: dict[str, Group] = {
+    "audit": Group(
+        mutate=("app/audit/*",),
+        tests=("tests/test_audit_tamper.py", "tests/audit", "tests/test_audit_clock.py",
+               "tests/security/test_audit_key.py", "tests/mutation_kills/test_audit_chain.py"),
+    ),
+    "security": Group(
+        mutate=("app/security/*",),
+        tests=("tests/security", "tests/test_accounts.py", "tests/test_policy_matrix.py",
+               "tests/mutation_kills/test_security.py"),
+    ),
+    "packages": Group(
+        mutate=("app/packages/verify.py", "app/packages/signatures.py"),
+        tests=("tests/packages", "tests/mutation_kills/test_signatures.py",
+               "tests/mutation_kills/test_verify.py"),
+    ),
+    "image": Group(
+        mutate=("app/devices/controller/image.py",),
+        tests=("tests/devices/test_flash.py", "tests/devices/test_runtime.py",
+               "tests/mutation_kills/test_register_image.py"),
+    ),
+}
+
+#: How mutmut's exit codes read (mutmut.stats.status_by_exit_code, copied so that `score`
+#: needs no mutmut import); anything else is "suspicious".
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests",
+          34: "skipped", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout",
+          255: "timeout", -11: "segfault", -9: "segfault", 37: "type check", None: "not checked"}
+#: Outcomes that count as the tests noticing the mutant.
+CAUGHT = {"killed", "timeout", "segfault"}
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def prepare(name: str, *, fresh: bool) -> Path:
+    """The group's scratch folder: the sources and tests linked in, the pyproject with the
+    group's [tool.mutmut] additions."""
+    group = GROUPS[name]
+    where = SCRATCH / name
+    if fresh and where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True, exist_ok=True)
+    # mutmut copies the source folder into mutants/ only once; a source file that is not
+    # mutated but changed since must be copied again.
+    if (where / "mutants" / "app").exists():
+        for src in (REPO / "app").rglob("*"):
+            dst = where / "mutants" / src.relative_to(REPO)
+            if src.is_file() and dst.exists() and src.stat().st_mtime > dst.stat().st_mtime \
+                    and not any(src.relative_to(REPO).match(g) for g in group.mutate):
+                shutil.copy2(src, dst)
+    for link, target in (("app", REPO / "app"), ("tests", REPO / "tests"),
+                         ("shared", REPO.parent / "shared")):
+        path = where / link
+        if not path.is_symlink():
+            path.symlink_to(target, target_is_directory=True)
+    # The app looks for its bundled resources next to the app package, here mutants/app.
+    (where / "mutants").mkdir(exist_ok=True)
+    for base in (where, where / "mutants"):
+        if not (base / "resources").is_symlink():
+            (base / "resources").symlink_to(REPO / "resources", target_is_directory=True)
+    tests = [t for t in group.tests if (REPO / t).exists()]
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    header = "[tool.mutmut]\n"
+    if header not in text:
+        raise SystemExit("pyproject.toml has no [tool.mutmut] section")
+    added = (f"only_mutate = {_toml_list(list(group.mutate))}\n"
+             f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n")
+    (where / "pyproject.toml").write_text(text.replace(header, header + added, 1),
+                                          encoding="utf-8")
+    return where
+
+
+def _mutmut() -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    if not exe.exists():
+        raise SystemExit(f"mutmut is not installed next to {sys.executable}: "
+                         "pip install -e \".[test,mutation]\"")
+    return str(exe)
+
+
+def _run_mutmut(where: Path, args: list[str]) -> int:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = ["nice", "-n", "10", _mutmut(), *args]
+    print("+", " ".join(cmd), f"(in {where})", flush=True)
+    return subprocess.call(cmd, cwd=where, env=env)
+
+
+def results(name: str) -> dict[str, dict[str, str]]:
+    """``{module path: {mutant name: status}}`` of the group's last run."""
+    out: dict[str, dict[str, str]] = {}
+    root = SCRATCH / name / "mutants"
+    for meta in sorted(root.rglob("*.py.meta")):
+        module = str(meta.relative_to(root))[: -len(".meta")]
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        out[module] = {key: STATUS.get(code, "suspicious") for key, code in codes.items()}
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    rc = 0
+    for name in _names(args.group):
+        where = prepare(name, fresh=args.fresh)
+        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children)])
+    return rc
+
+
+def cmd_retest(args: argparse.Namespace) -> int:
+    rc = 0
+    for name in _names(args.group):
+        where = prepare(name, fresh=False)
+        todo = [key for module in results(name).values()
+                for key, status in module.items() if status not in CAUGHT]
+        if not todo:
+            print(f"{name}: nothing left to retest")
+            continue
+        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children), *todo])
+    return rc
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    where = prepare(args.group, fresh=False)
+    names = args.mutants or [key for module in results(args.group).values()
+                             for key, status in module.items()
+                             if status not in CAUGHT and status != "skipped"]
+    for key in names:
+        subprocess.call([_mutmut(), "show", key], cwd=where)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    table = []
+    for name in _names(args.group or ["all"]):
+        for module, statuses in results(name).items():
+            counted = [s for s in statuses.values() if s != "skipped"]
+            caught = sum(s in CAUGHT for s in counted)
+            left = sorted(k for k, s in statuses.items() if s not in CAUGHT and s != "skipped")
+            table.append({"group": name, "module": module, "mutants": len(counted),
+                          "killed": caught,
+                          "score": round(100.0 * caught / len(counted), 1) if counted else None,
+                          "not_killed": {k: statuses[k] for k in left}})
+    width = max((len(r["module"]) for r in table), default=10)
+    print(f"{'module':<{width}}  mutants  killed  score")
+    for r in table:
+        score = "-" if r["score"] is None else f"{r['score']:.1f} %"
+        print(f"{r['module']:<{width}}  {r['mutants']:>7}  {r['killed']:>6}  {score:>7}")
+        if args.survivors:
+            for key, status in r["not_killed"].items():
+                print(f"    {status:<12} {key}")
+    total = sum(r["mutants"] for r in table)
+    killed = sum(r["killed"] for r in table)
+    if total:
+        print(f"{'all':<{width}}  {total:>7}  {killed:>6}  {100.0 * killed / total:.1f} %")
+    if args.json:
+        Path(args.json).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def _names(given: list[str]) -> list[str]:
+    if not given or "all" in given:
+        return list(GROUPS)
+    unknown = [g for g in given if g not in GROUPS]
+    if unknown:
+        raise SystemExit(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    return given
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for cmd in ("run", "retest"):
+        p = sub.add_parser(cmd)
+        p.add_argument("group", nargs="+")
+        # Two cores, shared: one mutant at a time unless told otherwise.
+        p.add_argument("--max-children", type=int, default=1)
+        if cmd == "run":
+            p.add_argument("--fresh", action="store_true",
+                           help="drop the group's earlier mutants and results first")
+    p = sub.add_parser("show", help="the diff of each mutant named, or of every one not killed")
+    p.add_argument("group")
+    p.add_argument("mutants", nargs="*")
+    p = sub.add_parser("score")
+    p.add_argument("group", nargs="*")
+    p.add_argument("--json", help="also write the table to this file")
+    p.add_argument("--survivors", action="store_true", help="list the mutants not killed")
+    args = parser.parse_args()
+    commands = {"run": cmd_run, "retest": cmd_retest, "show": cmd_show, "score": cmd_score}
+    return commands[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
