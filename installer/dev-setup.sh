@@ -2,7 +2,7 @@
 # Set up a development environment on Debian/Ubuntu with Python 3.11: the Debian libraries
 # Qt needs (offscreen, and on an X server for the desktop GUI), Xvfb, socat for virtual serial
 # links, mbpoll, a virtual environment in .venv with PlantML installed in editable mode (this
-# builds the Cython kernels) and the test tools.
+# builds the Cython kernels) and the test tools; poppler-utils reads the PDF reports back.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DEBS="libegl1 libgl1 libglx0 libglvnd0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
       libglib2.0-0 libx11-6 libxcb1 fonts-dejavu-core socat mbpoll gcc python3-dev
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
-      libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 xvfb xauth"
+      libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 xvfb xauth poppler-utils"
 missing=""
 for p in $DEBS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -29,13 +29,29 @@ def password_of(name: str) -> str:
     return PASSWORD % name
 
 
+#: Threads a test may leave behind: pytest-timeout's watchdog, and the "dummy" entries
+#: Python makes for threads it did not start (Qt's, onnxruntime's) when they call back in.
+_NOT_OURS = ("pytest_timeout",)
+#: A thread told to stop gets this long to finish before it counts as leaked.
+STOP_GRACE_S = 10.0
+
+
+def _leaked(before: set[threading.Thread]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t not in before and t.is_alive()
+            and not isinstance(t, threading._DummyThread)
+            and not any(name in t.name for name in _NOT_OURS)]
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads_or_faults() -> Iterator[None]:
+    # Daemon threads count too: every thread of the app is a daemon, and one left running
+    # keeps serving, polling or holding a port after its test.
     before = set(threading.enumerate())
     yield
     faults.install(None)
-    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
-              and not t.daemon and "pytest_timeout" not in t.name]
+    for thread in _leaked(before):
+        thread.join(STOP_GRACE_S)  # returns at once for a thread that has already ended
+    leaked = _leaked(before)
     assert not leaked, f"test leaked threads: {leaked}"
 
 

@@ -212,3 +212,102 @@ def test_propose_approve_export_verify(tmp_path):
     pkg.write_bytes(bytes(data))
     r = as_("omar", "package", "verify", str(pkg))
     assert r.returncode == 5 and "Traceback" not in r.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A workspace with a real trained model (synthetic vibration, unit g at 100 mV/g), a
+    dataset holding a dead-sensor and a NaN window, and a proposed version flagged NOT
+    ROBUST."""
+    from app.services import open_services
+    from app.services.recipes import make_recipe
+    from tests.conftest import FAST
+    from tests.services.vibration_kit import register_not_robust, two_states, with_bad_windows
+
+    home = tmp_path_factory.mktemp("trained") / "ws"
+    with open_services(home, create=True, hash_params=FAST) as sv:
+        admin = sv.auth.bootstrap_admin(username="admin", password="admin-password-1")
+        for name, role in (("erin", "engineer"), ("avery", "approver")):
+            sv.users.add(admin, username=name, password=f"{name}-password-1", roles=[role])
+        erin = sv.auth.login(username="erin", password="erin-password-1")
+        ds = two_states(sv, erin)
+        model = sv.training.train(erin, dataset=ds.dataset_id, line="pump-3",
+                                  recipe=make_recipe(), window=1024, hop=1024).version
+        bad = with_bad_windows(sv, erin)
+        flagged = register_not_robust(sv, erin)
+        sv.approvals.propose(erin, ref=flagged.ref, password="erin-password-1",
+                             hardware_ids=["EDGE-01"], reason="ready")
+    return {"home": home, "model": model.ref, "bad": bad.dataset_id, "flagged": flagged.ref}
+
+
+def _as(trained, name, *args):
+    return plantml(*args, home=trained["home"], user=name, password=f"{name}-password-1")
+
+
+def test_evaluate_reports_dead_and_nan_windows_as_invalid_input(trained):
+    r = _as(trained, "erin", "evaluate", trained["model"], trained["bad"][:12])
+    assert r.returncode == 0, r.stderr
+    assert "20 windows, accuracy" in r.stdout and "on the 18 valid windows" in r.stdout
+    assert "2 windows are invalid input" in r.stdout
+    assert ("invalid input: flat line (dead or disconnected sensor); level far below the "
+            "training envelope: 1 window") in r.stdout
+    assert "invalid input: non-finite samples (NaN or infinite): 1 window" in r.stdout
+    assert "confusion matrix" in r.stdout
+
+
+def test_models_show_prints_the_robustness_evidence_readably(trained):
+    r = _as(trained, "erin", "models", "show", trained["model"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.splitlines()[0].startswith(f"{trained['model']}  (classifier, validated)")
+    assert "Robustness: " in out and "check (exported model, onnxruntime)" in out
+    for check in ("gain x0.5", "gain x2", "dead sensor (zeros)", "one NaN sample"):
+        assert check in out
+    assert "Input acc: unit g, scale 100 mV/g" in out and "Envelope acc: level" in out
+    assert "Labels: Time-range labels are used for training" in out
+    assert '{"' not in out and "':" not in out  # no raw JSON or dicts
+    r = _as(trained, "erin", "models", "show", trained["flagged"])
+    assert r.stdout.splitlines()[0].endswith("NOT ROBUST")
+    assert "Leave one condition out" in r.stdout and "load=2hp" in r.stdout
+
+
+def test_approve_prints_the_evidence_and_a_not_robust_version_needs_acceptance(trained):
+    ref = trained["flagged"]
+    r = _as(trained, "avery", "approve", ref, "--reason", "reviewed")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Robustness: NOT ROBUST: gain x0.5" in r.stdout  # shown before the password
+    assert "--accept-not-robust" in r.stderr and "Traceback" not in r.stderr
+    r = _as(trained, "avery", "approve", ref, "--accept-not-robust", "--reason",
+            "not robust to gain; one sensor type on this line")
+    assert r.returncode == 0, r.stderr
+    assert f"{ref} approved" in r.stdout
+
+
+def test_import_with_conditions_units_and_datasets_show(tmp_path):
+    import numpy as np
+
+    home = tmp_path / "ws"
+    assert plantml("init", "--admin", "boss", home=home,
+                   new_password="boss-password-1").returncode == 0
+    assert plantml("user", "add", "erin", "--role", "engineer", home=home, user="boss",
+                   password="boss-password-1", new_password="erin-password-1").returncode == 0
+    files = []
+    for k in range(3):
+        files.append(tmp_path / f"run{k}.npz")
+        np.savez(files[-1], acc=np.random.default_rng(k).normal(size=3000))
+    side = tmp_path / "conditions.csv"
+    side.write_text("file;condition\nrun0.npz;load=0hp\n", encoding="utf-8")
+    creds = {"home": home, "user": "erin", "password": "erin-password-1"}
+    r = plantml("import", *map(str, files), "--sample-rate", "1000", "--label", "ok",
+                "--conditions", str(side), "--file-condition", "run1=load=2hp",
+                "--condition", "load=1hp", "--unit", "g", "--scale", "acc=100 mV/g", **creds)
+    assert r.returncode == 0, r.stderr
+    assert "conditions: load=0hp x1, load=1hp x1, load=2hp x1" in r.stdout
+    dataset = r.stdout.split()[1]
+    r = plantml("datasets", "show", dataset[:12], **creds)
+    assert "acc [g] (scale 100 mV/g)" in r.stdout
+    assert "run1" in r.stdout and "load=2hp" in r.stdout
+    assert "validation holds each of the 3 out in turn" in r.stdout
+    r = plantml("import", str(files[0]), "--sample-rate", "1000", "--file-condition",
+                "load=0hp", **creds)
+    assert r.returncode == 2 and "'load' names no file of this import" in r.stderr

@@ -1,5 +1,6 @@
-"""Offline export of the audit trail: JSON Lines, CSV, checkpoints, public key, report, the
-standalone verifier, and a manifest signed by the audit key (docs/audit-export.md)."""
+"""Offline export of the audit trail: JSON Lines, CSV, checkpoints, public key, HTML and PDF
+reports, the standalone verifier, and a manifest signed by the audit key
+(docs/audit-export.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from app.audit.chain import FIELDS
 from app.audit.checkpoints import checkpoint_to_json
-from app.audit.keys import AuditKey
+from app.audit.keys import AuditKey, fingerprint_of
+from app.audit.pdf_report import render_pdf
 from app.audit.report import render_report
 from app.core.canonical import canonical_bytes
 from app.core.errors import Conflict
@@ -28,6 +30,7 @@ CHECKPOINT = "checkpoint.json"
 CHECKPOINTS = "checkpoints.jsonl"
 PUBLIC_KEY = "audit_public_key.pem"
 REPORT = "report.html"
+REPORT_PDF = "report.pdf"
 MANIFEST = "manifest.json"
 VERIFIER = "plantml_audit_verify.py"
 FORMAT = "plantml-audit-export-v2"
@@ -128,9 +131,15 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
         put(PUBLIC_KEY, [key.public_pem()])
         if verifier is not None:
             put(VERIFIER, [verifier])
-        progress(0.9, "writing report")
+        progress(0.8, "writing report")
         put(REPORT, [render_report(rows_factory(), total, checkpoint, key.key_id,
                                    report_check).encode("utf-8")])
+        # Printed on every page of the PDF: it names the evidence the pages came from.
+        digest = export_hash(sizes)
+        put(REPORT_PDF, [render_pdf(
+            rows_factory(), total, checkpoint, earlier, key.key_id, fingerprint_of(key.public),
+            report_check, digest, cancel=cancel,
+            progress=lambda f, m: progress(0.8 + 0.15 * f, m))])
         files = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(sizes.items())}
         signed = {"format": FORMAT, "events": total, "checkpoint_seq": checkpoint.seq,
                   "checkpoint_interval": int(interval), "checkpoint_every": int(every),
@@ -146,6 +155,13 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
     progress(1.0, "export complete")
     return ExportResult(folder=folder, events=total, checkpoint=checkpoint,
                         files=(*sorted(sizes), MANIFEST))
+
+
+def export_hash(files: dict[str, tuple[str, int]]) -> str:
+    """SHA-256 of the canonical JSON ``{name: {"sha256", "length"}}`` of the evidence files
+    (every file written before the PDF report); docs/audit-export.md."""
+    listed = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(files.items())}
+    return hashlib.sha256(canonical_bytes(listed)).hexdigest()
 
 
 def _hashing(chunks: Iterable[bytes], hasher) -> Iterator[bytes]:

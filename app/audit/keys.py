@@ -32,8 +32,13 @@ PUBLIC_NAME = "audit_ed25519.pub.pem"
 
 def key_id_of(public: Ed25519PublicKey) -> str:
     """Short, stable identifier of a public key: first 16 hex digits of SHA-256 of its bytes."""
+    return fingerprint_of(public)[:16]
+
+
+def fingerprint_of(public: Ed25519PublicKey) -> str:
+    """The full SHA-256 (hex) of the raw public key; its first 16 digits are the key id."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return hashlib.sha256(raw).hexdigest()
 
 
 def public_pem(public: Ed25519PublicKey) -> bytes:

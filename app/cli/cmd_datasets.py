@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.cli.session import open_workspace, sign_in
+from app.services.datasets import conditions_line
 
 
 def cmd_list(args) -> int:
@@ -27,19 +28,26 @@ def cmd_show(args) -> int:
     print(f"name      {d.name}")
     print(f"rate      {d.sample_rate:g} Hz, {d.n_samples} samples per channel, "
           f"{d.duration_s:.1f} s, {d.size_bytes / 1e6:.1f} MB")
-    print("channels  " + ", ".join(f"{c.name} [{c.unit}]" if c.unit else c.name
-                                   for c in d.channels))
+    print("channels  " + ", ".join(_channel(c) for c in d.channels))
     print(f"created   {d.created_at} by {d.created_by}")
     print(f"source    {d.provenance}")
+    print(conditions_line(d))
     print("recordings:")
     for r in d.recordings:
         flag = "  INTERRUPTED" if r.interrupted else ""
-        print(f"  {r.index:>3} {r.name:<30} {r.n_samples:>10} samples{flag}")
+        cond = f"  {r.condition}" if r.condition else "  (no condition)"
+        print(f"  {r.index:>3} {r.name:<30} {r.n_samples:>10} samples{cond}{flag}")
     print("labels:")
     for lb in d.labels:
         span = "" if lb.t_start is None else f" [{lb.t_start:g} s, {lb.t_end:g} s)"
         print(f"  recording {lb.recording}{span}: {lb.label}  ({lb.created_by})")
     return 0
+
+
+def _channel(c) -> str:
+    unit = f" [{c.unit}]" if c.unit else ""
+    scale = f" (scale {c.scale})" if c.scale else ""
+    return f"{c.name}{unit}{scale}"
 
 
 def cmd_label(args) -> int:

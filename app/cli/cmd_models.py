@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from app.cli.session import open_workspace, sign_in
+from app.services.registry import evidence_lines
 
 
 def cmd_list(args) -> int:
@@ -32,16 +33,30 @@ def cmd_show(args) -> int:
     with open_workspace(args) as sv:
         me = sign_in(sv)
         v = sv.registry.show(me, ref=args.ref)
+        evidence = sv.registry.validation(me, ref=args.ref)
         history = sv.registry.history(me, ref=args.ref) if args.history else []
-    print(f"{v.ref}  ({v.kind}, {v.state})")
+    flag = "  NOT ROBUST" if evidence is not None and evidence.not_robust else ""
+    print(f"{v.ref}  ({v.kind}, {v.state}){flag}")
     print(f"created     {v.created_at} by {v.created_by}")
     print(f"record hash {v.record_hash}")
     if v.aliases:
         print(f"aliases     {', '.join(v.aliases)}")
-    for key, value in (("dataset_id", v.dataset_id), ("metrics", v.metrics),
-                       ("recipe", v.recipe), ("feature_spec", v.feature_spec),
-                       ("lineage", v.lineage), ("parity", v.parity.to_record())):
-        print(f"{key:<11} {json.dumps(value, sort_keys=True)}")
+    print(f"dataset     {v.dataset_id}")
+    print(f"metrics     {_pairs(v.metrics)}")
+    print(f"recipe      {_recipe(v.recipe)}")
+    print(f"features    {_features(v.feature_spec)}")
+    gate = "passed" if v.parity.passed else f"NOT passed ({v.parity.blocked_reason})"
+    print(f"parity gate {gate}")
+    for key, value in sorted(v.lineage.items()):
+        if isinstance(value, str) and key.endswith(("hash", "_id")):
+            print(f"lineage     {key.replace('_', ' ')} {value[:16]}")
+    libraries = ", ".join(f"{k} {x}" for k, x in sorted(v.library_versions.items()))
+    print(f"libraries   {libraries or '-'}")
+    if evidence is None:
+        print("validation report: none stored with this version")
+    else:
+        for line in evidence_lines(evidence):
+            print(line)
     print("artifacts:")
     for name, digest in sorted(v.artifacts.items()):
         print(f"  {name:<24} {digest}")
@@ -52,6 +67,45 @@ def cmd_show(args) -> int:
     for ev in history:
         print(f"  #{ev.seq} {ev.ts[:19]} {ev.user:<12} {ev.action:<16} {ev.result}")
     return 0
+
+
+def _pairs(mapping) -> str:
+    """Plain values of a mapping as 'key value; key value' on one line (numbers to four
+    significant figures; nested values are left to the lines that explain them)."""
+    parts = []
+    for key, value in sorted(mapping.items()):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            continue
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{key.replace('_', ' ')} {text}")
+    return "; ".join(parts) or "-"
+
+
+def _recipe(recipe) -> str:
+    split = recipe.get("split") if isinstance(recipe.get("split"), dict) else {}
+    parts = [f"{recipe.get('model', '?')} ({recipe.get('task', '?')})"]
+    if split:
+        parts.append(f"split {split.get('kind')}, {split.get('test_fraction', 0):.0%} held out")
+    if "seed" in recipe:
+        parts.append(f"seed {recipe['seed']}")
+    if isinstance(recipe.get("robust_max_drop"), float):
+        parts.append(f"not robust beyond a {recipe['robust_max_drop']:.0%} drop")
+    kin = recipe.get("kinematics")
+    if isinstance(kin, dict):
+        parts.append("kinematics " + _pairs(kin))
+    if recipe.get("absolute_features"):
+        parts.append("with gain-sensitive absolute features")
+    return "; ".join(parts)
+
+
+def _features(spec) -> str:
+    channels = ", ".join(map(str, spec.get("channels") or [])) or "?"
+    families = ", ".join(map(str, spec.get("features") or []))
+    rate = spec.get("sample_rate")
+    at = f" at {rate:g} Hz" if isinstance(rate, int | float) else ""
+    text = (f"version {spec.get('version', 1)}; window {spec.get('window')} samples, hop "
+            f"{spec.get('hop')}{at}; channels {channels}")
+    return text + (f"; {families}" if families else "")
 
 
 def cmd_compare(args) -> int:

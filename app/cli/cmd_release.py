@@ -26,12 +26,11 @@ def cmd_approve(args) -> int:
     meaning = "rejected" if args.reject else "approved"
     with open_workspace(args) as sv:
         me = sign_in(sv)
-        v = sv.registry.show(me, ref=args.ref)
-        print(f"{v.ref}: state {v.state}, proposed by {v.proposed_by}, metrics "
-              f"{v.metrics}, parity {v.parity.to_record()}")
+        evidence = sv.approvals.evidence(me, ref=args.ref)
+        print("\n".join(evidence.lines()))
         password = ask_password(f"Re-enter your password to sign '{meaning}': ")
         v = sv.approvals.decide(me, ref=args.ref, password=password, meaning=meaning,
-                                reason=args.reason)
+                                reason=args.reason, accept_not_robust=args.accept_not_robust)
     print(f"{v.ref} {v.state}")
     return 0
 
@@ -124,6 +123,8 @@ def register(sub) -> None:
     p.add_argument("ref")
     p.add_argument("--reason", required=True)
     p.add_argument("--reject", action="store_true")
+    p.add_argument("--accept-not-robust", action="store_true",
+                   help="approve a version flagged NOT ROBUST (the reason must say why)")
     p.set_defaults(func=cmd_approve)
 
     pkg = sub.add_parser("package", help="signed model packages").add_subparsers(

@@ -9,6 +9,7 @@ from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
 from app.core.errors import StorageError
 from app.services.recipes import make_recipe
+from app.services.registry import verdict_line
 
 
 def cmd_train(args) -> int:
@@ -28,6 +29,9 @@ def cmd_train(args) -> int:
           f"max feature error {p['feature_max_rel_err']:.2e} (relative)")
     for reason in p["reasons"]:
         print(f"  blocked: {reason}")
+    print(verdict_line(out.evidence.robustness))
+    if out.labels is not None:
+        print(out.labels.summary())
     return 0 if p["deployable"] else 1
 
 
@@ -36,11 +40,28 @@ def cmd_evaluate(args) -> int:
         me = sign_in(sv)
         r = sv.training.evaluate(me, ref=args.ref, dataset=args.dataset,
                                  progress=TextProgress())
-    print(f"{r['ref']} on {r['dataset'][:12]}: {r['windows']} windows, accuracy "
-          f"{r['accuracy']:.4f}")
-    width = max(len(str(n)) for n in r["labels"])
-    for name, row in zip(r["labels"], r["confusion"], strict=True):
-        print(f"  {name!s:>{width}} " + " ".join(f"{n:5d}" for n in row))
+    if r["accuracy"] is not None:
+        score = f"accuracy {r['accuracy']:.4f} on the {r['valid_windows']} valid windows"
+    elif r.get("mae") is not None:
+        score = f"MAE {r['mae']:.4g} on the {r['valid_windows']} valid windows"
+    else:
+        score = "no valid window to score"
+    print(f"{r['ref']} on {r['dataset'][:12]}: {r['windows']} windows, {score}")
+    if r["invalid_windows"]:
+        print(f"{r['invalid_windows']} windows are invalid input (a sensor or data fault, "
+              "not a machine state; kept out of the accuracy):")
+        for reason, count in r["invalid_reasons"].items():
+            print(f"  {reason}: {count} window{'s' if count != 1 else ''}")
+    else:
+        print("no window was invalid input")
+    if r["left_out"]:
+        print(f"{r['left_out']} windows across a labelled time range's edge were left out "
+              "(as in training)")
+    if r["labels"]:
+        width = max(len(str(n)) for n in r["labels"])
+        print(f"confusion matrix (rows: truth; columns: {', '.join(map(str, r['labels']))})")
+        for name, row in zip(r["labels"], r["confusion"], strict=True):
+            print(f"  {name!s:>{width}} " + " ".join(f"{n:5d}" for n in row))
     return 0
 
 

@@ -99,15 +99,21 @@ class Signature:
 
 @dataclass(frozen=True)
 class ChannelInfo:
-    """One measured quantity of a dataset."""
+    """One measured quantity of a dataset: its physical unit and how the values were scaled
+    to it (a tag map's "register value x 0.001", or what the import was told)."""
 
     name: str
     unit: str = ""
+    scale: str = ""
 
 
 @dataclass(frozen=True)
 class RecordingInfo:
-    """One contiguous recording inside a dataset snapshot."""
+    """One contiguous recording inside a dataset snapshot.
+
+    ``condition`` is the operating condition it was taken in ("load=0hp", "speed=1500rpm",
+    a machine, a day); validation holds each condition out in turn. '' when none was given.
+    """
 
     index: int
     name: str
@@ -115,6 +121,7 @@ class RecordingInfo:
     label: str = ""
     interrupted: bool = False
     start_time: str = ""
+    condition: str = ""
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,20 @@ def parse_name(stem: str) -> dict:
     return info
 
 
+def condition_of(info: dict) -> str:
+    """The operating condition of a parsed CWRU name: its motor load, '' if not known."""
+    return "" if info.get("load_hp") is None else f"load={info['load_hp']}hp"
+
+
 def import_cwru(path: Path, *, work_dir: Path | None = None,
                 progress: ProgressFn = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> Recording:
     """Import one CWRU ``.npz`` (keys DE, FE and maybe BA) as a labelled recording.
 
-    The label comes from the file name (e.g. 'IR_7', 'Normal'); the sample rate is 12 kHz
-    (the drive-end 12k set). Raises ImportRefused like :func:`import_binary`.
+    The label comes from the file name (e.g. 'IR_7', 'Normal'), and so does the condition:
+    the motor load the rig ran at, read from the speed in the name ('load=0hp' for 1797
+    rpm; none for a speed the rig's table does not list). The sample rate is 12 kHz (the
+    drive-end 12k set). Raises ImportRefused like :func:`import_binary`.
     """
     path = Path(path)
     info = parse_name(path.stem)
@@ -57,6 +64,7 @@ def import_cwru(path: Path, *, work_dir: Path | None = None,
     rec.name = path.stem
     rec.provenance["dataset"] = "CWRU bearing data"
     rec.provenance["conditions"] = info
+    rec.condition = condition_of(info)
     if not any("DE" in c for c in rec.channel_names):
         rec.discard()
         raise ImportRefused(f"{path}: no drive-end (DE) array in the file "

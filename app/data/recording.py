@@ -32,7 +32,9 @@ class Recording:
 
     The rows live in an Arrow IPC spool on disk (bounded memory for any size); read them with
     :meth:`batches`. ``aux_columns`` are extra non-channel columns (e.g. a waveform's buffer
-    sequence number). Call :meth:`discard` once the snapshot is written, or on failure.
+    sequence number). ``condition`` is the operating condition the rows were taken in
+    ("load=0hp"; '' when not known). Call :meth:`discard` once the snapshot is written, or
+    on failure.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Recording:
     aux_columns: tuple[str, ...] = ()
     interrupted: bool = False
     owns_dir: Path | None = None
+    condition: str = ""
 
     @property
     def channel_names(self) -> list[str]:
@@ -127,7 +130,7 @@ class Recording:
                  "units": self.units, "time_column": self.time_column,
                  "time_origin": self.time_origin, "sample_rate": self.sample_rate,
                  "label": self.label, "interrupted": self.interrupted,
-                 "provenance": self.provenance}
+                 "condition": self.condition, "provenance": self.provenance}
         return {b"plantml": json.dumps(plain, sort_keys=True, default=str).encode()}
 
     def discard(self) -> None:

@@ -2,7 +2,11 @@
 
 Layout: one row per sample, columns ``recording`` (int32), ``t`` (seconds from the start of
 the recording) and one float64 column per channel. The file carries its own metadata
-(channels, units, sample rate, recordings, provenance) so it stays meaningful on its own.
+(channels with unit and scale, sample rate, recordings with label and operating condition,
+provenance) so it stays meaningful on its own.
+
+Formats: ``plantml-snapshot-v2`` adds each recording's ``condition`` and each channel's
+``scale``; ``plantml-snapshot-v1`` files (without them) are read as having none.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from app.core.errors import IntegrityError, UsageError
 from app.core.records import ChannelInfo, RecordingInfo
 
 META_KEY = b"plantml.snapshot"
-FORMAT = "plantml-snapshot-v1"
+FORMAT = "plantml-snapshot-v2"
+#: Formats this code reads; v1 lacks conditions and scales, which default to ''.
+READABLE = ("plantml-snapshot-v1", FORMAT)
 
 
 class SnapshotWriter:
@@ -51,11 +57,14 @@ class SnapshotWriter:
         self._writer = pq.ParquetWriter(self.path, self._schema, compression="zstd")
         self._current: dict | None = None
 
-    def begin_recording(self, name: str, *, label: str = "", start_time: str = "") -> None:
-        """Start the next recording."""
+    def begin_recording(self, name: str, *, label: str = "", start_time: str = "",
+                        condition: str = "") -> None:
+        """Start the next recording; ``condition`` is its operating condition (e.g.
+        "load=0hp"), '' when not known."""
         if self._current is not None:
             raise UsageError("finish the current recording first")
-        self._current = {"name": name, "label": label, "start_time": start_time, "n": 0}
+        self._current = {"name": name, "label": label, "start_time": start_time,
+                         "condition": condition, "n": 0}
 
     def write(self, block: np.ndarray, t: np.ndarray | None = None) -> None:
         """Append samples ``block`` of shape (channels, n); ``t`` in seconds, else derived
@@ -83,7 +92,7 @@ class SnapshotWriter:
             raise UsageError("no recording is open")
         info = RecordingInfo(index=len(self.recordings), name=cur["name"], n_samples=cur["n"],
                              label=cur["label"], interrupted=interrupted,
-                             start_time=cur["start_time"])
+                             start_time=cur["start_time"], condition=cur["condition"])
         self.recordings.append(info)
         self._current = None
         return info
@@ -119,9 +128,14 @@ def read_meta(path: Path) -> dict:
     """The metadata a snapshot file carries; raises IntegrityError if it has none."""
     try:
         kv = pq.read_metadata(path).metadata or {}
-        return json.loads(kv[META_KEY])
+        meta = json.loads(kv[META_KEY])
     except (KeyError, ValueError, OSError, pa.ArrowException) as exc:
         raise IntegrityError(f"{path} is not a PlantML dataset snapshot: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") not in READABLE:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise IntegrityError(f"{path}: snapshot format {found!r} is not one this PlantML reads "
+                             f"({', '.join(READABLE)}); a newer PlantML wrote it")
+    return meta
 
 
 def read_recordings(path: Path, meta: dict) -> Iterator[tuple[RecordingInfo, np.ndarray]]:

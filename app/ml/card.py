@@ -147,3 +147,15 @@ def model_card(model: TrainedModel, report: ValidationReport, dataset_hash: str)
         "only the held-out conditions above test other operating conditions.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def with_labels(card: str, rule: str, facts: list[str]) -> str:
+    """The card with a Labels section (the label rule training applied, and what it made of
+    the dataset) after its Data section; the card unchanged if it has no Data section."""
+    section = ["## Labels", f"- {rule}", *[f"- {fact}" for fact in facts if fact]]
+    lines = card.splitlines()
+    if "## Data" not in lines:
+        return card
+    at = next((i for i in range(lines.index("## Data") + 1, len(lines))
+               if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[:at] + section + lines[at:]) + "\n"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    sub_progress,
+)
 from app.ml.card import model_card
 from app.ml.dataset import WindowSet
 from app.ml.export import ExportedModel, export_onnx
@@ -126,7 +132,7 @@ def evaluate(model: TrainedModel, data: WindowSet, *, n_repeats: int = 3,
     names = data.feature_names
     importance = permutation_importance(
         model, xt, yt, names, n_repeats, model.recipe.seed,
-        lambda f, m: progress(0.05 + 0.45 * f, m), cancel)
+        sub_progress(progress, 0.05, 0.5), cancel)
     tr = model.train_idx
     reference = reference_stats(x[tr], names)
     by_class = class_reference(x[tr], data.levels[tr], _groups(model, y[tr]), names,
@@ -134,8 +140,9 @@ def evaluate(model: TrainedModel, data: WindowSet, *, n_repeats: int = 3,
     robust = None
     if robustness:
         exported = exported or export_onnx(model)
-        robust = robustness_report(model, exported, data, progress=lambda f, m: progress(
-            0.5 + 0.45 * f, m), cancel=cancel).to_dict()
+        robust = robustness_report(model, exported, data,
+                                   progress=sub_progress(progress, 0.5, 0.95),
+                                   cancel=cancel).to_dict()
     report = ValidationReport(
         task=model.task, model=model.recipe.model, recipe=model.recipe.to_dict(),
         feature_spec_hash=model.spec.spec_hash(), n_train=len(model.train_idx),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import io
 
-import onnx
-
 from app.core.errors import UsageError
 from app.core.model_version import ModelVersion
 
@@ -14,11 +12,14 @@ from app.core.model_version import ModelVersion
 REQUIRED = ("model.onnx", "golden_inputs.npy", "golden_outputs.json")
 LIBRARIES = ("onnx", "onnxruntime", "scikit-learn", "skl2onnx", "numpy")
 
-_TYPES = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
-
 
 def io_schema(model_bytes: bytes) -> tuple[list[dict], list[dict]]:
     """Inputs and outputs of an ONNX model as name, element type and shape."""
+    # onnx (and ml_dtypes under it) takes seconds to import: only when a release is made,
+    # not whenever the services are opened (the GUI's start-up).
+    import onnx
+
+    types = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
     try:
         model = onnx.load_model(io.BytesIO(model_bytes), load_external_data=False)
     except Exception as exc:  # noqa: BLE001 - onnx raises several unrelated types
@@ -30,7 +31,7 @@ def io_schema(model_bytes: bytes) -> tuple[list[dict], list[dict]]:
             t = v.type.tensor_type if v.type.HasField("tensor_type") else None
             shape = ([d.dim_param or d.dim_value for d in t.shape.dim] if t is not None
                      and t.HasField("shape") else [])
-            kind = _TYPES.get(t.elem_type, "unknown") if t is not None else "non-tensor"
+            kind = types.get(t.elem_type, "unknown") if t is not None else "non-tensor"
             out.append({"name": v.name, "dtype": kind, "shape": shape})
         return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -13,11 +14,13 @@ from app.core.errors import (
     Conflict,
     IntegrityError,
     PermissionDenied,
+    PlantMLError,
     UsageError,
 )
 from app.core.lifecycle import State, check_transition
-from app.core.model_version import ModelVersion
+from app.core.model_version import ModelVersion, ParityEvidence, ValidationEvidence
 from app.core.principal import Principal
+from app.core.records import AuditEvent
 from app.core.roles import Action
 from app.packages import make_body, sign_body
 from app.registry.refs import RECORD_TYPE, release_hash
@@ -27,8 +30,61 @@ from app.security import signing
 from app.security.passwords import Passwords
 from app.services.auth import SIGNING_PARTS, confirm_password
 from app.services.base import ServiceContext
+from app.services.registry import RegistryService, evidence_lines
 
 DEFAULT_VALIDITY_DAYS = 365
+#: The word an approval reason must contain to accept a version flagged "not robust".
+NOT_ROBUST_WORD = "robust"
+
+
+@dataclass(frozen=True)
+class ApprovalEvidence:
+    """Everything an approver reviews before signing one version: the version, its
+    validation (robustness table, "not robust" flag, leave-one-condition-out results,
+    inputs, envelope, label rule), its parity gate and its audit trail.
+
+    ``problems`` names reports that could not be read (a damaged blob is shown, not
+    hidden). ``lines()`` is the whole evidence as plain text, as ``plantml approve`` prints
+    it and the approval dialog may show it.
+    """
+
+    version: ModelVersion
+    validation: ValidationEvidence | None
+    parity: ParityEvidence | None
+    history: tuple[AuditEvent, ...] = ()
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def not_robust(self) -> bool:
+        """True when the version failed its robustness evidence: approving it needs an
+        explicit acceptance (``accept_not_robust``) and a reason that mentions it."""
+        return self.validation is not None and self.validation.not_robust
+
+    def lines(self) -> list[str]:
+        """The evidence in words, one fact per line."""
+        v = self.version
+        out = [f"{v.ref} ({v.kind}), state {v.state}" + ("  NOT ROBUST" if self.not_robust
+                                                          else ""),
+               f"trained by {v.created_by} on {v.created_at[:19]}; proposed by "
+               f"{v.proposed_by or '(not yet)'}", f"dataset {v.dataset_id}"]
+        gate = "passed" if v.parity.passed else f"NOT passed ({v.parity.blocked_reason})"
+        if self.parity is not None:
+            p = self.parity
+            agreement = "-" if p.label_agreement is None else f"{p.label_agreement:.4%}"
+            gate += (f"; label agreement {agreement} on {p.n_windows} windows, max feature "
+                     f"error {p.feature_max_rel_err or 0:.2e} (relative), bad golden inputs "
+                     f"flagged invalid {p.golden_bad_flagged} of {p.golden_bad}")
+        out.append(f"Parity gate: {gate}")
+        out += (evidence_lines(self.validation) if self.validation is not None
+                else ["Validation: no report stored with this version"])
+        out += [f"Cannot show: {problem}" for problem in self.problems]
+        out.append(f"Audit trail of {v.ref}:")
+        out += [f"  #{e.seq} {e.ts[:19]} {e.user} {e.action} {e.result}"
+                + (f" ({e.reason})" if e.reason else "") for e in self.history]
+        if self.not_robust:
+            out.append("Approving this version needs an explicit acceptance that it is not "
+                       "robust, and a reason that says why (it is audited).")
+        return out
 
 
 class ApprovalService:
@@ -37,6 +93,23 @@ class ApprovalService:
     def __init__(self, ctx: ServiceContext, passwords: Passwords) -> None:
         self.ctx = ctx
         self.passwords = passwords
+        self.registry = RegistryService(ctx)
+
+    def evidence(self, principal: Principal, *, ref: str) -> ApprovalEvidence:
+        """What the approver reviews for ``ref`` (read access; nothing is signed here)."""
+        version = self.registry.show(principal, ref=ref)
+        problems, validation, parity = [], None, None
+        try:
+            validation = self.registry.validation(principal, ref=ref)
+        except PlantMLError as exc:
+            problems.append(f"validation report: {exc}")
+        try:
+            parity = self.registry.parity_report(principal, ref=ref)
+        except PlantMLError as exc:
+            problems.append(f"parity report: {exc}")
+        history = tuple(self.registry.history(principal, ref=ref))
+        return ApprovalEvidence(version=version, validation=validation, parity=parity,
+                                history=history, problems=tuple(problems))
 
     def propose(self, principal: Principal, *, ref: str, password: str,
                 hardware_ids: list[str], reason: str,
@@ -98,9 +171,11 @@ class ApprovalService:
         return self._signed(body, principal, role.value, "model.propose", ref)
 
     def decide(self, principal: Principal, *, ref: str, password: str, meaning: str,
-               reason: str) -> ModelVersion:
+               reason: str, accept_not_robust: bool = False) -> ModelVersion:
         """Approve or reject a proposed version. Nobody decides on a version they trained
-        or proposed; the signature binds the release body's hash."""
+        or proposed; the signature binds the release body's hash. Approving a version
+        flagged "not robust" is refused (audited) unless ``accept_not_robust`` is given and
+        the reason mentions its robustness; the acceptance is audited with the reasons."""
         if meaning not in ("approved", "rejected"):
             raise UsageError("the meaning of the decision is 'approved' or 'rejected'")
         if not reason.strip():
@@ -115,6 +190,8 @@ class ApprovalService:
             self.ctx.audit_outcome(principal, role.value, "model.approve", f"model:{ref}",
                                    result="refused", reason=msg)
             raise PermissionDenied(msg)
+        accepted = self._check_robustness(principal, role.value, ref, meaning, reason,
+                                          accept_not_robust)
 
         def body(s: Session):
             store = SqlRegistryStore(s)
@@ -144,12 +221,37 @@ class ApprovalService:
                 s, user=principal.username, role=role.value, action="model.approve",
                 obj=f"model:{version.ref}", reason=reason, old={"state": version.state},
                 new={"state": decided.state, "meaning": meaning,
-                     "signature_id": esig.signature_id, "release_hash": release_hash(release)})
+                     "signature_id": esig.signature_id, "release_hash": release_hash(release),
+                     **accepted})
             self.ctx.trail.checkpoint(s)
             s.flush()
             return decided
 
         return self._signed(body, principal, role.value, "model.approve", ref)
+
+    def _check_robustness(self, principal: Principal, role: str, ref: str, meaning: str,
+                          reason: str, accept: bool) -> dict:
+        """Refuse (audited) to approve a "not robust" version without an explicit, reasoned
+        acceptance; returns what the approval event records about it."""
+        if meaning != "approved":
+            return {}
+        evidence = self.registry.validation(principal, ref=ref)
+        if evidence is None or not evidence.not_robust:
+            return {}
+        why = "; ".join(evidence.robustness.reasons) or "see the robustness table"
+        if not accept:
+            msg = (f"{ref} is flagged NOT ROBUST ({why}); approving it needs an explicit "
+                   "acceptance (plantml approve --accept-not-robust) and a reason that says "
+                   "why it is acceptable")
+        elif NOT_ROBUST_WORD not in reason.lower():
+            msg = (f"{ref} is flagged NOT ROBUST: the reason must say why that is acceptable "
+                   f"(mention its robustness), not only {reason.strip()!r}")
+        else:
+            return {"accepted_not_robust": True,
+                    "robustness_reasons": list(evidence.robustness.reasons)}
+        self.ctx.audit_outcome(principal, role, "model.approve", f"model:{ref}",
+                               result="refused", reason=msg)
+        raise UsageError(msg)
 
     def _signed(self, body, principal: Principal, role: str, action: str,
                 ref: str) -> ModelVersion:

@@ -258,6 +258,12 @@ class AuthService:
                                result="ok")
         return again
 
+    def logout(self, principal: Principal, *, reason: str) -> None:
+        """Record that the session ended (sign-out, switch user, closing the application);
+        never refused, so a front end can always end a session."""
+        self.ctx.audit_outcome(principal, "", "logout", f"user:{principal.username}",
+                               result="ok", reason=reason)
+
     def verify_signature(self, principal: Principal, *, signature_id: int, record_type: str,
                          record_id: str, record_hash: str) -> Signature:
         """Check a stored signature against the record it claims; raises IntegrityError."""

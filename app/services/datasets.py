@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken
 from app.core.records import ChannelInfo, DatasetInfo, LabelInfo, RecordingInfo
 from app.core.roles import Action, Role
+from app.data.conditions import check_condition
 from app.data.snapshot import SnapshotWriter, read_meta, read_recordings
 from app.services.base import ServiceContext
 from app.store.schema import DatasetLabelRow, DatasetRow
@@ -29,6 +31,7 @@ class RecordingInput:
     label: str = ""
     interrupted: bool = False
     start_time: str = ""
+    condition: str = ""  # operating condition, e.g. "load=0hp" ('' when not known)
 
 
 class DatasetService:
@@ -89,6 +92,8 @@ class DatasetService:
                 obj=f"dataset:{digest}",
                 new={"name": row.name, "recordings": len(meta["recordings"]),
                      "samples": sum(r["n_samples"] for r in meta["recordings"]),
+                     "conditions": sorted({r.get("condition", "") for r in meta["recordings"]}
+                                          - {""}),
                      "duplicate_of_existing": existing is not None,
                      "provenance": provenance})
             return _info(s, row)
@@ -107,7 +112,8 @@ class DatasetService:
         """Register a snapshot of in-memory recordings."""
         def fill(writer: SnapshotWriter) -> None:
             for rec in recordings:
-                writer.begin_recording(rec.name, label=rec.label, start_time=rec.start_time)
+                writer.begin_recording(rec.name, label=rec.label, start_time=rec.start_time,
+                                       condition=check_condition(rec.condition, rec.name))
                 writer.write(rec.data)
                 writer.end_recording(interrupted=rec.interrupted)
 
@@ -164,6 +170,22 @@ class DatasetService:
             raise IntegrityError(f"the snapshot file of dataset {info.dataset_id[:12]} is "
                                  "missing or was altered")
         return info, read_recordings(path, read_meta(path))
+
+
+def conditions_line(info: DatasetInfo) -> str:
+    """The recordings' operating conditions in one line, as validation will use them (the
+    Data and Train pages and ``plantml datasets show`` print it)."""
+    counts = Counter(r.condition for r in info.recordings)
+    named = sorted((c, n) for c, n in counts.items() if c)
+    if not named:
+        return ("conditions: none recorded (one operating condition assumed; no condition "
+                "can be held out in validation)")
+    text = "conditions: " + ", ".join(f"{c} x{n}" for c, n in named)
+    if counts.get(""):
+        text += f", {counts['']} recording(s) without (always trained on)"
+    if len(named) == 1:
+        return text + "; only one, so no condition can be held out in validation"
+    return text + f"; validation holds each of the {len(named)} out in turn"
 
 
 def _find(s: Session, ref: str) -> DatasetRow:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.orm import Session
 
 from app.audit.reading import query_events
-from app.core.errors import UsageError
+from app.core.errors import IntegrityError, UsageError
 from app.core.lifecycle import State, check_transition
-from app.core.model_version import ModelVersion, ParityResult
+from app.core.model_version import (
+    MODEL_CARD,
+    PARITY_REPORT,
+    VALIDATION_REPORT,
+    ModelVersion,
+    ParityEvidence,
+    ParityResult,
+    ValidationEvidence,
+)
 from app.core.principal import Principal
 from app.core.records import AuditEvent, ModelLineInfo
 from app.core.roles import Action, Role
+from app.ml.report import evidence_lines, robustness_lines, verdict_line
 from app.registry.compare import diff_versions
 from app.registry.refs import check_line_name, parse_ref
 from app.registry.sql_store import SqlRegistryStore
@@ -18,6 +29,9 @@ from app.services.audit import AuditFilter
 from app.services.base import ServiceContext
 
 ALIAS_NAME_MAX = 40
+
+#: Text views of the typed evidence, for the CLI and the GUI (plain lines, no JSON).
+__all__ = ["RegistryService", "evidence_lines", "robustness_lines", "verdict_line"]
 
 
 class RegistryService:
@@ -95,6 +109,35 @@ class RegistryService:
             raise UsageError(f"{info.ref} has no artifact {name!r}; it has "
                              f"{', '.join(sorted(info.artifacts))}")
         return self.ctx.blobs.read_bytes(digest)
+
+    def validation(self, principal: Principal, *, ref: str) -> ValidationEvidence | None:
+        """The version's validation report, typed (None if it has none, e.g. imported
+        without one); IntegrityError if the stored report is not readable JSON."""
+        data = self._report(principal, ref, VALIDATION_REPORT)
+        return None if data is None else ValidationEvidence.from_report(data)
+
+    def parity_report(self, principal: Principal, *, ref: str) -> ParityEvidence | None:
+        """The version's parity report, typed (None if it has none)."""
+        data = self._report(principal, ref, PARITY_REPORT)
+        return None if data is None else ParityEvidence.from_report(data)
+
+    def card(self, principal: Principal, *, ref: str) -> str:
+        """The version's model card text ('' if it has none)."""
+        info = self.show(principal, ref=ref)
+        if info.artifact_digest(MODEL_CARD) is None:
+            return ""
+        return self.artifact(principal, ref=ref, name=MODEL_CARD).decode("utf-8", "replace")
+
+    def _report(self, principal: Principal, ref: str, name: str) -> dict | None:
+        info = self.show(principal, ref=ref)
+        if info.artifact_digest(name) is None:
+            return None
+        raw = self.artifact(principal, ref=ref, name=name)
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise IntegrityError(f"the {name} of {info.ref} is not readable JSON ({exc})"
+                                 ) from None
 
     def compare(self, principal: Principal, *, a: str, b: str) -> dict[str, tuple]:
         """Side by side: every top-level and metric field that differs, as (a, b)."""

@@ -5,20 +5,38 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from app.core.errors import IntegrityError, UsageError
-from app.core.model_version import ModelVersion
+from app.core.model_version import ModelVersion, ValidationEvidence
 from app.core.principal import Principal
-from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    no_progress,
+    sub_progress,
+)
 from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.features.spec import FeatureSpec
+from app.features.validity import describe
+from app.ml.card import with_labels
 from app.ml.dataset import Recording
-from app.ml.labels import labelled_recordings
+from app.ml.labels import (
+    LABEL_RULE,
+    LEFT_OUT,
+    ClassWindows,
+    LabelPlan,
+    drop_left_out,
+    label_plan,
+    labelled_recordings,
+    split_text,
+)
 from app.ml.recipe import Recipe
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
@@ -28,15 +46,25 @@ from app.store.durable import durable_write
 KIND_OF_TASK = {"classification": "classifier", "regression": "regressor",
                 "anomaly": "anomaly"}
 INVALID_INPUT = "invalid input"  # what evaluate reports for a window with label -1
+_EVAL_BATCH = 512  # windows per onnxruntime call in evaluate (bounded memory)
+
+__all__ = ["INVALID_INPUT", "LABEL_RULE", "LabelPlan", "TrainOutcome", "TrainingService"]
 
 
 @dataclass(frozen=True)
 class TrainOutcome:
-    """The registered version and the two reports that decide whether it may be deployed."""
+    """The registered version, the two reports that decide whether it may be deployed, and
+    what the label rule made of the dataset (``labels.summary()`` says it in words)."""
 
     version: ModelVersion
     validation: dict
     parity: dict
+    labels: LabelPlan | None = None
+
+    @property
+    def evidence(self) -> ValidationEvidence:
+        """The validation report, typed (robustness, inputs, labels)."""
+        return ValidationEvidence.from_report(self.validation)
 
 
 class TrainingService:
@@ -68,16 +96,24 @@ class TrainingService:
         spec = FeatureSpec.default(shown.sample_rate, channels=tuple(wanted), window=window,
                                    hop=hop, kinematics=recipe.kinematics_for(tuple(wanted)),
                                    absolute=recipe.absolute_features)
-        units = {c.name: {"unit": c.unit} for c in shown.channels if c.name in wanted}
+        units = {c.name: {"unit": c.unit, "scale": c.scale} for c in shown.channels
+                 if c.name in wanted}
+        plan = label_plan(shown, spec, recipe.split, recipe.task)
+        plan.raise_for_problems()  # before a sample is read
         info, recordings = self._recordings(principal, dataset, spec)
         progress(0.02, "extracting features")
-        data = window_set(recordings, spec, progress=_part(progress, 0.02, 0.3), cancel=cancel)
-        model = train(data, recipe, progress=_part(progress, 0.3, 0.55), cancel=cancel)
+        data = window_set(recordings, spec, progress=sub_progress(progress, 0.02, 0.3),
+                          cancel=cancel)
+        data, _n_left_out = drop_left_out(data)
+        model = train(data, recipe, progress=sub_progress(progress, 0.3, 0.55),
+                      cancel=cancel)
+        _check_held_out(model, data)
+        plan = _as_trained(plan, model, data)
         progress(0.55, "exporting to ONNX")
         exported = export_onnx(model)
         report = evaluate(model, data, n_repeats=3, dataset_hash=info.dataset_id,
                           exported=exported, inputs=units,
-                          progress=_part(progress, 0.56, 0.85), cancel=cancel)
+                          progress=sub_progress(progress, 0.56, 0.85), cancel=cancel)
         held_out = data.raw(model.test_idx)
         progress(0.85, "parity gate")
         golden_in, golden_out = golden_set(exported, held_out)
@@ -85,12 +121,13 @@ class TrainingService:
         cancel.raise_if_cancelled()
         buf = io.BytesIO()
         np.save(buf, golden_in)
-        validation = report.to_dict()
+        card = with_labels(report.model_card, plan.rule, plan.summary().splitlines()[1:])
+        validation = dict(report.to_dict(), model_card=card, labels=plan.to_dict())
         artifacts = {
             "model.onnx": exported.onnx_bytes,
             "validation_report.json": _json(validation),
             "parity_report.json": _json(parity.to_dict()),
-            "model_card.md": report.model_card.encode("utf-8"),
+            "model_card.md": card.encode("utf-8"),
             "golden_inputs.npy": buf.getvalue(),
             "golden_outputs.json": _json({k: v.tolist() for k, v in golden_out.items()}),
             "schema.json": _json(exported.schema.to_dict()),
@@ -103,13 +140,35 @@ class TrainingService:
             artifacts=artifacts, parity_passed=parity.deployable,
             blocked_reason="; ".join(parity.reasons))
         progress(1.0, "done")
-        return TrainOutcome(version=version, validation=validation, parity=parity.to_dict())
+        return TrainOutcome(version=version, validation=validation, parity=parity.to_dict(),
+                            labels=plan)
+
+    def label_plan(self, principal: Principal, *, dataset: str, recipe: Recipe | None = None,
+                   window: int = 2048, hop: int = 1024) -> LabelPlan:
+        """What the label rule (LABEL_RULE) and the recipe's split make of the dataset's
+        labels, without reading a sample: windows per class for training and held out, the
+        windows across range edges left out, and why training would refuse. The Train page
+        shows ``.summary()``; training applies exactly this."""
+        recipe = recipe or Recipe()
+        shown = self.datasets.show(principal, dataset=dataset)
+        spec = FeatureSpec.default(shown.sample_rate, channels=_channels(shown, None)[:1],
+                                   window=window, hop=hop)
+        return label_plan(shown, spec, recipe.split, recipe.task)
 
     def evaluate(self, principal: Principal, *, ref: str, dataset: str,
                  progress: ProgressFn = no_progress,
                  cancel: CancelToken = NEVER_CANCELLED) -> dict:
         """Run a registered version's ONNX model on every window of a labelled snapshot (as
-        the controller would) and report accuracy and the confusion matrix; audited."""
+        the controller would); audited.
+
+        A window the model reports as invalid input (label -1: a dead sensor, NaN samples,
+        clipping, a level or speed outside the training envelope) is no machine state: it
+        is counted under its reason ("invalid input: flat line ...") and kept out of the
+        accuracy and the confusion matrix. Windows across a labelled range's edge are left
+        out as in training. Keys: ref, dataset, windows (all evaluated), valid_windows,
+        invalid_windows, invalid_reasons {reason: count}, left_out, accuracy (of the valid
+        windows; None if none), labels, confusion (rows: truth), mae (regression).
+        """
         from app.ml.checks import session
 
         version = self.registry.show(principal, ref=ref)
@@ -118,31 +177,39 @@ class TrainingService:
         classes = schema.get("classes", [])
         info, recordings = self._recordings(principal, dataset, spec)
         sess = session(self.registry.artifact(principal, ref=ref, name="model.onnx"))
-        truth, predicted = [], []
+        outputs = [o.name for o in sess.get_outputs()]
+        truth, predicted, reasons, left_out = [], [], Counter(), 0
         for k, rec in enumerate(recordings):
             cancel.raise_if_cancelled()
             progress(k / len(recordings), f"evaluating {rec.id}")
             n = (rec.signal.shape[1] - spec.window) // spec.hop + 1
-            if n <= 0:
-                continue
-            idx = np.arange(n) * spec.hop
-            windows = np.stack([rec.signal[:, s:s + spec.window] for s in idx]).astype(
-                np.float32)
-            label = sess.run(None, {"window": windows})[0]
-            # Label -1: the model reports the window as invalid input, not a machine state.
-            predicted.extend(INVALID_INPUT if classes and int(i) < 0 else
-                             classes[int(i)] if classes else float(i) for i in label)
-            truth.extend(rec.window_labels if rec.window_labels is not None
-                         else [rec.label] * n)
-        correct = sum(t == p for t, p in zip(truth, predicted, strict=True))
-        names = sorted(set(truth) | set(predicted), key=str)
-        matrix = [[sum(1 for t, p in zip(truth, predicted, strict=True) if t == a and p == b)
-                   for b in names] for a in names]
-        result = {"ref": ref, "dataset": info.dataset_id, "windows": len(truth),
-                  "accuracy": correct / len(truth) if truth else None, "labels": names,
-                  "confusion": matrix}
+            want = list(rec.window_labels) if rec.window_labels is not None else [rec.label] * n
+            for a in range(0, max(n, 0), _EVAL_BATCH):
+                idx = np.arange(a, min(n, a + _EVAL_BATCH)) * spec.hop
+                windows = np.stack([rec.signal[:, s:s + spec.window] for s in idx]).astype(
+                    np.float32)
+                out = dict(zip(outputs, sess.run(None, {"window": windows}), strict=True))
+                got = out["label"] if "label" in out else out["value"][:, 0]
+                bits = out.get("input_reason", np.zeros(len(idx), dtype=np.int64))
+                for j, value in enumerate(got):
+                    expected = want[a + j]
+                    if expected is LEFT_OUT:
+                        left_out += 1
+                    elif int(bits[j]) or ("label" in out and int(value) < 0):
+                        # Invalid input is a sensor fault, never a machine state.
+                        reasons[f"{INVALID_INPUT}: {describe(int(bits[j])) or 'unknown'}"] += 1
+                    else:
+                        truth.append(expected)
+                        predicted.append(classes[int(value)] if "label" in out and classes
+                                         else float(value))
+        result = _scores(truth, predicted, regression="label" not in outputs)
+        n_invalid = sum(reasons.values())
+        result.update(ref=ref, dataset=info.dataset_id, windows=len(truth) + n_invalid,
+                      valid_windows=len(truth), invalid_windows=n_invalid,
+                      invalid_reasons=dict(sorted(reasons.items())), left_out=left_out)
         self.ctx.audit_outcome(principal, "", "model.evaluate", f"model:{ref}", result="ok",
-                               new={"dataset": info.dataset_id, "windows": len(truth),
+                               new={"dataset": info.dataset_id, "windows": result["windows"],
+                                    "invalid_windows": n_invalid,
                                     "accuracy": result["accuracy"]})
         return result
 
@@ -170,6 +237,43 @@ class TrainingService:
         :func:`app.ml.labels.labelled_recordings`)."""
         info, arrays = self.datasets.load(principal, dataset=dataset)
         return info, labelled_recordings(info, arrays, spec)
+
+
+def _scores(truth: list, predicted: list, regression: bool) -> dict:
+    """Accuracy and confusion matrix (rows: truth), or the MAE of a regressor."""
+    if regression:
+        err = [abs(float(t) - p) for t, p in zip(truth, predicted, strict=True)]
+        return {"accuracy": None, "mae": float(np.mean(err)) if err else None, "labels": [],
+                "confusion": []}
+    correct = sum(t == p for t, p in zip(truth, predicted, strict=True))
+    names = sorted(set(truth) | set(predicted), key=str)
+    pairs = Counter(zip(truth, predicted, strict=True))
+    return {"accuracy": correct / len(truth) if truth else None, "labels": names,
+            "confusion": [[pairs[(a, b)] for b in names] for a in names]}
+
+
+def _as_trained(plan: LabelPlan, model, data) -> LabelPlan:
+    """The plan with the windows per class the model was trained and tested on (invalid
+    input, found only in the samples, left out)."""
+    if model.task != "classification":
+        return plan
+    tr = Counter(str(v) for v in data.labels[model.train_idx])
+    te = Counter(str(v) for v in data.labels[model.test_idx])
+    return replace(plan, classes=tuple(ClassWindows(c, tr[c] + te[c], tr[c], te[c])
+                                       for c in model.classes))
+
+
+def _check_held_out(model, data) -> None:
+    """Refuse a class the split left no valid held-out window of (it cannot be tested)."""
+    if model.task != "classification":
+        return
+    held = {str(v) for v in data.labels[model.test_idx]}
+    missing = [c for c in model.classes if c not in held]
+    if missing:
+        split = split_text(model.recipe.split, model.spec.window)
+        raise UsageError(f"class {missing[0]} has no held-out windows under the split "
+                         f"({split}) once invalid-input windows are left out, so it cannot be "
+                         "tested: label more of it, or split by recording")
 
 
 def _channels(info: DatasetInfo, channels: list[str] | None) -> list[str]:
@@ -200,5 +304,3 @@ def _plain(value: object):
     raise TypeError(f"cannot store {type(value).__name__} in a report")
 
 
-def _part(progress: ProgressFn, lo: float, hi: float) -> ProgressFn:
-    return lambda f, m: progress(lo + (hi - lo) * f, m)

@@ -1,4 +1,5 @@
-"""Runs service calls on one background worker and hands their results back to the GUI thread."""
+"""Runs service calls off the GUI thread (one writer lane, a free lane) and hands their results
+back to the GUI thread."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 #: What the user sees for an exception that is not a PlantMLError.
 INTERNAL_ERROR = "internal error, see log"
+
+#: Threads of the free lane: reads and device polls (two cores on a control-room PC).
+FREE_WORKERS = 2
 
 #: Progress reports closer together than this are dropped (the final one never is), so a
 #: chatty job cannot flood the GUI thread's event queue.
@@ -58,6 +62,11 @@ class TaskHandle:
         """True once cancellation was requested."""
         return self._token.cancelled
 
+    @property
+    def cancellable(self) -> bool:
+        """False for a job that must finish once started (a signature, a password check)."""
+        return self._cancellable
+
 
 @dataclass
 class _Task:
@@ -70,12 +79,21 @@ class _Task:
 
 
 class TaskRunner(QObject):
-    """Runs callables one at a time on a single worker thread.
+    """Runs callables on two lanes of background threads.
 
-    One worker keeps the workspace database single-writer and the audit trail's order
-    equal to the order the user asked for things. Callbacks (``on_done``, ``on_error``,
-    ``on_progress``) always run on the GUI thread; the background function must never touch
-    a widget. Call :meth:`submit` and :meth:`shutdown` from the GUI thread only.
+    The writer lane (``writes=True``, the default) runs one job at a time in submission
+    order: it keeps the workspace single-writer and the audit trail's order equal to the
+    order the user asked for things (imports, training, approvals, flashing). The free lane
+    (``writes=False``) runs beside it, as Anki's task manager runs work that does not use
+    the collection: reads (tables, details, the last verification), device polls (the
+    controller watch, scans) and the session's own events (sign-in, lock, unlock, sign-out:
+    a locked screen must not wait for a training run to end). A free job may append an
+    audit row of its own (a refusal, a drift alarm, a session event): one short transaction
+    that SQLite's write lock (BEGIN IMMEDIATE) serialises with the writer's.
+
+    Callbacks (``on_done``, ``on_error``, ``on_progress``) always run on the GUI thread; the
+    background function must never touch a widget. Call :meth:`submit` and
+    :meth:`shutdown` from the GUI thread only.
     """
 
     sig_busy_changed = Signal(bool)
@@ -92,9 +110,8 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # A plain Python thread (as in Anki's task manager): it is joinable, visible to
-        # threading.enumerate() for leak checks, and signals emitted from it are queued.
-        self._pool: ThreadPoolExecutor | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._free: ThreadPoolExecutor | None = None
         self._tasks: dict[int, _Task] = {}
         self._ids = itertools.count(1)
         self._closed = False
@@ -111,8 +128,10 @@ class TaskRunner(QObject):
         return bool(self._tasks)
 
     def submit(self, fn: Callable[..., Any], *, on_done: DoneFn, on_error: ErrorFn,
-               on_progress: ProgressCb | None = None, cancellable: bool = True) -> TaskHandle:
-        """Queue ``fn`` for the worker; returns a handle with ``cancel()``.
+               on_progress: ProgressCb | None = None, cancellable: bool = True,
+               writes: bool = True) -> TaskHandle:
+        """Queue ``fn`` on the writer lane (or with ``writes=False`` on the free lane, see the
+        class); returns a handle with ``cancel()``.
 
         ``fn`` receives ``progress`` and ``cancel`` as keyword arguments if its signature
         names them (or takes ``**kwargs``); it must not reference widgets. ``on_error``
@@ -128,12 +147,25 @@ class TaskRunner(QObject):
         task = _Task(on_done=on_done, on_error=on_error, on_progress=on_progress, handle=handle)
         was_idle = not self._tasks
         self._tasks[task_id] = task
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plantml-task")
-        self._pool.submit(self._run, task_id, fn, _kwargs_builder(fn), token)
+        self._lane(writes).submit(self._run, task_id, fn, _kwargs_builder(fn), token)
         if was_idle:
             self.sig_busy_changed.emit(True)
         return handle
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`shutdown`: nothing more can be submitted."""
+        return self._closed
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running (their callbacks not run yet)."""
+        return len(self._tasks)
+
+    @property
+    def cancellable_running(self) -> int:
+        """How many queued or running jobs can be asked to stop."""
+        return sum(1 for task in self._tasks.values() if task.handle.cancellable)
 
     def cancel_all(self) -> None:
         """Ask every queued or running job to stop."""
@@ -162,17 +194,31 @@ class TaskRunner(QObject):
         self.cancel_all()
         idle = self.wait_idle(timeout_ms)
         self._closed = True
-        if self._pool is not None:
-            # Jobs check their cancel token; waiting here only covers a job that ignores it,
-            # which we must not abandon halfway through a database write.
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._writer, self._free):
+            if pool is not None:
+                # Jobs check their cancel token; waiting here only covers a job that ignores
+                # it, which we must not abandon halfway through a database write.
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._writer = self._free = None
         if not idle:
             log.warning("task runner shut down with %d job(s) unfinished", len(self._tasks))
         self._tasks.clear()
         return idle
 
     # ---------------------------------------------------------------- worker side
+
+    def _lane(self, writes: bool) -> ThreadPoolExecutor:
+        # Plain Python threads (as in Anki's task manager): joinable, visible to
+        # threading.enumerate() for leak checks, and signals emitted from them are queued.
+        if writes:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="plantml-write")
+            return self._writer
+        if self._free is None:
+            self._free = ThreadPoolExecutor(max_workers=FREE_WORKERS,
+                                            thread_name_prefix="plantml-free")
+        return self._free
 
     def _run(self, task_id: int, fn: Callable[..., Any],
              kwargs_for: Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]],

@@ -26,7 +26,8 @@ def test_csv_recording_to_snapshot(csv_file, tmp_path):
     rec = import_csv(csv_file("time,a [bar],b\n0,1,2\n0.5,2,3\n1.0,x,4\n1.5,4,5\n2,5,6\n"),
                      CsvOptions(label="good"))
     meta = write_snapshot(rec, tmp_path / "s.parquet")
-    assert meta["channels"] == [{"name": "a", "unit": "bar"}, {"name": "b", "unit": ""}]
+    assert meta["channels"] == [{"name": "a", "unit": "bar", "scale": ""},
+                                {"name": "b", "unit": "", "scale": ""}]
     assert meta["sample_rate"] == 2.0 and meta["provenance"]["sha256"]
     info, data = next(read_recordings(tmp_path / "s.parquet", read_meta(tmp_path / "s.parquet")))
     assert info.label == "good" and info.n_samples == 4

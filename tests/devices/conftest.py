@@ -1,4 +1,4 @@
-"""Fixtures: a signing kit, controllers served on 127.0.0.1, quick retry policies."""
+"""Fixtures: a signing kit, controllers served on 127.0.0.1, the tests' retry policies."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ from app.devices.flash import Endpoint, RetryPolicy
 from tests.devices.kit import make_runtime
 from tests.packages.kit import Kit
 
-#: Short timeouts keep fault tests quick; the rules are the same as the defaults.
+#: For every test that is not about a timeout. A controller on 127.0.0.1 answers in
+#: milliseconds, but a loaded machine can hold a process for a second or more (a child
+#: importing onnx for its first verification, two CPU-bound neighbours), and a test must
+#: not fail on that: a request waits long before it counts as unanswered. No test waits for
+#: this timeout to pass; faults that end a link (resets, refused connections) are immediate.
+PATIENT = RetryPolicy(timeout_s=10.0, timeout_retries=2, busy_retries=4, backoff_s=0.01,
+                      backoff_max_s=0.05)
+#: For the tests about a controller that does not answer (T17): short, so the bounded
+#: retries are quick. Only requests that a fault holds (``faults.hang``, armed
+#: deterministically) may run into it; everything before the fault uses PATIENT.
 FAST = RetryPolicy(timeout_s=0.3, timeout_retries=2, busy_retries=4, backoff_s=0.01,
                    backoff_max_s=0.05)
 

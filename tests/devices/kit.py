@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import onnxruntime as ort
@@ -17,6 +20,25 @@ from app.packages import package_filename
 from tests.packages.kit import HW, Kit
 
 CHANNELS, WINDOW, CLASSES = 1, 64, 3
+#: How long a test waits for something that takes milliseconds on an idle machine: long, so
+#: that a loaded machine never fails it; reached only if the awaited thing never happens.
+PATIENCE_S = 60.0
+T = TypeVar("T")
+
+
+def wait_for(read: Callable[[], T], done: Callable[[T], bool], what: str,
+                timeout_s: float = PATIENCE_S) -> T:
+    """Poll ``read()`` until ``done`` says yes and return that value: a wait on an event
+    (a state change, a counter moving), never on time passing; fails naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:g} s; last: "
+                                 f"{value!r}")
+        time.sleep(0.005)
 
 
 def window_model(seed: int = 0, channels: int = CHANNELS, window: int = WINDOW,

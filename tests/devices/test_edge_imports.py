@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Workstation-only libraries; the edge runtime must not import any of them.
 BLOCKED = ("sqlalchemy", "alembic", "sklearn", "skl2onnx", "scipy", "pyarrow", "PySide6",
@@ -57,3 +59,39 @@ def test_runtime_protocol_and_fieldbus_run_without_workstation_libraries():
     assert pulled <= {"core", "fieldbus", "devices", "packages", "store"}, pulled
     assert {m for m in out["app"] if m.startswith("app.store")} <= {"app.store",
                                                                     "app.store.durable"}
+
+
+LAZY_CHILD = """
+import json, sys
+import app.devices.controller.serve
+print(json.dumps(sorted(sys.modules)))
+"""
+#: Loaded by the workstation only: package building and USB drives, the Modbus client.
+NOT_AT_THE_EDGE = ("app.packages.build", "app.packages.usb", "app.fieldbus.link",
+                   "app.fieldbus.ports", "pymodbus.client", "onnx")
+
+
+def test_the_runtime_imports_only_what_it_uses():
+    r = subprocess.run([sys.executable, "-c", LAZY_CHILD], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    loaded = set(json.loads(r.stdout))
+    assert not loaded & set(NOT_AT_THE_EDGE), loaded & set(NOT_AT_THE_EDGE)
+    # Verification is there from the start (onnx only once a package is verified).
+    assert {"app.packages.verify", "app.packages.staging", "app.packages.trust"} <= loaded
+
+
+def test_every_public_name_of_the_lazy_packages_resolves():
+    import importlib
+
+    import app.fieldbus
+    import app.packages
+
+    for package in (app.packages, app.fieldbus):
+        assert sorted(package.__all__) == sorted(package._WHERE)
+        for name, module in package._WHERE.items():
+            home = importlib.import_module(f"{package.__name__}.{module}")
+            assert getattr(package, name) is getattr(home, name), name
+        assert set(package.__all__) <= set(dir(package))
+        with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+            _ = package.nonsense

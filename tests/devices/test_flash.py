@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 from pymodbus.client import ModbusTcpClient
 
+from app.core.clock import FakeClock
 from app.core.progress import CancelToken
 from app.devices.flash import (
     ControllerClient,
@@ -28,50 +28,59 @@ from app.devices.flash.payload import PackageFacts, check_fit, plan_transfer
 from app.devices.flash.views import Identity
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Capability, Command, ErrorCode, State
-from tests.devices.conftest import FAST
-from tests.devices.kit import package
-from tests.packages.kit import HW
+from tests.devices.conftest import PATIENT
+from tests.devices.kit import package, wait_for
+from tests.packages.kit import HW, NOW
 
 
-def test_flash_commit_live_and_rollback(controller, kit):
+def test_flash_commit_live_and_rollback(controller_factory, kit):
+    # The sensor delivers a block only when the test moves the clock, so the waveform
+    # buffer cannot change while the client reads it (three requests), however slow they are.
+    clock = FakeClock(NOW, frozen=True)
+    controller = controller_factory(clock=clock)
+    sensor = controller.runtime.sensor
     p1, p2 = package(kit, 1, pad=3000), package(kit, 2, pad=3000)
     seen: list[float] = []
-    out = flash_package(controller.endpoint, p1, policy=FAST,
+    out = flash_package(controller.endpoint, p1, policy=PATIENT,
                         progress=lambda f, m: seen.append(f))
     assert out.ok and out.status.state is State.ACTIVE and out.status.active_slot == "A"
     assert out.status.active.version == 1 and out.compressed and out.wire_bytes < \
         out.package_bytes
     assert seen == sorted(seen) and seen[-1] == 1.0
-    with ControllerClient.open(controller.endpoint, FAST) as c:
-        deadline = time.monotonic() + 5
-        while (live := c.live()).inference_count < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert live.inference_count >= 3 and not math.isnan(live.prediction)
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+        assert c.live().inference_count == 0
+        blocks = sensor.seq
+        clock.advance(3.5 * sensor.period_s)  # three blocks of one window each
+        live = wait_for(c.live, lambda lv: lv.inference_count == 3, "three inferences")
+        assert sensor.seq == blocks + 3
+        assert not math.isnan(live.prediction)
         assert len(live.scores) == 3 and abs(live.scores.sum() - 1) < 1e-5
-        assert live.features.shape == (2,) and live.stats.count >= 1
+        assert live.features.shape == (2,) and live.stats.count == 3
         assert np.all(np.isfinite(live.stats.mean))
         wave = c.waveform()
-        assert wave.samples.shape == (1, 64) and wave.sample_rate == 2000.0
-    out2 = flash_package(controller.endpoint, p2, policy=FAST)
+        assert wave.seq == sensor.seq and wave.samples.shape == (1, 64)
+        assert wave.sample_rate == 2000.0
+        assert np.array_equal(wave.samples, sensor.current[1])
+    out2 = flash_package(controller.endpoint, p2, policy=PATIENT)
     assert out2.ok and out2.status.active_slot == "B" and out2.status.active.version == 2
-    st = rollback(controller.endpoint, FAST)
+    st = rollback(controller.endpoint, PATIENT)
     assert st.state is State.ACTIVE and st.active.sha256 == out.package_sha256
     assert st.active_slot == "A"
 
 
 def test_uncompressed_and_small_chunks_give_the_same_result(controller, kit):
     p1 = package(kit, 1)
-    out = flash_package(controller.endpoint, p1, policy=FAST,
+    out = flash_package(controller.endpoint, p1, policy=PATIENT,
                         options=FlashOptions(compress=False, chunk_size=100))
     assert out.ok and not out.compressed and out.chunk_size == 100
     assert out.chunks == math.ceil(out.package_bytes / 100)
 
 
 def test_a_second_flash_of_the_same_counter_is_refused_by_the_device(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     replay = package(kit, 9, counter=1)
     with pytest.raises(FlashFailed, match=r"package refused \(counter\)") as info:
-        flash_package(controller.endpoint, replay, policy=FAST)
+        flash_package(controller.endpoint, replay, policy=PATIENT)
     assert info.value.status.active.version == 1
 
 
@@ -88,25 +97,25 @@ def test_fit_check_names_what_does_not_fit(controller, kit):
     with pytest.raises(DoesNotFit, match="other-hw"):
         check_fit(plan_transfer(path.read_bytes(), other, controller.endpoint), other, facts)
     with pytest.raises(DoesNotFit, match="hardware"):
-        flash_package(controller.endpoint, package(kit, 1, hardware="other-hw"), policy=FAST)
+        flash_package(controller.endpoint, package(kit, 1, hardware="other-hw"), policy=PATIENT)
 
 
 def test_cancel_drops_the_transfer_and_keeps_the_old_model(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     token = CancelToken()
 
     def progress(fraction, message):
         if fraction > 0.3:
             token.cancel()
     with pytest.raises(FlashCancelled) as info:
-        flash_package(controller.endpoint, package(kit, 2, pad=20_000), policy=FAST,
+        flash_package(controller.endpoint, package(kit, 2, pad=20_000), policy=PATIENT,
                       options=FlashOptions(compress=False), progress=progress, cancel=token)
     st = info.value.status
     assert st.state is State.ACTIVE and st.active.version == 1 and st.transfer_total == 0
 
 
 def test_repeated_command_block_is_not_run_twice(controller, kit):
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         regs_before = c.status()
         c.send(Command.BEGIN, arg0=10, arg1=10, chunk_size=4, sha256="11" * 32)
         c.write_chunk(0, b"abcd", __import__("zlib").crc32(b"abcd"))
@@ -119,7 +128,7 @@ def test_repeated_command_block_is_not_run_twice(controller, kit):
 
 
 def test_bad_requests_get_decoded_reasons(controller):
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         with pytest.raises(DeviceRefused, match="exception 04.*nothing to COMMIT"):
             c.send(Command.COMMIT)
         with pytest.raises(DeviceRefused, match="exception 02"):
@@ -147,17 +156,17 @@ def test_a_modbus_device_that_is_not_a_controller(kit):
 
     with ModbusSimulator() as sim:
         port = sim.start_tcp()
-        with ControllerClient.open(Endpoint.tcp("127.0.0.1", port), FAST) as c, \
+        with ControllerClient.open(Endpoint.tcp("127.0.0.1", port), PATIENT) as c, \
                 pytest.raises((ProtocolError, DeviceRefused)):
             c.identity()
 
 
 def test_the_link_is_closed_after_a_flash(controller, kit):
-    flash_package(controller.endpoint, package(kit, 1), policy=FAST)
+    flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
     plain = ModbusTcpClient("127.0.0.1", port=controller.endpoint.port, timeout=1, retries=0)
     assert plain.connect()
     assert plain.read_input_registers(0, count=2, device_id=1).registers == [0x504C, 0x4D4C]
     plain.close()
     with pytest.raises(LinkLost), ControllerClient.open(Endpoint.tcp("127.0.0.1", 1),
-                                                        FAST) as c:
+                                                        PATIENT) as c:
         c.status()

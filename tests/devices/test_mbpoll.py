@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 
 from app.devices.flash import flash_package
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Command, State
-from tests.devices.conftest import FAST
-from tests.devices.kit import package
+from tests.devices.conftest import PATIENT
+from tests.devices.kit import package, wait_for
 from tests.packages.kit import HW
 
 MBPOLL = shutil.which("mbpoll")
@@ -36,7 +35,7 @@ def registers(out: str, start: int) -> list[int]:
 
 
 def test_mbpoll_reads_identity_and_status(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=FAST)
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
     port = controller.endpoint.port
     ident = registers(mbpoll(port, "-t", "3", "-r", "0", "-c", str(r.IDENTITY_COUNT),
                              "127.0.0.1"), 0)
@@ -51,13 +50,11 @@ def test_mbpoll_reads_identity_and_status(controller, kit):
 
 
 def test_mbpoll_rolls_back_with_one_write(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=FAST)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=FAST).ok
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
+    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
     mbpoll(controller.endpoint.port, "-t", "4", "-r", "0", "127.0.0.1", str(int(
         Command.ROLLBACK)))
     machine = controller.runtime.machine
-    deadline = time.monotonic() + 5
-    while machine.busy and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: machine.busy, lambda busy: not busy, "the end of the rollback")
     active = machine.disk.slots[machine.disk.active]
     assert active.sha256 == first.package_sha256 and machine.state is State.ACTIVE

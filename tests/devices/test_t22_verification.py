@@ -4,11 +4,11 @@ and says "verification failed at chunk k"; bad packages and self-tests never act
 from __future__ import annotations
 
 import hashlib
-import time
 import zlib
 
 import pytest
 
+from app.core.clock import FakeClock
 from app.devices.controller import transfer as transfer_module
 from app.devices.flash import (
     ControllerClient,
@@ -19,9 +19,9 @@ from app.devices.flash import (
     flash_package,
 )
 from app.devices.protocol.codes import Command, ErrorCode, State
-from tests.devices.conftest import FAST
-from tests.devices.kit import package
-from tests.packages.kit import Kit
+from tests.devices.conftest import PATIENT
+from tests.devices.kit import PATIENCE_S, package, wait_for
+from tests.packages.kit import NOW, Kit
 
 NO_ZLIB = FlashOptions(compress=False)
 
@@ -56,25 +56,25 @@ def _still_old(c: ControllerClient, version: int = 1) -> None:
 
 @pytest.mark.parametrize("k", [0, 5, 11])
 def test_read_back_names_the_chunk_and_nothing_is_activated(controller, kit, corrupt_chunk, k):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     corrupt_chunk(k)
     with pytest.raises(VerificationFailed, match=f"verification failed at chunk {k}:") as info:
-        flash_package(controller.endpoint, package(kit, 2, pad=1000), policy=FAST,
+        flash_package(controller.endpoint, package(kit, 2, pad=1000), policy=PATIENT,
                       options=NO_ZLIB)
     assert info.value.chunk == k
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _still_old(c)
 
 
 @pytest.mark.parametrize("k", [0, 7])
 def test_the_device_names_the_chunk_when_verifying(controller, kit, corrupt_chunk, k):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     corrupt_chunk(k)
     data = package(kit, 2, pad=1000).read_bytes()
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _send_all(c, data)
         with pytest.raises(FlashFailed) as info:
-            c.run(Command.VERIFY, 10)
+            c.run(Command.VERIFY, PATIENCE_S)
         st = info.value.status
         assert st.last_error is ErrorCode.VERIFY_HASH and st.error_chunk == k
         assert st.error_text.startswith(f"verification failed at chunk {k}")
@@ -85,71 +85,93 @@ def test_the_device_names_the_chunk_when_verifying(controller, kit, corrupt_chun
 
 
 def test_a_hash_that_does_not_match_the_bytes_is_never_activated(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     data = package(kit, 2).read_bytes()
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _send_all(c, data, sha="00" * 31 + "01")
         with pytest.raises(FlashFailed, match="SHA-256 differs from BEGIN") as info:
-            c.run(Command.VERIFY, 10)
+            c.run(Command.VERIFY, PATIENCE_S)
         assert info.value.status.last_error is ErrorCode.VERIFY_HASH
         _still_old(c)
 
 
 def test_a_package_signed_by_unknown_keys_is_refused_on_the_device(controller, kit, tmp_path):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     stranger = Kit(root=tmp_path / "stranger")
     with pytest.raises(FlashFailed, match=r"package refused \(unknown_key\)"):
-        flash_package(controller.endpoint, package(stranger, 2), policy=FAST)
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+        flash_package(controller.endpoint, package(stranger, 2), policy=PATIENT)
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _still_old(c)
 
 
 def test_a_failed_self_test_is_never_activated(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=FAST).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
     with pytest.raises(FlashFailed, match="SELF_TEST failed.*golden input 0") as info:
-        flash_package(controller.endpoint, package(kit, 2, bad_golden=True), policy=FAST)
+        flash_package(controller.endpoint, package(kit, 2, bad_golden=True), policy=PATIENT)
     assert info.value.status.last_error is ErrorCode.SELF_TEST_FAILED
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _still_old(c)
 
 
-def test_no_commit_before_the_deadline_reverts(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=FAST)
+def test_no_commit_before_the_deadline_reverts(controller_factory, kit):
+    # Time moves only when the test moves it: the deadline passes because the clock says so,
+    # not because the machine was slow (or fast) enough.
+    clock = FakeClock(NOW, frozen=True)
+    controller = controller_factory(clock=clock)
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
     data = package(kit, 2).read_bytes()
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         _send_all(c, data)
-        c.run(Command.VERIFY, 10)
-        c.run(Command.SELF_TEST, 10)
-        st = c.run(Command.ACTIVATE, 10, arg0=1)
+        c.run(Command.VERIFY, PATIENCE_S)
+        c.run(Command.SELF_TEST, PATIENCE_S)
+        st = c.run(Command.ACTIVATE, PATIENCE_S, arg0=2)
         assert st.state is State.ACTIVE_UNCONFIRMED and st.active.version == 2
-        assert st.commit_remaining_s == 1
-        time.sleep(1.3)
+        assert st.commit_remaining_s == 2
+        clock.advance(1.5)
         st = c.status()
+        assert st.state is State.ACTIVE_UNCONFIRMED and st.commit_remaining_s == 1
+        clock.advance(1.0)
+        st = wait_for(c.status, lambda s: s.state is not State.ACTIVE_UNCONFIRMED,
+                      "the revert after the deadline")
         assert st.state is State.ACTIVE and st.active.sha256 == first.package_sha256
-        assert st.last_error is ErrorCode.COMMIT_TIMEOUT
+        assert st.last_error is ErrorCode.COMMIT_TIMEOUT and st.commit_remaining_s == 0
         # The reverted slot is gone: a rollback has nothing to go back to.
         with pytest.raises(Exception, match="no previous model"):
             c.send(Command.ROLLBACK)
 
 
+def test_a_commit_in_time_holds_however_long_the_test_takes(controller_factory, kit):
+    clock = FakeClock(NOW, frozen=True)
+    controller = controller_factory(clock=clock)
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+        _send_all(c, package(kit, 2).read_bytes())
+        c.run(Command.VERIFY, PATIENCE_S)
+        c.run(Command.SELF_TEST, PATIENCE_S)
+        c.run(Command.ACTIVATE, PATIENCE_S, arg0=1)
+        clock.advance(0.9)
+        st = c.run(Command.COMMIT, PATIENCE_S)
+        clock.advance(3600)
+        assert c.status().state is State.ACTIVE
+    assert st.state is State.ACTIVE and st.active.version == 2 and st.commit_remaining_s == 0
+
+
 def test_a_plc_can_roll_back_with_one_register_write(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=FAST)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=FAST).ok
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
+    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         c.link.write_one(0, int(Command.ROLLBACK))
-        deadline = time.monotonic() + 5
-        while (st := c.status()).running and time.monotonic() < deadline:
-            time.sleep(0.01)
+        st = wait_for(c.status, lambda s: not s.running, "the end of the rollback")
         assert st.active.sha256 == first.package_sha256 and st.state is State.ACTIVE
 
 
 def test_a_refused_package_leaves_the_rollback_target_alone(controller, kit, tmp_path):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=FAST)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=FAST).ok
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
+    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
     stranger = Kit(root=tmp_path / "stranger")
     with pytest.raises(FlashFailed, match="unknown_key"):
-        flash_package(controller.endpoint, package(stranger, 3), policy=FAST)
-    with ControllerClient.open(controller.endpoint, FAST) as c:
+        flash_package(controller.endpoint, package(stranger, 3), policy=PATIENT)
+    with ControllerClient.open(controller.endpoint, PATIENT) as c:
         st = c.rollback()
     assert st.state is State.ACTIVE and st.active.sha256 == first.package_sha256
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
-# Before any Qt import: the tests run without a display.
+# Before any Qt import: the tests run without a display, on one 1920x1080 screen (the
+# offscreen plugin's own is 800x800, smaller than the window it would have to hold).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    _SCREEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "offscreen-screen.json")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 
 import threading
 from collections.abc import Iterator
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QSettings, QThreadPool
 
 from app.core.principal import Principal
 from app.security.passwords import HashParams
@@ -45,6 +49,15 @@ def _no_leaked_ui_threads() -> Iterator[None]:
               and not t.name.startswith("pytest_timeout")]
     assert not leaked, f"test leaked threads: {leaked}"
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.fixture(autouse=True)
+def _gui_settings_in_tmp(tmp_path_factory) -> Iterator[Path]:
+    """The GUI's per-workstation settings (geometry, first-start self-test) go to a fresh
+    folder: tests neither read nor change the developer's own."""
+    folder = tmp_path_factory.mktemp("gui-settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.pages.audit_view import AuditView
-from app.ui.styles import BAD_STYLE, GOOD_STYLE
+from app.ui.styles import BAD_STYLE, GOOD_STYLE, REFUSED_STYLE
 from app.ui.widgets.audit_table_model import COLUMNS
 
 
@@ -117,16 +117,34 @@ def test_verify_reports_a_tampered_row_broken_at_its_sequence(qtbot, workspace, 
     assert (top["action"], top["result"]) == ("audit.verify", "failed")
 
 
-def test_engineer_may_not_verify_and_reads_why(qtbot, workspace, runner):
+@pytest.mark.parametrize(("who", "verify", "export"), [
+    ("auditor", True, True), ("admin", True, False), ("engineer", False, False)])
+def test_verify_and_export_are_offered_to_the_roles_that_may_use_them(
+        qtbot, workspace, runner, who, verify, export):
+    view = _view(qtbot, workspace, runner, who)
+    assert view.verify_button.isEnabled() is verify
+    assert view.export_button.isEnabled() is export
+    if not verify:
+        assert view.verify_button.toolTip().startswith(
+            "Verifying the audit trail needs the auditor or admin role; you are signed in as")
+    if not export:
+        assert "needs the auditor role" in view.export_button.toolTip()
+    _click(qtbot, view.verify_button)  # a greyed-out button does nothing
+    assert runner.wait_idle(5000)
+    assert view.verify_button.isEnabled() is verify, "a finished job keeps the role's rule"
+
+
+def test_a_refusal_is_not_worded_like_a_failed_verification(qtbot, workspace, runner):
     view = _view(qtbot, workspace, runner, "engineer")
-    _click(qtbot, view.verify_button)
+    view.verify()  # what a stale button would have done
     assert runner.wait_idle(5000)
     text = view.message_label.text()
-    assert text.startswith("verification failed: erin may not audit.verify")
-    assert "auditor" in text and "Traceback" not in text
-    assert view.message_label.styleSheet() == BAD_STYLE
-    assert view.result_label.text() == ""
-    assert view.verify_button.isEnabled()
+    assert text.startswith("verification not allowed: erin may not audit.verify"), text
+    assert "failed" not in text and "BROKEN" not in text and "Traceback" not in text
+    assert "auditor" in text
+    assert view.message_label.styleSheet() == REFUSED_STYLE != BAD_STYLE
+    assert view.result_label.text() == "", "no verdict on the trail was given"
+    assert not view.verify_button.isEnabled()
     top = _rows(view)[0]  # the refusal is audited too
     assert (top["action"], top["user"], top["result"]) == ("audit.verify", "erin", "refused")
 
@@ -173,9 +191,9 @@ def test_export_cancelled_before_it_starts(qtbot, workspace, runner, tmp_path, m
 def test_export_refusals_are_readable(qtbot, workspace, runner, tmp_path, monkeypatch):
     view = _view(qtbot, workspace, runner, "engineer")
     monkeypatch.setattr(view, "choose_export_folder", lambda: tmp_path / "x")
-    _click(qtbot, view.export_button)
+    view.export()
     assert runner.wait_idle(5000)
-    assert view.message_label.text().startswith("export failed: erin may not audit.export")
+    assert view.message_label.text().startswith("export not allowed: erin may not audit.export")
     assert not (tmp_path / "x" / "manifest.json").exists()
 
 

@@ -115,6 +115,34 @@ def test_watch_shows_predictions_arriving_and_a_drift_level(
     assert shown >= 3, "the plot keeps what it showed"
 
 
+def test_the_watch_keeps_polling_while_a_long_job_holds_the_writer_lane(
+        qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    assert sv.controllers.flash(people["omar"], ref=ref, target=edge.target).ok
+    view = open_view(qtbot, sv, runner, people["omar"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    view.watch_timer.setInterval(100)
+    release, started = threading.Event(), threading.Event()
+
+    def long_training():  # stands in for an acquisition or a training run
+        started.set()
+        return release.wait(60)
+
+    runner.submit(long_training, on_done=lambda _v: None, on_error=pytest.fail)
+    assert started.wait(5)
+    try:
+        polls = []
+        view.sig_watch_updated.connect(polls.append)
+        click(qtbot, view.watch_button)
+        qtbot.waitUntil(lambda: len(polls) >= 3, timeout=10_000)
+        assert not release.is_set(), "the polls arrived while the long job still ran"
+    finally:
+        release.set()
+        view.stop_watch()
+    assert runner.wait_idle(5000)
+
+
 def test_rollback_with_a_reason(qtbot, workspace, people, runner, edge, tmp_path):
     sv = workspace.services
     omar = people["omar"]

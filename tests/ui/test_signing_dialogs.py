@@ -134,11 +134,12 @@ def test_missing_meaning_reason_or_password_is_caught_in_the_dialog(qtbot, works
 
     _sign(qtbot, dialog, runner, "", PASSWORDS["avery"])
     assert dialog.error_label.text() == "a signature needs a reason"
+    assert dialog.password_edit.text() == PASSWORDS["avery"], "kept for the next try"
     _sign(qtbot, dialog, runner, "fine", "")
     assert dialog.error_label.text() == "enter your password to sign"
     _sign(qtbot, dialog, runner, "fine", PASSWORDS["avery"])
     assert dialog.error_label.text() == "choose approved or rejected"
-    assert dialog.password_edit.text() == ""
+    assert dialog.password_edit.text() == PASSWORDS["avery"], "kept for the next try"
     assert len(sv.audit.show(people["admin"])) == before, "nothing reached the services"
     dialog.reject()
 

@@ -1,4 +1,5 @@
-"""The task runner: one worker, results and progress on the GUI thread, errors never crash."""
+"""The task runner: one writer lane, a free lane beside it, results and progress on the GUI
+thread, errors never crash."""
 
 from __future__ import annotations
 
@@ -83,6 +84,54 @@ def test_one_worker_runs_jobs_in_order_never_two_at_once(runner):
     assert [i for i, _ in rec.done] == list(range(8))
     assert len({ident for _, ident in rec.done}) == 1
     assert max(overlap) == 1
+
+
+def test_a_free_job_runs_while_a_long_writer_job_runs(runner, qtbot):
+    rec = Recorder()
+    release = threading.Event()
+    writer_started = threading.Event()
+
+    def long_writer():
+        writer_started.set()
+        return release.wait(30)
+
+    runner.submit(long_writer, on_done=rec.on_done, on_error=rec.on_error)
+    assert writer_started.wait(5)
+    runner.submit(lambda: "read", on_done=rec.on_done, on_error=rec.on_error, writes=False)
+    queued_writer = runner.submit(lambda: "second write", on_done=rec.on_done,
+                                  on_error=rec.on_error)
+    try:
+        qtbot.waitUntil(lambda: rec.done == ["read"], timeout=5000)
+        assert runner.busy and not release.is_set()
+        assert not queued_writer.cancelled
+    finally:
+        release.set()
+    assert runner.wait_idle(5000)
+    assert rec.done == ["read", True, "second write"], "writers keep their order"
+    assert rec.errors == []
+
+
+def test_free_jobs_never_overlap_the_writers_order(runner):
+    rec = Recorder()
+    writing = []
+    overlap = []
+    lock = threading.Lock()
+
+    def write(i):
+        with lock:
+            writing.append(i)
+            overlap.append(len(writing))
+        threading.Event().wait(0.005)
+        with lock:
+            writing.remove(i)
+        return i
+
+    for i in range(6):
+        runner.submit(lambda i=i: write(i), on_done=rec.on_done, on_error=rec.on_error)
+        runner.submit(lambda: "free", on_done=lambda _v: None, on_error=rec.on_error,
+                      writes=False)
+    assert runner.wait_idle(5000)
+    assert rec.done == list(range(6)) and max(overlap) == 1 and rec.errors == []
 
 
 def test_cancel_raises_cancelled_reported_as_cancelled(runner):
@@ -209,7 +258,7 @@ def test_shutdown_stops_the_worker_thread(qtbot):
     runner = TaskRunner()
     runner.submit(lambda: None, on_done=lambda _v: None, on_error=pytest.fail)
     assert runner.shutdown(3000)
-    assert not [t for t in threading.enumerate() if t.name.startswith("plantml-task")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("plantml-")]
     with pytest.raises(RuntimeError):
         runner.submit(lambda: None, on_done=lambda _v: None, on_error=pytest.fail)
     assert runner.shutdown(100), "a second shutdown is harmless"

@@ -115,6 +115,12 @@ class AcqSession:
                                  self.started_at, ended_at)
 
 
+def scale_text(scale: float, offset: float, tagmap_name: str) -> str:
+    """How the tag map turns a register value into the unit, for the dataset and the card."""
+    shift = f" {'+' if offset >= 0 else '-'} {abs(offset):g}" if offset else ""
+    return f"raw x {scale:g}{shift} (tag map '{tagmap_name}')"
+
+
 def _recording(tagmap: TagMap, folder: Path, name: str, rows: int, interrupted: bool,
                outcome: dict) -> Recording:
     conn = tagmap.connection
@@ -124,7 +130,8 @@ def _recording(tagmap: TagMap, folder: Path, name: str, rows: int, interrupted: 
     report = ValidationReport(f"{conn.describe()} {name}")
     report.count_rows(rows, 0)
     if name == TAGS:
-        channels = tuple(ChannelInfo(t.name, t.unit) for t in tagmap.tags)
+        channels = tuple(ChannelInfo(t.name, t.unit, scale_text(t.scale, t.offset, tagmap.name))
+                         for t in tagmap.tags)
         prov["poll_rate_hz"] = tagmap.poll_rate_hz
         # The poll rate is nominal: the time column holds when each row was captured.
         return Recording(name, channels, folder / f"{TAGS}.arrows", rows, report,
@@ -133,7 +140,8 @@ def _recording(tagmap: TagMap, folder: Path, name: str, rows: int, interrupted: 
     wf = next(w for w in tagmap.waveforms if w.name == name)
     prov.update(buffer_length=wf.length, missed_buffers=outcome["stats"]["missed_buffers"]
                 .get(name, 0))
-    return Recording(name, (ChannelInfo(wf.name, wf.unit),), folder / f"wave-{name}.arrows",
+    channel = ChannelInfo(wf.name, wf.unit, scale_text(wf.scale, wf.offset, tagmap.name))
+    return Recording(name, (channel,), folder / f"wave-{name}.arrows",
                      rows, report, time_origin=UNIX, sample_rate=wf.sample_rate_hz,
                      provenance=prov, aux_columns=("seq",), interrupted=interrupted)
 

@@ -19,22 +19,28 @@ def any_request(fc: int, address: int, count: int) -> bool:
 class ServerFaults:
     """Changed by tests while the server runs; every knob is off by default.
 
-    ``hang``: no request is answered (until cleared or the server stops).
+    ``hang``: no request is answered (until cleared or the server stops); ``hang_from``
+    arms it at an exact request: the first request it matches, and every one after it, go
+    unanswered (so a test can make the controller fall silent mid-flash at chunk k, not
+    after some time).
     ``inject(code, times, match)``: the next ``times`` matching requests get Modbus
     exception ``code`` instead of being carried out.
     ``cut_after_chunk``: after the n-th accepted transfer chunk (counted from when it is
     set) every open connection is reset, like a pulled cable on TCP; ``cut_before``
     resets before that chunk is applied instead; for ``down_s`` seconds after a cut every
-    request gets its connection reset too (the link stays down).
+    request gets its connection reset too (the link stays down; ``math.inf`` keeps it down
+    until :meth:`clear`). ``dropped`` counts the requests lost that way.
     """
 
     hang: bool = False
+    hang_from: Match | None = None
     delay_s: float = 0.0
     cut_after_chunk: int | None = None
     cut_before: bool = False
     chunks_seen: int = 0
     down_s: float = 0.0
     down_until: float = 0.0
+    dropped: int = 0
     _plan: list[tuple[int, int, Match]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,13 +51,19 @@ class ServerFaults:
     def clear(self) -> None:
         with self._lock:
             self._plan.clear()
-        self.hang, self.delay_s, self.cut_after_chunk = False, 0.0, None
+        self.hang, self.hang_from, self.delay_s, self.cut_after_chunk = False, None, 0.0, None
         self.down_until = 0.0
 
     @property
     def down(self) -> bool:
         """True while a cut link stays down."""
         return time.monotonic() < self.down_until
+
+    def holds(self, fc: int, address: int, count: int) -> bool:
+        """True if this request goes unanswered (``hang``, or ``hang_from`` matches now)."""
+        if not self.hang and self.hang_from is not None and self.hang_from(fc, address, count):
+            self.hang, self.hang_from = True, None
+        return self.hang
 
     def take(self, fc: int, address: int, count: int) -> int | None:
         """The exception code to answer this request with, if one is planned."""

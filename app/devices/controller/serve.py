@@ -1,4 +1,5 @@
-"""Run a controller until stopped: `python -m app.devices.controller` (and the CLI's serve)."""
+"""Run a controller until stopped: `python -m app.devices.controller`, `plantml-edge serve`
+(and the CLI's serve)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from app.core.errors import PlantMLError
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.controller.server import ControllerServer, serve_serial, serve_tcp
+from app.packages.trust import TrustStore
 from app.store.durable import durable_write
 
 log = logging.getLogger(__name__)
@@ -50,48 +54,92 @@ def serve(runtime: ControllerRuntime, *, tcp: str | None = None, serial: str | N
     return serve_serial(runtime, serial, baud, unit)
 
 
-def run_until_stopped(runtime: ControllerRuntime, stop: threading.Event, *,
-                      port_file: Path | None = None, **where: object) -> None:
-    """Serve until ``stop`` is set; writes the TCP port to ``port_file`` once listening."""
-    server = serve(runtime, **where)  # type: ignore[arg-type]
-    try:
-        if port_file is not None:
-            durable_write(port_file, f"{server.port or 0}\n".encode())
-        stop.wait()
-    finally:
-        server.stop()
-        runtime.stop()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m app.devices.controller",
-                                 description="PlantML reference controller runtime")
-    ap.add_argument("--state-dir", required=True, type=Path)
+def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of ``plantml controller serve``, and a few more for services and tests."""
+    ap.add_argument("--state-dir", required=True, type=Path, help="where the slots are kept")
     ap.add_argument("--hardware-id", required=True)
-    ap.add_argument("--trust", required=True, type=Path, help="pinned trust store (trust.json)")
-    ap.add_argument("--tcp", help="HOST:PORT (port 0 picks a free one)")
-    ap.add_argument("--serial", help="serial port for Modbus RTU")
+    ap.add_argument("--trust", required=True, type=Path,
+                    help="pinned trusted keys (trust.json, 'plantml keys export')")
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--tcp", help="HOST:PORT (port 0 picks a free one)")
+    where.add_argument("--serial", help="serial port for Modbus RTU, e.g. COM3 or /dev/ttyUSB0")
     ap.add_argument("--baud", type=int, default=115200)
-    ap.add_argument("--unit", type=int, default=1)
+    ap.add_argument("--unit", type=int, default=1, help="Modbus unit id")
     ap.add_argument("--replay", type=Path, help="demo: .npz or .npy replayed as the sensor")
+    ap.add_argument("--channel", action="append", help="npz key to replay (repeatable)")
     ap.add_argument("--channels", nargs="*", help="npz keys to replay (default: the first)")
     ap.add_argument("--rate", type=float, default=12000.0, help="replay sample rate, Hz")
     ap.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     ap.add_argument("--commit-deadline", type=int, default=60)
-    ap.add_argument("--port-file", type=Path)
+    ap.add_argument("--port-file", type=Path, help="write the TCP port here once listening")
     ap.add_argument("--log-level", default="WARNING")
-    args = ap.parse_args(argv)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    # SIGBREAK is what Windows sends for Ctrl+Break (and what service wrappers may send).
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: stop.set())
+
+
+def run(args: argparse.Namespace, prog: str) -> int:
+    """Serve as ``args`` say until SIGINT/SIGTERM; errors are one readable line, exit 2."""
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sensor = load_replay(args.replay, keys=args.channels, sample_rate=args.rate,
-                         speed=args.speed) if args.replay else None
-    runtime = ControllerRuntime(args.state_dir, args.hardware_id, args.trust, sensor=sensor,
-                                commit_deadline_s=args.commit_deadline,
-                                link_baud=args.baud if args.serial else 0,
-                                crash_at=os.environ.get(CRASH_ENV) or None)
+    keys = (args.channels or []) + (args.channel or [])
+    try:
+        TrustStore.load(args.trust)  # refuse to start on a trust store no flash could pass
+        sensor = load_replay(args.replay, keys=keys or None, sample_rate=args.rate,
+                             speed=args.speed) if args.replay else None
+        runtime = ControllerRuntime(args.state_dir, args.hardware_id, args.trust,
+                                    sensor=sensor, commit_deadline_s=args.commit_deadline,
+                                    link_baud=args.baud if args.serial else 0,
+                                    crash_at=os.environ.get(CRASH_ENV) or None)
+        server = serve(runtime, tcp=args.tcp, serial=args.serial, baud=args.baud,
+                       unit=args.unit)
+    except (PlantMLError, ValueError, RuntimeError, OSError, KeyError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    where = f"tcp:{args.tcp.rpartition(':')[0] or '127.0.0.1'}:{server.port}" if args.tcp \
+        else f"rtu:{args.serial}:{args.baud}"
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    run_until_stopped(runtime, stop, port_file=args.port_file, tcp=args.tcp,
-                      serial=args.serial, baud=args.baud, unit=args.unit)
+    _stop_on_signals(stop)
+    try:
+        if args.port_file is not None:
+            try:
+                durable_write(args.port_file, f"{server.port or 0}\n".encode())
+            except OSError as exc:
+                print(f"{prog}: error: the port file {args.port_file}: {exc}", file=sys.stderr)
+                return 2
+        print(f"controller {args.hardware_id} serving on {where}", flush=True)
+        # A timed wait: on Windows a bare Event.wait() would not let the signal handler run.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        runtime.stop()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m app.devices.controller --state-dir ... --tcp HOST:PORT``."""
+    prog = "python -m app.devices.controller"
+    ap = argparse.ArgumentParser(prog=prog, description="PlantML reference controller runtime")
+    add_serve_arguments(ap)
+    return run(ap.parse_args(argv), prog)
+
+
+def edge_parser() -> argparse.ArgumentParser:
+    """The command line of ``plantml-edge``: ``serve`` with the options of
+    ``plantml controller serve``."""
+    ap = argparse.ArgumentParser(prog="plantml-edge",
+                                 description="PlantML reference controller runtime")
+    sub = ap.add_subparsers(dest="command", required=True)
+    add_serve_arguments(sub.add_parser("serve", help="run a controller on TCP or a serial "
+                                       "port until stopped"))
+    return ap
+
+
+def edge_main(argv: Sequence[str] | None = None) -> int:
+    """``plantml-edge serve ...``: the console script of the plantml-edge distribution."""
+    return run(edge_parser().parse_args(argv), "plantml-edge")

@@ -87,11 +87,12 @@ class ControllerServer:
         self.requests += 1
         fc = req.function_code
         faults = self.faults
-        if faults.hang:
+        if faults.holds(fc, address, count):
             assert self._release is not None
             await self._release.wait()  # unanswered: released only to shut down
             return refuse(req, X.SERVER_DEVICE_BUSY)
         if faults.down:
+            faults.dropped += 1
             self._drop_now()
             return refuse(req, X.SERVER_DEVICE_FAILURE)  # never delivered: the link is gone
         if faults.delay_s:

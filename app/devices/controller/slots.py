@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import StorageError
-from app.packages import VerifiedPackage, unpack_to_staging
+from app.packages.staging import unpack_to_staging
+from app.packages.verify import VerifiedPackage
 from app.store.durable import durable_write, remove_stale_temps
 
 log = logging.getLogger(__name__)

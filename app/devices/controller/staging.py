@@ -21,7 +21,9 @@ from app.devices.controller.transfer import Transfer, TransferError
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import BeginFlag, ErrorCode, StagedFlag, State
 from app.devices.protocol.words import words_bytes
-from app.packages import PackageRefused, TrustStore, verify_package
+from app.packages.errors import PackageRefused
+from app.packages.trust import TrustStore
+from app.packages.verify import verify_package
 
 log = logging.getLogger(__name__)
 

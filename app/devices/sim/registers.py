@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,10 +63,12 @@ class Faults:
     """Fault knobs, changed by tests while the simulator runs.
 
     ``exceptions`` maps (table, address) to an exception code answered to any read that
-    covers that address; ``hang`` makes every request go unanswered.
+    covers that address (``answered`` counts them per key, so a test can wait for them);
+    ``hang`` makes every request go unanswered.
     """
 
     exceptions: dict[tuple[str, int], int] = field(default_factory=dict)
+    answered: Counter[tuple[str, int]] = field(default_factory=Counter)
     hang: bool = False
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,11 @@ class ModbusSimulator:
     """
 
     def __init__(self, *, waveform: np.ndarray | None = None, sample_rate: float = 12_000.0,
-                 buffer_len: int = 256, unit_id: int = 1) -> None:
-        self.model = RegisterModel(waveform, sample_rate, buffer_len)
+                 buffer_len: int = 256, unit_id: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        # ``clock`` drives the simulated process and the waveform sequence: a test passes a
+        # frozen FakeClock's monotonic and moves the device on exactly when it wants.
+        self.model = RegisterModel(waveform, sample_rate, buffer_len, clock=clock)
         self.unit_id = unit_id
         self.faults = Faults()
         self.requests = 0
@@ -73,8 +77,9 @@ class ModbusSimulator:
             await self._release.wait()  # never answered: released only to shut down
             return ExcCodes.DEVICE_BUSY
         table = FUNCTION_TABLE.get(function_code, "holding")
-        for (ftable, faddr), code in self.faults.exceptions.items():
+        for (ftable, faddr), code in list(self.faults.exceptions.items()):
             if ftable == table and address <= faddr < address + count:
+                self.faults.answered[(ftable, faddr)] += 1
                 return ExcCodes(code)
         self.model.refresh(table, start, registers)
         return None

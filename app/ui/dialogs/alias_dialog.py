@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -18,14 +17,14 @@ from PySide6.QtWidgets import (
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.styles import ERROR_STYLE
+from app.ui.dialogs.job_dialog import JobDialog
 from app.ui.task_runner import TaskRunner, describe_error
 
 #: Offered first; any other short name may be typed.
 SUGGESTED = ("production", "candidate")
 
 
-class AliasDialog(QDialog):
+class AliasDialog(JobDialog):
     """Alias name and reason; the move runs on the task runner and is audited by the
     service, which also refuses ``production`` for a version that is not approved."""
 
@@ -35,13 +34,10 @@ class AliasDialog(QDialog):
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  info: ModelVersion, line_aliases: dict[str, int] | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(runner, parent)
         self.services = services
-        self.runner = runner
         self.principal = principal
         self.info = info
-        self._busy = False
-        self._abandoned = False
         self.setWindowTitle(f"Set an alias to {info.ref}")
 
         current = line_aliases or {}
@@ -56,13 +52,11 @@ class AliasDialog(QDialog):
         self.alias_combo.lineEdit().setPlaceholderText("production, candidate, ...")
         self.reason_edit = QLineEdit()
         self.reason_edit.setPlaceholderText("why the alias moves (required)")
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
 
         self.buttons = QDialogButtonBox()
         self.set_button = QPushButton("Set alias")
         self.set_button.setDefault(True)
+        self.default_button = self.set_button
         self.buttons.addButton(self.set_button, QDialogButtonBox.ButtonRole.AcceptRole)
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.set_button.clicked.connect(self.submit)
@@ -78,11 +72,6 @@ class AliasDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(420)
 
-    @property
-    def busy(self) -> bool:
-        """True while the alias is being moved."""
-        return self._busy
-
     def alias(self) -> str:
         """The alias name chosen or typed."""
         text = self.alias_combo.currentText().strip()
@@ -93,7 +82,7 @@ class AliasDialog(QDialog):
 
     def submit(self) -> None:
         """Move the alias in the background."""
-        if self._busy:
+        if self.busy:
             return
         alias, reason = self.alias(), self.reason_edit.text().strip()
         if not alias:
@@ -104,29 +93,19 @@ class AliasDialog(QDialog):
             return
         set_alias = self.services.registry.set_alias
         principal, ref = self.principal, self.info.ref
-        self._set_busy(True)
         self.error_label.setText("")
-        self.runner.submit(lambda: set_alias(principal, ref=ref, alias=alias, reason=reason),
-                           on_done=lambda old: self._done(alias, old), on_error=self._failed,
-                           cancellable=False)
+        self.run_job(lambda: set_alias(principal, ref=ref, alias=alias, reason=reason),
+                     on_done=lambda old: self._done(alias, old), on_error=self._failed)
 
-    def reject(self) -> None:
-        if self._busy:
-            self._abandoned = True
-        super().reject()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        for widget in (self.alias_combo, self.reason_edit, self.set_button):
-            widget.setEnabled(not busy)
+    def busy_widgets(self) -> list[QWidget]:
+        return [self.alias_combo, self.reason_edit, self.set_button]
 
     def _done(self, alias: str, old: int | None) -> None:
-        self._set_busy(False)
+        # Announced even after a close: the alias did move.
         self.sig_alias_set.emit(alias, old)
-        if not self._abandoned:
+        if not self.abandoned:
             self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if not self._abandoned:
+        if not self.abandoned:
             self.error_label.setText(describe_error(exc))

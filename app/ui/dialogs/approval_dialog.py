@@ -58,7 +58,5 @@ class ApprovalDialog(SigningDialog):
         return lambda: decide(principal, ref=ref, password=password, meaning=meaning,
                               reason=reason)
 
-    def _set_busy(self, busy: bool) -> None:
-        super()._set_busy(busy)
-        self.approve_radio.setEnabled(not busy)
-        self.reject_radio.setEnabled(not busy)
+    def busy_widgets(self) -> list[QWidget]:
+        return [*super().busy_widgets(), self.approve_radio, self.reject_radio]

@@ -86,7 +86,8 @@ class CompareDialog(QDialog):
         self.note_label.setText(f"comparing with {other}...")
         self.runner.submit(lambda: compare(principal, a=ref, b=other),
                            on_done=lambda diff: self._show(asked, other, diff),
-                           on_error=lambda exc: self._failed(asked, exc), cancellable=False)
+                           on_error=lambda exc: self._failed(asked, exc), cancellable=False,
+                           writes=False)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """The table as (field, this version, other version) text."""

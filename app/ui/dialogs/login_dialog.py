@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -18,31 +19,33 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import Conflict
 from app.core.principal import Principal
-from app.services import Services
-from app.ui.styles import ERROR_STYLE
+from app.ui.dialogs.job_dialog import JobDialog
 from app.ui.task_runner import TaskRunner, describe_error
+
+if TYPE_CHECKING:  # importing the services is the slow part of start-up
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
 
-class LoginDialog(QDialog):
+class LoginDialog(JobDialog):
     """Asks for user name and password; after ``accept`` :attr:`principal` is the user.
 
     Password hashing (Argon2, deliberately slow) runs on the task runner so the dialog
-    keeps repainting while it works.
+    keeps repainting while it works. At start-up the dialog comes up before the workspace
+    is open (``services=None`` and the folder in ``home``): the user types while the
+    libraries load, and Sign in is enabled by :meth:`set_services`.
     """
 
     sig_signed_in = Signal(object)
     """Sign-in (or creation of the first administrator) succeeded; carries the Principal."""
 
-    def __init__(self, services: Services, runner: TaskRunner,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, services: Services | None, runner: TaskRunner,
+                 parent: QWidget | None = None, *, home: Path | None = None) -> None:
+        super().__init__(runner, parent)
         self.services = services
-        self.runner = runner
         self.principal: Principal | None = None
-        self._busy = False
-        self._abandoned = False
+        self._first_run = False
 
         self.intro_label = QLabel("")
         self.intro_label.setWordWrap(True)
@@ -53,13 +56,11 @@ class LoginDialog(QDialog):
         self.repeat_edit = QLineEdit()
         self.repeat_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat_label = QLabel("Repeat password")
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
 
         self.buttons = QDialogButtonBox()
         self.sign_in_button = QPushButton("Sign in")
         self.sign_in_button.setDefault(True)
+        self.default_button = self.sign_in_button
         self.buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setAutoDefault(False)
@@ -78,20 +79,34 @@ class LoginDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(380)
 
-        # A quick count query; the dialog cannot be laid out without the answer.
-        self._set_first_run(services.auth.needs_admin())
+        if services is None:
+            self._show_opening(home)
+        else:
+            # A quick count query; the dialog cannot be laid out without the answer.
+            self.set_services(services, services.auth.needs_admin())
+
+    def set_services(self, services: Services, first_run: bool) -> None:
+        """The workspace is open: sign in to it (or, on ``first_run``, create its
+        administrator)."""
+        self.services = services
+        self.sign_in_button.setEnabled(True)
+        self._set_first_run(first_run)
+
+    def _show_opening(self, home: Path | None) -> None:
+        self.repeat_label.setVisible(False)
+        self.repeat_edit.setVisible(False)
+        self.setWindowTitle("PlantML - sign in")
+        where = f" at {home}" if home is not None else ""
+        self.intro_label.setText(f"Opening the workspace{where}…")
+        self.sign_in_button.setEnabled(False)
 
     @property
     def first_run(self) -> bool:
         """True while the dialog creates the administrator rather than signing in."""
         return self._first_run
 
-    @property
-    def busy(self) -> bool:
-        """True while the password is being checked."""
-        return self._busy
-
     def _set_first_run(self, first_run: bool) -> None:
+        assert self.services is not None
         self._first_run = first_run
         self.repeat_label.setVisible(first_run)
         self.repeat_edit.setVisible(first_run)
@@ -108,7 +123,7 @@ class LoginDialog(QDialog):
 
     def submit(self) -> None:
         """Check the fields and ask the services in the background."""
-        if self._busy:
+        if self.busy or self.services is None:
             return
         username = self.username_edit.text().strip()
         password = self.password_edit.text()
@@ -127,30 +142,19 @@ class LoginDialog(QDialog):
         else:
             def job() -> Principal:
                 return auth.login(username=username, password=password)
-        self._set_busy(True)
         self.error_label.setText("checking...")
-        self.runner.submit(job, on_done=self._succeeded, on_error=self._failed,
-                           cancellable=False)
+        # The first administrator changes the workspace; a sign-in is a session event and
+        # must not wait behind a long job (switching user during a training run).
+        self.run_job(job, on_done=self._succeeded, on_error=self._failed,
+                     writes=self._first_run)
 
-    def show_error(self, text: str) -> None:
-        """Show ``text`` in the dialog's error line."""
-        self.error_label.setText(text)
-
-    def reject(self) -> None:
-        # Closing while the password is checked: the answer may still arrive; ignore it.
-        if self._busy:
-            self._abandoned = True
-        super().reject()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        for widget in (self.username_edit, self.password_edit, self.repeat_edit,
-                       self.sign_in_button):
-            widget.setEnabled(not busy)
+    def busy_widgets(self) -> list[QWidget]:
+        return [self.username_edit, self.password_edit, self.repeat_edit,
+                self.sign_in_button]
 
     def _succeeded(self, principal: Principal) -> None:
-        self._set_busy(False)
-        if self._abandoned:
+        # Closed while the password was checked: the late answer is ignored.
+        if self.abandoned:
             return
         self.principal = principal
         self.error_label.setText("")
@@ -159,13 +163,12 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if self._abandoned:
+        if self.abandoned:
             return
         self.show_error(describe_error(exc))
         self.password_edit.clear()
         self.repeat_edit.clear()
-        if isinstance(exc, Conflict) and self._first_run:
+        if isinstance(exc, Conflict) and self._first_run and self.services is not None:
             # Someone else created the administrator meanwhile: sign in instead.
             self._set_first_run(self.services.auth.needs_admin())
         self.password_edit.setFocus()

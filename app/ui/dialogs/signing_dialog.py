@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.styles import ERROR_STYLE
+from app.ui.dialogs.job_dialog import JobDialog
 from app.ui.task_runner import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
@@ -37,11 +36,13 @@ SignJob = Callable[[], ModelVersion]
 JobBuilder = Callable[[str, str], SignJob | None]
 
 
-class SigningDialog(QDialog):
+class SigningDialog(JobDialog):
     """Shows the evidence, asks for a reason and the password, signs in the background.
 
-    The password is read from its field when Sign is pressed, handed to that one job and
-    cleared from the field at once: it is re-entered for every signature and never kept.
+    The password is read from its field when Sign is pressed (or Enter, through the default
+    button only: one key press signs once), handed to that one job and cleared from the
+    field as the job starts, or after a refusal: it is re-entered for every signature and
+    never kept. A missing reason or meaning leaves the typed password where it is.
     Refusals (wrong password, four eyes, wrong state) stay inside the dialog; on success it
     emits :attr:`sig_signed` and closes. Subclasses add their fields with :meth:`add_row`
     and say what to sign with the ``build_job`` they pass to this constructor.
@@ -53,14 +54,11 @@ class SigningDialog(QDialog):
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  info: ModelVersion, *, title: str, sign_text: str,
                  build_job: JobBuilder, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(runner, parent)
         self._build_job = build_job
         self.services = services
-        self.runner = runner
         self.principal = principal
         self.info = info
-        self._busy = False
-        self._abandoned = False
         self.setWindowTitle(title)
 
         self.evidence_view = QPlainTextEdit()
@@ -76,21 +74,19 @@ class SigningDialog(QDialog):
         self.signer_label = QLabel(
             f"Signing as {principal.username}: your password confirms it is you.")
         self.signer_label.setWordWrap(True)
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.buttons = QDialogButtonBox()
         self.sign_button = QPushButton(sign_text)
         self.sign_button.setDefault(True)
+        self.default_button = self.sign_button
         self.buttons.addButton(self.sign_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setAutoDefault(False)
         # Not buttons.accepted: the dialog closes only once the service has signed.
         self.sign_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
-        self.password_edit.returnPressed.connect(self.submit)
+        # Enter reaches the default button; a returnPressed connection as well signed twice.
 
         self.form = QFormLayout()
         self._fixed_rows = (("Reason", self.reason_edit), ("Password", self.password_edit))
@@ -120,23 +116,12 @@ class SigningDialog(QDialog):
 
     # ---------------------------------------------------------------- public API
 
-    @property
-    def busy(self) -> bool:
-        """True while the signature is being made."""
-        return self._busy
-
-    def show_error(self, text: str) -> None:
-        """Show ``text`` in the dialog's error line."""
-        self.error_label.setText(text)
-
     def submit(self) -> None:
         """Check the fields and sign in the background."""
-        if self._busy:
+        if self.busy:
             return
         reason = self.reason_edit.text().strip()
         password = self.password_edit.text()
-        # Re-entered for every attempt, right or wrong: never left in the field.
-        self.password_edit.clear()
         if not reason:
             self.show_error("a signature needs a reason")
             self.reason_edit.setFocus()
@@ -148,24 +133,15 @@ class SigningDialog(QDialog):
         job = self._build_job(password, reason)
         if job is None:
             return
-        self._set_busy(True)
+        # Handed to this one job: re-entered for every attempt, right or wrong.
+        self.password_edit.clear()
         self.error_label.setText("signing...")
-        self.runner.submit(job, on_done=self._signed, on_error=self._failed, cancellable=False)
-
-    def reject(self) -> None:
-        # Closed while signing: the answer still arrives (the signature may well be made);
-        # the view refreshes on its own, and this dialog says nothing more.
-        if self._busy:
-            self._abandoned = True
-        super().reject()
+        self.run_job(job, on_done=self._signed, on_error=self._failed)
 
     # ---------------------------------------------------------------- internals
 
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.sign_button.setEnabled(not busy)
-        for widget in self._inputs():
-            widget.setEnabled(not busy)
+    def busy_widgets(self) -> list[QWidget]:
+        return [self.sign_button, *self._inputs()]
 
     def _inputs(self) -> list[QWidget]:
         return [self.form.itemAt(i).widget() for i in range(self.form.count())
@@ -173,17 +149,17 @@ class SigningDialog(QDialog):
                 and not isinstance(self.form.itemAt(i).widget(), QLabel)]
 
     def _signed(self, info: ModelVersion) -> None:
-        self._set_busy(False)
+        # Closed while signing, the answer still counts (the signature was made): it is
+        # announced so the view refreshes, and this dialog says nothing more.
         self.info = info
         self.error_label.setText("")
         log.info("%s signed %s", self.principal.username, info.ref)
         self.sig_signed.emit(info)
-        if not self._abandoned:
+        if not self.abandoned:
             self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if self._abandoned:
+        if self.abandoned:
             return
         self.show_error(describe_error(exc))
         self.password_edit.setFocus()

@@ -21,8 +21,11 @@ from PySide6.QtWidgets import (
 
 from app.core.principal import Principal
 from app.core.records import VerifyReport
+from app.core.roles import Action
 from app.services import Services
 from app.services.audit import AuditFilter
+from app.ui.look import icon
+from app.ui.permissions import ButtonRule, apply_rules
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, show_styled
 from app.ui.task_runner import TaskRunner
 from app.ui.widgets.audit_table_model import AuditTableModel
@@ -33,6 +36,10 @@ log = logging.getLogger(__name__)
 
 #: Rows fetched per refresh; the filter narrows what a person has to scroll through.
 ROW_LIMIT = 1000
+
+#: The widest a column gets when sized to its contents (a long object path must not push
+#: the reason out of sight).
+MAX_COLUMN_PX = 280
 
 
 class AuditView(Page):
@@ -52,6 +59,7 @@ class AuditView(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, parent)
         self._shown_once = False
+        self._sized = False
 
         self.user_edit = QLineEdit()
         self.user_edit.setPlaceholderText("user name")
@@ -59,7 +67,7 @@ class AuditView(Page):
         self.action_edit.setPlaceholderText("action starts with, e.g. user.")
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("text anywhere in the event")
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         for edit in (self.user_edit, self.action_edit, self.text_edit):
             edit.setClearButtonEnabled(True)
             edit.returnPressed.connect(self.refresh)
@@ -76,11 +84,9 @@ class AuditView(Page):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.count_label = QLabel("")
 
-        self.verify_button = QPushButton("Verify")
-        self.verify_button.setToolTip("Check the hash chain and every signed checkpoint")
+        self.verify_button = QPushButton(icon("verify"), "Verify")
         self.verify_button.clicked.connect(self.verify)
-        self.export_button = QPushButton("Export...")
-        self.export_button.setToolTip("Write the trail, signed, to a folder for auditors")
+        self.export_button = QPushButton(icon("export"), "Export...")
         self.export_button.clicked.connect(self.export)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(self._busy_changed)
@@ -108,6 +114,7 @@ class AuditView(Page):
         layout.addLayout(actions)
         layout.addWidget(self.result_label)
         layout.addWidget(self.message_label)
+        self._busy_changed(False)
 
     # ---------------------------------------------------------------- refresh
 
@@ -127,6 +134,13 @@ class AuditView(Page):
 
     def _refreshed(self, events: list) -> None:
         self.model.set_events(events)
+        if events and not self._sized:
+            # Once, on the first rows: afterwards the widths are the user's.
+            self._sized = True
+            self.table.resizeColumnsToContents()
+            header = self.table.horizontalHeader()
+            for column in range(header.count() - 1):
+                header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_PX))
         shown = len(events)
         more = " (newest first; narrow the filter to see older ones)" if shown >= ROW_LIMIT else ""
         self.count_label.setText(f"{shown} event{'s' if shown != 1 else ''} shown{more}")
@@ -201,8 +215,17 @@ class AuditView(Page):
         return self.jobs.running
 
     def _busy_changed(self, busy: bool) -> None:
-        self.verify_button.setEnabled(not busy)
-        self.export_button.setEnabled(not busy)
+        """Verify and Export for the roles that may use them, and not while one runs."""
+        def rule() -> str | None:
+            return "a verification or export is running" if busy else None
+
+        rules: dict[QPushButton, ButtonRule] = {
+            self.verify_button: (Action.AUDIT_VERIFY, "Verifying the audit trail",
+                                 "Check the hash chain and every signed checkpoint", rule),
+            self.export_button: (Action.AUDIT_EXPORT, "Exporting the audit trail",
+                                 "Write the trail, signed, to a folder for auditors", rule),
+        }
+        apply_rules(self.principal, rules)
 
     def _show_result(self, text: str, style: str) -> None:
         show_styled(self.result_label, text, style)

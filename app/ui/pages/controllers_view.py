@@ -21,6 +21,7 @@ from app.core.roles import Action
 from app.services import Services
 from app.ui.controller_rows import approved_versions, endpoints_text, row_of_scan, row_of_status
 from app.ui.controller_rules import controller_rules
+from app.ui.look import icon
 from app.ui.permissions import apply_rules, may
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
@@ -72,18 +73,18 @@ class ControllersView(Page):
         self.add_button = self.endpoint_panel.add_button
 
         # ------------------------------------------------------------ right: controllers
-        self.scan_button = QPushButton("Scan")
+        self.scan_button = QPushButton(icon("scan"), "Scan")
         self.scan_button.clicked.connect(self._scan_clicked)
         self.scan_label = QLabel("not scanned yet")
         self.scan_label.setStyleSheet(NOTE_STYLE)
         self.table = ControllerTable()
         self.table.currentCellChanged.connect(lambda *_a: self._update_buttons())
 
-        self.flash_button = QPushButton("Flash...")
+        self.flash_button = QPushButton(icon("flash"), "Flash...")
         self.flash_button.clicked.connect(self._flash_clicked)
-        self.rollback_button = QPushButton("Rollback...")
+        self.rollback_button = QPushButton(icon("rollback"), "Rollback...")
         self.rollback_button.clicked.connect(self._rollback_clicked)
-        self.watch_button = QPushButton("Watch")
+        self.watch_button = QPushButton(icon("watch"), "Watch")
         self.watch_button.setCheckable(True)
         self.watch_button.toggled.connect(self._watch_toggled)
         self.jobs = JobControls(runner)
@@ -163,7 +164,7 @@ class ControllersView(Page):
         services, principal = self.services, self.principal
         self.runner.submit(lambda: approved_versions(services, principal),
                            on_done=self._approved_loaded, on_error=self._approved_failed,
-                           cancellable=False)
+                           cancellable=False, writes=False)
 
     def _approved_loaded(self, refs: list[str]) -> None:
         self.approved_refs = list(refs)
@@ -188,7 +189,7 @@ class ControllersView(Page):
         self.scan_label.setStyleSheet(NOTE_STYLE)
         self.runner.submit(lambda: scan(principal, endpoints=targets),
                            on_done=lambda results: self._scanned(targets, results),
-                           on_error=self._scan_failed, cancellable=False)
+                           on_error=self._scan_failed, cancellable=False, writes=False)
         self._update_buttons()
 
     def _scan_clicked(self, *_args: object) -> None:
@@ -229,7 +230,7 @@ class ControllersView(Page):
                                                                  pair[1]),
                            on_error=lambda exc: log.info("%s could not be re-read: %s",
                                                          target, describe_error(exc)),
-                           cancellable=False)
+                           cancellable=False, writes=False)
 
     def table_rows(self) -> list[tuple[str, ...]]:
         """The table as text rows: endpoint, hardware id, state, active model, last error."""
@@ -370,6 +371,11 @@ class ControllersView(Page):
         self._set_watch_checked(True)
         self.watch.start(target, lambda: watch(principal, target=target))
         self._update_buttons()
+
+    def stop_background(self) -> None:
+        """Closing: stop watching, so no poll is started while the window waits for jobs."""
+        if self.watch.target is not None:
+            self.stop_watch()
 
     def stop_watch(self) -> None:
         """Stop polling; the plot keeps what it shows."""

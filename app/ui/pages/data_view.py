@@ -32,6 +32,7 @@ from app.core.roles import Action
 from app.services import Services
 from app.services.options import binary_options, csv_options
 from app.ui.data_format import ID_PREFIX, dataset_row, words
+from app.ui.look import icon
 from app.ui.permissions import may, refuse_unless_allowed
 from app.ui.styles import GOOD_STYLE
 from app.ui.task_runner import TaskRunner
@@ -85,7 +86,7 @@ class DataView(Page):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.currentCellChanged.connect(self._current_changed)
         self.count_label = QLabel("")
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self._refresh_clicked)
 
         self.name_edit = QLineEdit()
@@ -102,7 +103,7 @@ class DataView(Page):
         self.rate_spin.setSpecialValueText("from the file")
         self.label_edit = QLineEdit()
         self.label_edit.setPlaceholderText("label of every imported recording (optional)")
-        self.import_button = QPushButton("Import...")
+        self.import_button = QPushButton(icon("import"), "Import...")
         self.import_button.clicked.connect(self.import_files)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_import_button())
@@ -147,8 +148,9 @@ class DataView(Page):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
+        # The dataset table needs room for its six columns; the viewer takes the rest.
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message_label)

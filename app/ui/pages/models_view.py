@@ -25,6 +25,7 @@ from app.ui.dialogs.approval_dialog import ApprovalDialog
 from app.ui.dialogs.compare_dialog import CompareDialog
 from app.ui.dialogs.propose_dialog import ProposeDialog
 from app.ui.dialogs.signing_dialog import SigningDialog
+from app.ui.look import icon
 from app.ui.model_details import (
     VersionDetails,
     display_state,
@@ -78,7 +79,7 @@ class ModelsView(Page):
         # ------------------------------------------------------------ left: the tree
         self.tree = ModelTree()
         self.tree.currentItemChanged.connect(self._current_changed)
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self._refresh_clicked)
         self.count_label = QLabel("")
         left = QWidget()
@@ -102,13 +103,13 @@ class ModelsView(Page):
         splitter.setStretchFactor(1, 2)
 
         # ------------------------------------------------------------ below: actions
-        self.propose_button = QPushButton("Propose...")
+        self.propose_button = QPushButton(icon("sign"), "Propose...")
         self.propose_button.clicked.connect(self.propose)
-        self.approve_button = QPushButton("Approve/Reject...")
+        self.approve_button = QPushButton(icon("sign"), "Approve/Reject...")
         self.approve_button.clicked.connect(self.approve)
-        self.compare_button = QPushButton("Compare with...")
+        self.compare_button = QPushButton(icon("compare"), "Compare with...")
         self.compare_button.clicked.connect(self.compare)
-        self.alias_button = QPushButton("Set alias...")
+        self.alias_button = QPushButton(icon("alias"), "Set alias...")
         self.alias_button.clicked.connect(self.set_alias)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_buttons())

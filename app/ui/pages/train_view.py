@@ -28,6 +28,7 @@ from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.services import Services
 from app.services.recipes import MODELS, make_recipe
+from app.ui.look import icon
 from app.ui.permissions import refuse_unless_allowed
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.task_runner import TaskRunner
@@ -66,10 +67,12 @@ class TrainView(Page):
         self.dataset_combo = QComboBox()
         self.dataset_combo.setMinimumContentsLength(24)
         self.dataset_combo.currentIndexChanged.connect(self._dataset_changed)
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self._refresh_clicked)
         self.labels_label = QLabel("")
         self.labels_label.setWordWrap(True)
+        # A wrapped label in a form row does not get the height of its second line.
+        self.labels_label.setMinimumHeight(2 * self.labels_label.fontMetrics().lineSpacing())
         self.window_spin = QSpinBox()
         self.window_spin.setRange(8, 1 << 20)
         self.window_spin.setValue(2048)
@@ -96,7 +99,7 @@ class TrainView(Page):
         self.test_fraction_spin.setSingleStep(0.05)
         self.test_fraction_spin.setValue(0.3)
         self.line_edit = QLineEdit()
-        self.train_button = QPushButton("Train")
+        self.train_button = QPushButton(icon("train"), "Train")
         self.train_button.clicked.connect(self.train)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_buttons())

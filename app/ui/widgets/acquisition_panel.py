@@ -24,6 +24,7 @@ from app.core.errors import Cancelled
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
+from app.ui.look import icon
 from app.ui.permissions import may, refuse_unless_allowed
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
@@ -66,9 +67,9 @@ class AcquisitionPanel(Page):
         self.duration_spin.setSuffix(" s")
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("dataset name (default: the tag map's name)")
-        self.start_button = QPushButton("Start")
+        self.start_button = QPushButton(icon("record"), "Start")
         self.start_button.clicked.connect(self.start)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.setToolTip("End the recording now; the samples so far are kept")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)

@@ -15,7 +15,7 @@ from app.ui.time_format import format_time
 COLUMNS: tuple[str, ...] = ("seq", "time", "user", "role", "action", "object", "result",
                             "reason")
 
-_REFUSED = QColor("#b00020")
+_REFUSED = QColor("#c62828")
 
 Index = QModelIndex | QPersistentModelIndex
 

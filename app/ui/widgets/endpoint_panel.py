@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import PlantMLError
 from app.services.controllers import endpoint
+from app.ui.look import icon
 from app.ui.styles import BAD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 
@@ -54,7 +55,7 @@ class EndpointPanel(QGroupBox):
         self.add_button.clicked.connect(self._add_clicked)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self._remove_clicked)
-        self.ports_button = QPushButton("Find ports")
+        self.ports_button = QPushButton(icon("refresh"), "Find ports")
         self.ports_button.setToolTip("List the serial ports of this computer again")
         self.ports_button.clicked.connect(self._ports_clicked)
         layout = QVBoxLayout(self)
@@ -98,7 +99,8 @@ class EndpointPanel(QGroupBox):
         """List this computer's serial ports again (in the background)."""
         self.ports_button.setEnabled(False)
         self.runner.submit(self.list_ports, on_done=self._ports_listed,
-                           on_error=self._ports_failed, cancellable=False)
+                           on_error=self._ports_failed, cancellable=False,
+                           writes=False)
 
     def _add_clicked(self, *_args: object) -> None:
         if self.add_endpoint(self.tcp_edit.text()):

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import Cancelled
-from app.ui.styles import BAD_STYLE, NOTE_STYLE, show_styled
+from app.core.errors import Cancelled, PermissionDenied
+from app.ui.styles import BAD_STYLE, NOTE_STYLE, REFUSED_STYLE, show_styled
 from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
 
 #: Steps of the progress bar (a fraction is shown to a tenth of a percent).
@@ -85,6 +85,10 @@ class JobControls(QWidget):
             self._finish(False)
             if isinstance(exc, Cancelled):
                 self.show_message(cancelled or f"{label} cancelled", NOTE_STYLE)
+            elif isinstance(exc, PermissionDenied):
+                # A role's refusal: nothing was checked, so nothing "failed".
+                self.show_message(f"{label} not allowed: {describe_error(exc)}",
+                                  REFUSED_STYLE)
             else:
                 self.show_message(f"{label} failed: {describe_error(exc)}", BAD_STYLE)
             if after_error is not None:
@@ -114,12 +118,14 @@ class JobControls(QWidget):
             button.setEnabled(True)
             self.show_message(describe_error(exc), BAD_STYLE)
 
-        self.runner.submit(fn, on_done=done, on_error=failed, cancellable=False)
+        self.runner.submit(fn, on_done=done, on_error=failed, cancellable=False, writes=False)
 
     def refuse(self, button: QAbstractButton, why: str) -> None:
-        """Grey ``button`` out and say ``why`` (a role's refusal) in the message line."""
+        """Grey ``button`` out and say ``why`` (a role's refusal) in the message line and its
+        tooltip."""
         self.show_message(why, NOTE_STYLE)
         button.setEnabled(False)
+        button.setToolTip(why)
 
     def cancel(self) -> None:
         """Ask the running job to stop."""

@@ -12,7 +12,7 @@ from app.ui.model_details import display_state, state_sentence
 from app.ui.time_format import format_time
 
 #: Colour of the state column per displayed state.
-STATE_COLOURS = {"approved": "#1b5e20", "proposed": "#0d47a1", "rejected": "#b00020",
+STATE_COLOURS = {"approved": "#2e7d32", "proposed": "#0d47a1", "rejected": "#c62828",
                  "retired": "#757575", "draft": "#8d6e63"}
 
 #: Tree columns.

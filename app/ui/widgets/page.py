@@ -25,6 +25,10 @@ class Page(QWidget):
         self.runner = runner
         self.principal = principal
 
+    def stop_background(self) -> None:
+        """Stop the page's periodic work (polls, timers) before its window closes; a job it
+        started is cancelled by the runner."""
+
     def read_if_allowed(self, jobs: JobControls, *, action: Action, what: str,
                         button: QAbstractButton, fn: Callable[[], Any],
                         on_done: Callable[[Any], None]) -> bool:

@@ -157,7 +157,7 @@ class RecordingViewer(Page):
 
         self._show_message(f"loading recording {recording}...", NOTE_STYLE)
         self.runner.submit(read, on_done=lambda out: self._loaded(request, out),
-                           on_error=self._failed, cancellable=False)
+                           on_error=self._failed, cancellable=False, writes=False)
 
     def _loaded(self, request: int, out: tuple[DatasetInfo, RecordingInfo, np.ndarray]) -> None:
         if request != self._request:

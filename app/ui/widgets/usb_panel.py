@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.services import Services
+from app.ui.look import icon
 from app.ui.styles import GOOD_STYLE
 from app.ui.widgets.job_controls import JobControls
 
@@ -38,9 +39,9 @@ class UsbPanel(QWidget):
         super().__init__(parent)
         self.services, self.principal, self.jobs = services, principal, jobs
         self._current_ref, self._refresh = current_ref, refresh
-        self.export_button = QPushButton("Export to drive...")
+        self.export_button = QPushButton(icon("export"), "Export to drive...")
         self.export_button.clicked.connect(self.export_to_drive)
-        self.import_button = QPushButton("Import from drive...")
+        self.import_button = QPushButton(icon("import"), "Import from drive...")
         self.import_button.clicked.connect(self.import_from_drive)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

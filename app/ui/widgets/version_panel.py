@@ -111,7 +111,8 @@ class VersionPanel(QWidget):
         self.title_label.setText(ref)
         self.state_label.setText("loading...")
         self.runner.submit(fetch, on_done=lambda d: self._loaded(request, d),
-                           on_error=lambda exc: self._failed(request, exc), cancellable=False)
+                           on_error=lambda exc: self._failed(request, exc), cancellable=False,
+                           writes=False)
 
     def _loaded(self, request: int, details: VersionDetails) -> None:
         if request != self._request:

@@ -17,7 +17,7 @@ from app.ui.widgets.prediction_plot import PredictionPlot
 #: Colour of the drift line per level.
 DRIFT_STYLES = {"ok": "color: white; background-color: #2e7d32; padding: 2px 6px;",
                 "warn": "color: black; background-color: #ffb300; padding: 2px 6px;",
-                "alarm": "color: white; background-color: #b00020; font-weight: bold; "
+                "alarm": "color: white; background-color: #c62828; font-weight: bold; "
                          "padding: 2px 6px;"}
 
 #: How often a watched controller is asked for its latest prediction and drift.
@@ -104,7 +104,7 @@ class WatchPanel(QWidget):
         try:
             self.runner.submit(fetch, on_done=lambda result: self._watched(target, result),
                                on_error=lambda exc: self._failed(target, exc),
-                               cancellable=False)
+                               cancellable=False, writes=False)
         except RuntimeError:  # the runner was shut down: the window is closing
             self._in_flight = False
             self.stop()
