@@ -87,7 +87,7 @@ class ControllerServer:
         self.requests += 1
         fc = req.function_code
         faults = self.faults
-        if faults.holds(fc, address, count):
+        if faults.holds(fc, req.address, req.count):
             assert self._release is not None
             await self._release.wait()  # unanswered: released only to shut down
             return refuse(req, X.SERVER_DEVICE_BUSY)
