@@ -42,3 +42,12 @@ def test_incomplete_golden_outputs_never_pass(tmp_path: Path, doc: object, match
     engine, files = _files(tmp_path, doc)
     with pytest.raises(SelfTestFailed, match=match):
         run_self_test(engine, files)
+
+
+@pytest.mark.parametrize("value", [-1, 2**31, 2**40, "7", True, 1.5])
+def test_state_file_counter_out_of_range_is_refused(value: object) -> None:
+    from app.devices.controller.slots import DiskState
+    doc = json.loads(DiskState(counters={"bearing": 3}).to_json())
+    doc["counters"]["bearing"] = value
+    with pytest.raises(ValueError, match="accepted counter of 'bearing'"):
+        DiskState.from_json(json.dumps(doc).encode())
