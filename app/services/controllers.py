@@ -30,6 +30,7 @@ from app.devices.flash import (
 from app.fieldbus import DeviceError, Endpoint
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
+from app.services.controller_reconcile import Belief, believed, reconcile
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
 
@@ -64,14 +65,27 @@ class ControllerService:
 
     def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
         """Identity and status of each endpoint (failures reported per endpoint)."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH)
-        return scan([endpoint(e) for e in endpoints])
+        role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH)
+        results = scan([endpoint(e) for e in endpoints])
+        for text, res in zip(endpoints, results, strict=True):
+            if res.status is not None:
+                reconcile(self.ctx, principal, role.value, text, res.status)
+        return results
 
     def status(self, principal: Principal, *, target: str) -> tuple[Identity, Status]:
         """Identity and status of one controller."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
         with ControllerClient.open(endpoint(target)) as client:
-            return client.identity(), client.status()
+            identity, status = client.identity(), client.status()
+        reconcile(self.ctx, principal, role.value, target, status)
+        return identity, status
+
+    def current_model(self, principal: Principal, *, target: str) -> Belief:
+        """What the workstation believes runs at ``target``: the newest deploy, rollback or
+        reconcile record in the audit trail (it follows the device after each scan, status
+        or watch)."""
+        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        return believed(self.ctx, target)
 
     def flash(self, principal: Principal, *, ref: str, target: str,
               progress: ProgressFn = no_progress,
@@ -132,6 +146,7 @@ class ControllerService:
         ep = endpoint(target)
         with ControllerClient.open(ep) as client:
             status = client.status()
+        reconcile(self.ctx, principal, role.value, target, status)
         live = read_live(ep)
         if status.active is None:
             raise NotFound(f"the controller at {target} runs no model")
