@@ -11,7 +11,8 @@ from typing import Any
 
 from app.audit.reading import AuditFilter, query_events
 from app.core.principal import Principal
-from app.devices.flash import Status
+from app.devices.flash import ControllerClient, Status
+from app.devices.protocol.events import Event
 from app.services.base import ServiceContext
 
 #: Audit actions that record what a controller runs after them.
@@ -83,3 +84,38 @@ def reconcile(ctx: ServiceContext, principal: Principal, role: str, target: str,
                            "state": status.state.name.lower(),
                            "active_slot": status.active_slot})
     return believed(ctx, target)
+
+
+def last_audited_event(ctx: ServiceContext, target: str) -> int:
+    """The sequence number of the newest device event already audited for ``target``."""
+    with ctx.db.reader() as s:
+        events = query_events(s, AuditFilter(action="controller.device_event", text=target,
+                                             limit=LOOKBACK))
+    for ev in events:
+        if ev.object == target and isinstance(ev.new, dict) and "seq" in ev.new:
+            return int(ev.new["seq"])
+    return 0
+
+
+def audit_device_events(ctx: ServiceContext, principal: Principal, role: str, target: str,
+                        client: ControllerClient) -> list[Event]:
+    """Audit (``controller.device_event``) each event the device logged since the last one
+    audited: activations, commits, rollbacks, reverts, boot fallbacks, including those no
+    workstation asked for. A device whose log restarted (a new state folder) is read from 1.
+    Returns the events audited now."""
+    after = last_audited_event(ctx, target)
+    events = client.events(after)
+    if not events and after:
+        head = client.events(0)
+        if head and head[-1].seq < after:  # the log restarted: a wiped or replaced device
+            events = head
+    for e in events:
+        ctx.audit_outcome(principal, role, "controller.device_event", target,
+                          result=e.kind_name, reason=f"the controller logged event {e.seq}: "
+                          f"{e.kind_name.replace('_', ' ')}",
+                          new={"seq": e.seq, "kind": e.kind_name, "boot": e.boot,
+                               "before": {"version": e.before_version,
+                                          "sha256_prefix": e.before_sha or None},
+                               "after": {"version": e.after_version,
+                                         "sha256_prefix": e.after_sha or None}})
+    return events

@@ -4,6 +4,7 @@ and watching live predictions for drift. Every attempt is audited with what the 
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,16 @@ from app.devices.flash import (
 from app.fieldbus import DeviceError, Endpoint
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
-from app.services.controller_reconcile import Belief, believed, reconcile
+from app.services.controller_reconcile import (
+    Belief,
+    audit_device_events,
+    believed,
+    reconcile,
+)
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,11 @@ class ControllerService:
         for text, res in zip(endpoints, results, strict=True):
             if res.status is not None:
                 reconcile(self.ctx, principal, role.value, text, res.status)
+                try:
+                    with ControllerClient.open(res.endpoint) as client:
+                        audit_device_events(self.ctx, principal, role.value, text, client)
+                except DeviceError as exc:  # the scan itself succeeded; say so in the log
+                    log.warning("device events of %s not read: %s", text, exc)
         return results
 
     def status(self, principal: Principal, *, target: str) -> tuple[Identity, Status]:
@@ -77,6 +90,7 @@ class ControllerService:
         role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
         with ControllerClient.open(endpoint(target)) as client:
             identity, status = client.identity(), client.status()
+            audit_device_events(self.ctx, principal, role.value, target, client)
         reconcile(self.ctx, principal, role.value, target, status)
         return identity, status
 
@@ -146,6 +160,7 @@ class ControllerService:
         ep = endpoint(target)
         with ControllerClient.open(ep) as client:
             status = client.status()
+            audit_device_events(self.ctx, principal, role.value, target, client)
         reconcile(self.ctx, principal, role.value, target, status)
         live = read_live(ep)
         if status.active is None:

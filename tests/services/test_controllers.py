@@ -72,7 +72,9 @@ def test_operator_flashes_watches_and_rolls_back(services, people, tmp_path, con
     assert services.controllers.flash(opr, ref=v2, target=controller.target).ok
     status = services.controllers.rollback(opr, target=controller.target, reason="v2 noisy")
     assert status.active.version == 1
-    deploys = services.audit.show(people["auditor"], AuditFilter(action="controller."))
+    deploys = [e for e in services.audit.show(people["auditor"],
+                                              AuditFilter(action="controller."))
+               if e.action in ("controller.deploy", "controller.rollback")]
     assert [(e.action, e.result) for e in reversed(deploys)] == [
         ("controller.deploy", "refused"), ("controller.deploy", "ok"),
         ("controller.deploy", "ok"), ("controller.rollback", "ok")]
@@ -160,3 +162,17 @@ def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people
     services.controllers.scan(opr, endpoints=[controller.target])
     assert len(services.audit.show(people["auditor"],
                                    AuditFilter(action="controller.reconcile"))) == 1
+    # The device's own event log was audited at that status, each event once ...
+    seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
+    assert [(e.new["seq"], e.result) for e in reversed(seen)] == [
+        (1, "activated"), (2, "committed"), (3, "activated"), (4, "committed")]
+    # ... and a rollback no workstation audited (any Modbus master) is found at the next scan.
+    from app.devices.flash import rollback
+
+    rollback(Endpoint.parse(controller.target))
+    services.controllers.scan(opr, endpoints=[controller.target])
+    seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
+    assert [(e.new["seq"], e.result) for e in seen[:1]] == [(5, "rolled_back")]
+    assert seen[0].new["after"]["version"] == 1 and seen[0].new["before"]["version"] == 2
+    assert services.controllers.current_model(opr, target=controller.target).active_sha256 \
+        == first.package_sha256
