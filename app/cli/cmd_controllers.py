@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from pathlib import Path
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
-from app.services.controller_runtime import start_controller
+from app.devices.controller.serve import add_serve_arguments
+from app.devices.controller.serve import run as run_serve
 
 
 def cmd_serve(args) -> int:
-    running = start_controller(state_dir=Path(args.state_dir), hardware_id=args.hardware_id,
-                               trust=Path(args.trust), tcp=args.tcp, serial=args.serial,
-                               baud=args.baud, replay=Path(args.replay) if args.replay else None,
-                               channels=args.channel, sample_rate=args.rate,
-                               commit_deadline_s=args.commit_deadline)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    print(f"controller {args.hardware_id} serving on {running.target}; Ctrl+C stops it",
-          flush=True)
-    try:
-        stop.wait()
-    finally:
-        running.stop()
-    return 0
+    # The same checked path as `plantml-edge serve`: every bad option is one sentence, exit 2.
+    return run_serve(args, "plantml controller serve")
 
 
 def cmd_scan(args) -> int:
@@ -91,17 +76,7 @@ def register(sub) -> None:
     ctl = sub.add_parser("controller", help="the reference controller runtime")
     p = ctl.add_subparsers(dest="controller_cmd", required=True).add_parser(
         "serve", help="run a controller on TCP or a serial port")
-    p.add_argument("--state-dir", required=True, help="where the slots are kept")
-    p.add_argument("--hardware-id", required=True)
-    p.add_argument("--trust", required=True, help="pinned trusted keys ('plantml keys export')")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--tcp", help="HOST:PORT")
-    where.add_argument("--serial", help="serial port, e.g. COM3 or /dev/ttyUSB0")
-    p.add_argument("--baud", type=int, default=115200)
-    p.add_argument("--replay", help="demo mode: .npz/.npy replayed as the sensor")
-    p.add_argument("--channel", action="append")
-    p.add_argument("--rate", type=float, default=12000.0)
-    p.add_argument("--commit-deadline", type=int, default=60)
+    add_serve_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     cmds = sub.add_parser("controllers", help="find, flash, roll back and watch controllers"

@@ -4,6 +4,7 @@ and watching live predictions for drift. Every attempt is audited with what the 
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,16 @@ from app.devices.flash import (
 from app.fieldbus import DeviceError, Endpoint
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
+from app.services.controller_reconcile import (
+    Belief,
+    audit_device_events,
+    believed,
+    reconcile,
+)
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,14 +73,33 @@ class ControllerService:
 
     def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
         """Identity and status of each endpoint (failures reported per endpoint)."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH)
-        return scan([endpoint(e) for e in endpoints])
+        role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH)
+        results = scan([endpoint(e) for e in endpoints])
+        for text, res in zip(endpoints, results, strict=True):
+            if res.status is not None:
+                reconcile(self.ctx, principal, role.value, text, res.status)
+                try:
+                    with ControllerClient.open(res.endpoint) as client:
+                        audit_device_events(self.ctx, principal, role.value, text, client)
+                except DeviceError as exc:  # the scan itself succeeded; say so in the log
+                    log.warning("device events of %s not read: %s", text, exc)
+        return results
 
     def status(self, principal: Principal, *, target: str) -> tuple[Identity, Status]:
         """Identity and status of one controller."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
         with ControllerClient.open(endpoint(target)) as client:
-            return client.identity(), client.status()
+            identity, status = client.identity(), client.status()
+            audit_device_events(self.ctx, principal, role.value, target, client)
+        reconcile(self.ctx, principal, role.value, target, status)
+        return identity, status
+
+    def current_model(self, principal: Principal, *, target: str) -> Belief:
+        """What the workstation believes runs at ``target``: the newest deploy, rollback or
+        reconcile record in the audit trail (it follows the device after each scan, status
+        or watch)."""
+        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        return believed(self.ctx, target)
 
     def flash(self, principal: Principal, *, ref: str, target: str,
               progress: ProgressFn = no_progress,
@@ -132,6 +160,8 @@ class ControllerService:
         ep = endpoint(target)
         with ControllerClient.open(ep) as client:
             status = client.status()
+            audit_device_events(self.ctx, principal, role.value, target, client)
+        reconcile(self.ctx, principal, role.value, target, status)
         live = read_live(ep)
         if status.active is None:
             raise NotFound(f"the controller at {target} runs no model")

@@ -85,8 +85,8 @@ def test_bad_options_get_one_readable_line(tmp_path):
                         "--tcp", "127.0.0.1:0"], cwd=ROOT, capture_output=True, text=True,
                        timeout=120, check=False)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().endswith(f"the trust store {trust} cannot be read: [Errno 2] No "
-                                     f"such file or directory: '{trust}'")
+    assert r.stderr.strip().endswith(f"the trust file {trust} does not exist (write it with "
+                                     "'plantml keys export' on the workstation)")
     r = subprocess.run([sys.executable, "-c", "from app.devices.controller.serve import "
                         "edge_main; raise SystemExit(edge_main(['serve', '--state-dir', 's', "
                         "'--hardware-id', 'X', '--trust', 't.json']))"], cwd=ROOT,

@@ -72,7 +72,9 @@ def test_operator_flashes_watches_and_rolls_back(services, people, tmp_path, con
     assert services.controllers.flash(opr, ref=v2, target=controller.target).ok
     status = services.controllers.rollback(opr, target=controller.target, reason="v2 noisy")
     assert status.active.version == 1
-    deploys = services.audit.show(people["auditor"], AuditFilter(action="controller."))
+    deploys = [e for e in services.audit.show(people["auditor"],
+                                              AuditFilter(action="controller."))
+               if e.action in ("controller.deploy", "controller.rollback")]
     assert [(e.action, e.result) for e in reversed(deploys)] == [
         ("controller.deploy", "refused"), ("controller.deploy", "ok"),
         ("controller.deploy", "ok"), ("controller.rollback", "ok")]
@@ -123,3 +125,54 @@ def test_t23_controller_actions_match_the_policy(services, people, tmp_path, con
                 observed[role, action] = True
     assert {a for _, a in observed} == CONTROLLER
     assert observed == {(r, a): EXPECTED[r, a] for (r, a) in observed}
+
+
+def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people, tmp_path,
+                                                               controller):
+    """Issue 15.8: the flashing process dies right after COMMIT, so the audit says the
+    deploy failed while the controller runs the new model; the next status audits
+    controller.reconcile with the old and new belief, and the current model follows."""
+    from app.devices.flash import flash_package
+    from app.fieldbus import Endpoint
+
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    opr = people["operator"]
+    first = services.controllers.flash(opr, ref=v1, target=controller.target)
+    belief = services.controllers.current_model(opr, target=controller.target)
+    assert belief.active_sha256 == first.package_sha256
+    # What the killed process did: the package reached the device and was committed ...
+    path = services.packages.build(opr, ref=v2, out_dir=tmp_path / "v2")
+    second = flash_package(Endpoint.parse(controller.target), path)
+    assert second.ok and second.status.active.version == 2
+    # ... and all the audit holds is a deploy that failed before the device answered.
+    services.ctx.audit_outcome(opr, "operator", "controller.deploy", f"model:{v2}",
+                               result="failed", reason="the workstation was killed",
+                               new={"target": controller.target, "device": None})
+    assert services.controllers.current_model(opr, target=controller.target) == belief
+    _, status = services.controllers.status(opr, target=controller.target)
+    assert status.active.sha256 == second.package_sha256
+    now = services.controllers.current_model(opr, target=controller.target)
+    assert now.active_sha256 == second.package_sha256 and "v2" in now.active
+    [rec] = services.audit.show(people["auditor"], AuditFilter(action="controller.reconcile"))
+    assert rec.object == controller.target
+    assert rec.old["active_sha256"] == first.package_sha256
+    assert rec.new["active_sha256"] == second.package_sha256
+    # Seen again, nothing new to reconcile; scan and watch reconcile the same way.
+    services.controllers.status(opr, target=controller.target)
+    services.controllers.scan(opr, endpoints=[controller.target])
+    assert len(services.audit.show(people["auditor"],
+                                   AuditFilter(action="controller.reconcile"))) == 1
+    # The device's own event log was audited at that status, each event once ...
+    seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
+    assert [(e.new["seq"], e.result) for e in reversed(seen)] == [
+        (1, "activated"), (2, "committed"), (3, "activated"), (4, "committed")]
+    # ... and a rollback no workstation audited (any Modbus master) is found at the next scan.
+    from app.devices.flash import rollback
+
+    rollback(Endpoint.parse(controller.target))
+    services.controllers.scan(opr, endpoints=[controller.target])
+    seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
+    assert [(e.new["seq"], e.result) for e in seen[:1]] == [(5, "rolled_back")]
+    assert seen[0].new["after"]["version"] == 1 and seen[0].new["before"]["version"] == 2
+    assert services.controllers.current_model(opr, target=controller.target).active_sha256 \
+        == first.package_sha256

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 
+from app.devices.controller import events as ev
 from app.devices.controller.engine import Engine, ModelLoadError
 from app.devices.controller.flashstate import (
     DEVICE_FAILURE,
@@ -60,8 +61,10 @@ def _activate(m: FlashState, deadline_s: int) -> None:
     slot, disk = m.staged_slot, m.disk
     with m.lock:
         disk.slots[slot] = m.staged_info
+        before = disk.slots.get(disk.active or "")
         disk.previous, disk.active, disk.pending = disk.active, slot, slot
         m.store.save(disk)
+        m.events.record(ev.ACTIVATED, disk.boot_count, before, m.staged_info)
         m.crash_point("activate-after-state")
         m.previous_engine, m.engine = m.engine, m.staged_engine
         m.clear_staging()
@@ -87,6 +90,7 @@ def _commit(m: FlashState) -> None:
         m.disk.counters[info.model_name] = max(info.release_counter,
                                                m.disk.counters.get(info.model_name, 0))
         m.store.save(m.disk)
+        m.events.record(ev.COMMITTED, m.disk.boot_count, info, info)
         m.previous_engine, m.deadline = None, None
         m.state = State.ACTIVE
     log.info("slot %s committed: %s v%d", slot, info.model_name, info.model_version)
@@ -107,8 +111,10 @@ def _rollback(m: FlashState) -> None:
     assert prev is not None
     engine = _load(m, prev)
     with m.lock:
+        before = m.disk.slots.get(m.disk.active or "")
         m.disk.active, m.disk.previous = prev, m.disk.active
         m.store.save(m.disk)
+        m.events.record(ev.ROLLED_BACK, m.disk.boot_count, before, m.disk.slots.get(prev))
         m.engine = engine
         m.state = State.ACTIVE
     m.on_engine()
@@ -119,9 +125,10 @@ def revert(m: FlashState, error: ErrorCode, text: str) -> None:
     """Back to the previous slot after a failed or unconfirmed activation (durably first)."""
     with m.lock:
         failed, disk = m.disk.active, m.disk
-        disk.slots.pop(failed or "", None)
+        before = disk.slots.pop(failed or "", None)
         disk.active, disk.previous, disk.pending = disk.previous, None, None
         m.store.save(disk)
+        m.events.record(ev.REVERTED, disk.boot_count, before, disk.slots.get(disk.active or ""))
         engine = m.previous_engine
         if engine is None and disk.active is not None:
             engine = _load(m, disk.active)
@@ -150,5 +157,7 @@ def boot(m: FlashState) -> None:
         m.disk, m.engine = disk, engine
         m.state = m.rest_state()
         if notes:
+            m.events.record(ev.BOOT_FALLBACK, disk.boot_count, None,
+                            disk.slots.get(disk.active or ""))
             code = ErrorCode.BOOT_REVERTED if engine is not None else ErrorCode.NO_MODEL
             m.error, m.error_text = code, short("; ".join(notes))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.core.clock import Clock
 from app.devices.controller.engine import Engine
+from app.devices.controller.events import EventLog
 from app.devices.controller.slots import DiskState, SlotInfo, SlotStore
 from app.devices.controller.transfer import Transfer
 from app.devices.protocol.codes import RESULT_RUNNING, ErrorCode, StagedFlag, State
@@ -77,6 +78,7 @@ class FlashState:
     def __init__(self, config: ControllerConfig, on_engine: Callable[[], None]) -> None:
         self.cfg = config
         self.store = SlotStore(config.state_dir)
+        self.events = EventLog.load(config.state_dir)
         self.lock = threading.RLock()
         self.on_engine = on_engine  # the runtime restarts its statistics on a model change
         self.disk = DiskState()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.devices.controller.events import EVENT_BASE, EVENT_REGION
 from app.devices.protocol import registers as r
 from app.devices.protocol.words import f32_words, u32_words
 
@@ -42,6 +43,7 @@ class RegisterImage:
             (r.LIVE_BASE, r.LIVE_HEAD_COUNT, self._live),
             (r.WAVE_BASE, WAVE_REGS, self._waveform),
             (r.DIGEST_BASE, 2 * r.MAX_DIGESTS, self._digests),
+            (EVENT_BASE, EVENT_REGION, self._events),
         ]
         for name, base in FEATURE_TABLES.items():
             builders.append((base, TABLE_REGS, self._feature_table(name)))
@@ -99,6 +101,9 @@ class RegisterImage:
             self._wave = wave + [0] * (WAVE_REGS - len(wave))
             self._wave_key = key
         return self._wave[start:start + count]
+
+    def _events(self, start: int, count: int) -> list[int]:
+        return self.rt.machine.events.region()[start:start + count]
 
     def _digests(self, start: int, count: int) -> list[int]:
         first, last = start // 2, (start + count - 1) // 2

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from app.devices.controller.engine import Engine
+from app.packages.errors import PackageRefused
+from app.packages.golden import expected_outputs
 
 GOLDEN_INPUTS = "golden_inputs.npy"
 GOLDEN_OUTPUTS = "golden_outputs.json"
@@ -19,19 +21,15 @@ class SelfTestFailed(Exception):
     """The model did not reproduce its golden outputs; the message says where."""
 
 
-def _expected(doc: Any, outputs: list[str]) -> dict[str, np.ndarray]:
-    # Accepted forms: {"outputs": {name: values}}, {name: values}, or a bare list (first output).
-    if isinstance(doc, dict) and isinstance(doc.get("outputs"), dict):
-        doc = doc["outputs"]
-    if isinstance(doc, list):
-        return {outputs[0]: np.asarray(doc)}
-    if isinstance(doc, dict):
-        unknown = sorted(set(doc) - set(outputs))
-        if unknown:
-            raise SelfTestFailed(f"golden outputs name {', '.join(unknown)}, which the model "
-                                 "does not have")
-        return {k: np.asarray(v) for k, v in doc.items()}
-    raise SelfTestFailed("golden_outputs.json is neither a list nor an object")
+def _expected(doc: Any, n_inputs: int, outputs: list[str]) -> dict[str, np.ndarray]:
+    # The workstation's own rule (app.packages.golden): every golden input has an expected
+    # value for the model's first output (the prediction), for every output named, and an
+    # empty document never passes.
+    try:
+        found = expected_outputs(doc, n_inputs, outputs[:1], known=outputs)
+    except PackageRefused as exc:
+        raise SelfTestFailed(str(exc)) from None
+    return {k: np.asarray(v) for k, v in found.items()}
 
 
 def run_self_test(engine: Engine, files: dict[str, Path]) -> int:
@@ -40,10 +38,12 @@ def run_self_test(engine: Engine, files: dict[str, Path]) -> int:
         raise SelfTestFailed("the package has no golden inputs and outputs")
     try:
         inputs = np.load(files[GOLDEN_INPUTS], allow_pickle=False)
-        expected = _expected(json.loads(files[GOLDEN_OUTPUTS].read_text(encoding="utf-8")),
-                             engine.outputs)
-    except (OSError, ValueError) as exc:
+        doc = json.loads(files[GOLDEN_OUTPUTS].read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise SelfTestFailed(f"golden files unreadable: {exc}") from exc
+    if inputs.ndim < 1 or len(inputs) == 0:
+        raise SelfTestFailed("the package holds no golden input")
+    expected = _expected(doc, len(inputs), engine.outputs)
     if inputs.ndim != 3 or inputs.shape[1:] != (engine.channels, engine.window):
         raise SelfTestFailed(f"golden inputs have shape {inputs.shape}; the model takes "
                              f"[N, {engine.channels}, {engine.window}]")

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import sys
 import threading
+import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from app.core.errors import PlantMLError
+from app.core.errors import IntegrityError, PlantMLError, UsageError
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.controller.server import ControllerServer, serve_serial, serve_tcp
@@ -71,8 +74,74 @@ def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rate", type=float, default=12000.0, help="replay sample rate, Hz")
     ap.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     ap.add_argument("--commit-deadline", type=int, default=60)
+    ap.add_argument("--duration", type=float,
+                    help="stop after this many seconds (default: until stopped)")
     ap.add_argument("--port-file", type=Path, help="write the TCP port here once listening")
     ap.add_argument("--log-level", default="WARNING")
+
+
+MAX_DEADLINE_S = 86400
+
+
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{name} must be a positive number of seconds or a factor, not "
+                         f"{value}")
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse what could not run, before anything starts: one sentence, naming the value.
+    Raises UsageError or IntegrityError."""
+    if args.tcp is not None:
+        host, sep, port = args.tcp.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise UsageError(f"--tcp {args.tcp}: expected HOST:PORT with a port 0 to 65535")
+    if not 1 <= args.unit <= 247:
+        raise UsageError(f"--unit {args.unit}: a Modbus unit id is 1 to 247")
+    if args.serial is not None and args.baud <= 0:
+        raise UsageError(f"--baud {args.baud}: a baud rate is a positive number")
+    hw = args.hardware_id
+    if not hw or len(hw) > 28 or not hw.isascii() or not hw.isprintable():
+        raise UsageError(f"--hardware-id {hw!r}: a hardware id is 1 to 28 printable ASCII "
+                         "characters")
+    if not 1 <= args.commit_deadline <= MAX_DEADLINE_S:
+        raise UsageError(f"--commit-deadline {args.commit_deadline}: the commit deadline is 1 "
+                         f"to {MAX_DEADLINE_S} seconds")
+    _positive("--duration", args.duration)
+    _positive("--rate", args.rate)
+    _positive("--speed", args.speed)
+    trust = Path(args.trust)
+    if not trust.is_file():
+        raise UsageError(f"the trust file {trust} does not exist (write it with 'plantml keys "
+                         "export' on the workstation)")
+    try:
+        store = TrustStore.load(trust)
+    except (PlantMLError, ValueError, TypeError, KeyError, AttributeError,
+            RecursionError) as exc:
+        raise IntegrityError(f"the trust file {trust} is not a PlantML trust file: "
+                             f"{_sentence(exc)}") from None
+    if not store.keys:
+        raise IntegrityError(f"the trust file {trust} names no signing key, so no package "
+                             "could ever be flashed (export it again with 'plantml keys "
+                             "export')")
+
+
+def _sentence(exc: BaseException) -> str:
+    return str(exc).strip().rstrip(".") or type(exc).__name__
+
+
+def _replay(args: argparse.Namespace, keys: list[str]) -> ReplaySensor | None:
+    if not args.replay:
+        return None
+    try:
+        return load_replay(args.replay, keys=keys or None, sample_rate=args.rate,
+                           speed=args.speed)
+    except KeyError:
+        raise UsageError(f"the replay file {args.replay} has no channel "
+                         f"{', '.join(map(repr, keys)) or 'to replay'}") from None
+    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"the replay file {args.replay} is not a readable .npz or .npy "
+                         f"recording ({_sentence(exc)})") from None
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -88,15 +157,18 @@ def run(args: argparse.Namespace, prog: str) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     keys = (args.channels or []) + (args.channel or [])
     try:
-        TrustStore.load(args.trust)  # refuse to start on a trust store no flash could pass
-        sensor = load_replay(args.replay, keys=keys or None, sample_rate=args.rate,
-                             speed=args.speed) if args.replay else None
+        check_args(args)  # refuse to start on a trust store no flash could pass, and more
+        sensor = _replay(args, keys)
         runtime = ControllerRuntime(args.state_dir, args.hardware_id, args.trust,
                                     sensor=sensor, commit_deadline_s=args.commit_deadline,
                                     link_baud=args.baud if args.serial else 0,
                                     crash_at=os.environ.get(CRASH_ENV) or None)
-        server = serve(runtime, tcp=args.tcp, serial=args.serial, baud=args.baud,
-                       unit=args.unit)
+        try:
+            server = serve(runtime, tcp=args.tcp, serial=args.serial, baud=args.baud,
+                           unit=args.unit)
+        except BaseException:
+            runtime.stop()
+            raise
     except (PlantMLError, ValueError, RuntimeError, OSError, KeyError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -113,8 +185,10 @@ def run(args: argparse.Namespace, prog: str) -> int:
                 return 2
         print(f"controller {args.hardware_id} serving on {where}", flush=True)
         # A timed wait: on Windows a bare Event.wait() would not let the signal handler run.
-        while not stop.wait(0.5):
-            pass
+        end = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.wait(0.5 if end is None else max(0.0, min(0.5, end - time.monotonic()))):
+            if end is not None and time.monotonic() >= end:
+                break
     finally:
         server.stop()
         runtime.stop()

@@ -1,4 +1,6 @@
-"""The runtime on Modbus: a pymodbus server (TCP or RTU) whose request hook is the protocol."""
+"""The runtime on Modbus: a pymodbus server (TCP or RTU) whose requests are the protocol's own
+(:mod:`.requests`): only the documented function codes are served, everything else gets the
+exception the Modbus specification names for it."""
 
 from __future__ import annotations
 
@@ -8,23 +10,40 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.framer import FramerType
+from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from app.devices.controller.faults import ServerFaults
 from app.devices.controller.flashstate import Reject
 from app.devices.controller.image import RegisterImage
+from app.devices.controller.requests import (
+    READ_HOLDING,
+    READ_INPUT,
+    WRITE_MANY,
+    WRITE_ONE,
+    ProtocolRequest,
+    UnsupportedRequest,
+    refuse,
+    registers_read,
+    request_classes,
+    written,
+)
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.protocol import registers as r
 from app.fieldbus.endpoint import DEFAULT_UNIT
+from app.fieldbus.exceptions import ExceptionCode as X
 from app.fieldbus.limits import WRITE_REGISTERS
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
 HOLDING = ((r.COMMAND_BASE, r.COMMAND_COUNT), (r.WINDOW_BASE, WRITE_REGISTERS))
+#: On TCP the unit id of a device that is not a gateway should be 0xFF (Modbus Messaging on
+#: TCP/IP Implementation Guide V1.0b, 4.4.2); the configured one is served too.
+TCP_SELF = 0xFF
 
 
 class ControllerServer:
@@ -33,11 +52,15 @@ class ControllerServer:
     """
 
     def __init__(self, runtime: ControllerRuntime, unit: int = DEFAULT_UNIT) -> None:
+        if not 1 <= unit <= 247:
+            raise ValueError(f"unit id {unit} is not 1 to 247")
         self.runtime, self.unit = runtime, unit
         self.image = RegisterImage(runtime)
         self.faults = ServerFaults()
         self.requests = 0
         self.port: int | None = None
+        self.rtu = False
+        self._holding: dict[int, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._stop_event: asyncio.Event | None = None
@@ -45,43 +68,60 @@ class ControllerServer:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def _device(self) -> SimDevice:
-        def regs(regions: Any) -> list[SimData]:
-            return [SimData(a, count=n, values=0, datatype=DataType.REGISTERS)
-                    for a, n in regions]
-        bits = [SimData(0, values=[False] * 16, datatype=DataType.BITS)]
-        return SimDevice(id=self.unit, action=self._action, simdata=(
-            bits, list(bits), regs(HOLDING), regs(self.image.regions_for_server())))
+    @staticmethod
+    def _context() -> SimDevice:
+        # pymodbus requires a device; every request is answered by _handle, never from it.
+        return SimDevice(id=0, simdata=[SimData(0, values=0, datatype=DataType.REGISTERS)])
 
-    async def _action(self, fc: int, start: int, address: int, count: int,
-                      registers: list[int], values: Any) -> ExcCodes | None:
+    def _pdus(self) -> list[type[ModbusPDU]]:
+        return request_classes(self._handle, rtu=self.rtu)
+
+    def _addressed(self, unit: int) -> bool:
+        return unit == self.unit or (not self.rtu and unit == TCP_SELF)
+
+    async def _handle(self, req: ProtocolRequest, unit: int) -> ModbusPDU:
+        if not self._addressed(unit):
+            if self.rtu:  # another device on the bus answers; broadcasts are never answered
+                raise NoSuchIdException(f"unit id {unit} is not this controller")
+            return refuse(req, X.GATEWAY_TARGET_FAILED)
         self.requests += 1
+        fc = req.function_code
         faults = self.faults
-        if faults.holds(fc, address, count):
+        if faults.holds(fc, req.address, req.count):
             assert self._release is not None
             await self._release.wait()  # unanswered: released only to shut down
-            return ExcCodes.DEVICE_BUSY
+            return refuse(req, X.SERVER_DEVICE_BUSY)
         if faults.down:
             faults.dropped += 1
             self._drop_now()
-            return ExcCodes.DEVICE_FAILURE  # never delivered: the connection is gone
+            return refuse(req, X.SERVER_DEVICE_FAILURE)  # never delivered: the link is gone
         if faults.delay_s:
             await asyncio.sleep(faults.delay_s)
-        if (code := faults.take(fc, address, count)) is not None:
-            return ExcCodes(code)
-        if fc == 4:
-            words = self.image.read(address, count)
-            if words is None:
-                return ExcCodes.ILLEGAL_ADDRESS
-            registers[address - start:address - start + count] = words
-            return None
-        if fc in (6, 16) and values is not None:
-            return self._write(address, [int(v) for v in values])
-        if fc in (3, 6, 16):
-            return None  # holding reads (function 6 reads its register back after writing)
-        return ExcCodes.ILLEGAL_FUNCTION
+        if (code := faults.take(fc, req.address, req.count)) is not None:
+            return refuse(req, code)
+        if isinstance(req, UnsupportedRequest):
+            return refuse(req, X.ILLEGAL_FUNCTION)
+        if req.problem:
+            log.info("function %d refused: %s", fc, req.problem)
+            return refuse(req, X.ILLEGAL_DATA_VALUE)
+        if fc == READ_INPUT:
+            words = self.image.read(req.address, req.count)
+            return refuse(req, X.ILLEGAL_DATA_ADDRESS) if words is None else \
+                registers_read(req, words)
+        if fc == READ_HOLDING:
+            return self._read_holding(req)
+        assert fc in (WRITE_ONE, WRITE_MANY)
+        code = self._write(req.address, list(req.registers))
+        return refuse(req, code) if code is not None else written(req)
 
-    def _write(self, address: int, values: list[int]) -> ExcCodes | None:
+    def _read_holding(self, req: ProtocolRequest) -> ModbusPDU:
+        if not any(base <= req.address and req.address + req.count <= base + n
+                   for base, n in HOLDING):
+            return refuse(req, X.ILLEGAL_DATA_ADDRESS)
+        return registers_read(req, [self._holding.get(a, 0)
+                                    for a in range(req.address, req.address + req.count)])
+
+    def _write(self, address: int, values: list[int]) -> int | None:
         machine = self.runtime.machine
         try:
             if address == r.COMMAND_BASE and len(values) == r.COMMAND_COUNT:
@@ -96,25 +136,29 @@ class ControllerServer:
                 if self.faults.chunk_cut(before=False):
                     self._drop_now()
             else:
-                return ExcCodes.ILLEGAL_ADDRESS
+                return X.ILLEGAL_DATA_ADDRESS
         except Reject as exc:
-            return ExcCodes(exc.exc_code)
+            return exc.exc_code
+        self._holding.update(zip(range(address, address + len(values)), values, strict=True))
         return None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host``:``port`` (0 picks a free port); returns the port."""
-        self._start(lambda: ModbusTcpServer(self._device(), address=(host, port),
-                                            ignore_missing_devices=True))
+        self._start(lambda: ModbusTcpServer(self._context(), address=(host, port),
+                                            ignore_missing_devices=True,
+                                            custom_pdu=self._pdus()))
         assert self.port is not None
         return self.port
 
     def start_serial(self, port: str, baudrate: int = 115200, *, parity: str = "N",
                      stopbits: int = 1, bytesize: int = 8) -> None:
         """Serve RTU on a serial port (a real one, or one end of a line simulator)."""
+        self.rtu = True
         self._start(lambda: ModbusSerialServer(
-            self._device(), framer=FramerType.RTU, port=port, baudrate=baudrate,
-            parity=parity, stopbits=stopbits, bytesize=bytesize, ignore_missing_devices=True))
+            self._context(), framer=FramerType.RTU, port=port, baudrate=baudrate,
+            parity=parity, stopbits=stopbits, bytesize=bytesize, ignore_missing_devices=True,
+            custom_pdu=self._pdus()))
 
     def _start(self, make: Callable[[], ModbusTcpServer | ModbusSerialServer]) -> None:
         if self._thread is not None:

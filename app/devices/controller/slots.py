@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import StorageError
+from app.packages.manifest import MAX_COUNTER
 from app.packages.staging import unpack_to_staging
 from app.packages.verify import VerifiedPackage
 from app.store.durable import durable_write, remove_stale_temps
@@ -52,6 +53,14 @@ class SlotInfo:
                    model_sha256=package.files["model.onnx"]["sha256"])
 
 
+def _counter(name: str, value: Any) -> int:
+    # The same range the workstation's manifests and trust files keep (app.packages.manifest).
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNTER:
+        raise ValueError(f"the accepted counter of {name!r} is {value!r}, not 0 to "
+                         f"{MAX_COUNTER}")
+    return value
+
+
 @dataclass
 class DiskState:
     """The state file. ``pending`` is the active slot while its activation is unconfirmed."""
@@ -75,7 +84,7 @@ class DiskState:
         doc: dict[str, Any] = json.loads(raw.decode("utf-8"))
         return cls(active=doc["active"], previous=doc["previous"], pending=doc["pending"],
                    slots={k: SlotInfo(**v) for k, v in doc["slots"].items()},
-                   counters={k: int(v) for k, v in doc["counters"].items()},
+                   counters={k: _counter(k, v) for k, v in doc["counters"].items()},
                    boot_count=int(doc.get("boot_count", 0)))
 
     def other(self, slot: str | None) -> str:

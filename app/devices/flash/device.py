@@ -11,8 +11,10 @@ import numpy as np
 from app.core.progress import NEVER_CANCELLED, CancelToken
 from app.devices.flash.errors import ControllerError, FlashFailed, ProtocolError
 from app.devices.flash.views import FeatureStats, Identity, Live, Status, Waveform
+from app.devices.protocol import events as ev
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Command
+from app.devices.protocol.events import Event
 from app.devices.protocol.words import (
     bytes_words,
     crc32_words,
@@ -96,6 +98,22 @@ class ControllerClient:
         """The status block (one read, CRC-checked)."""
         return Status.decode(self._page(r.STATUS_BASE, r.STATUS_COUNT, r.FIELDS["status_crc"],
                                         "status"))
+
+    def events(self, after: int = 0) -> list[Event]:
+        """The device's events with a sequence number above ``after``, oldest first (at most
+        the ring's depth; an event overwritten while being read is left out, and an older
+        controller without the event log gives none)."""
+        try:
+            head = self.link.read_input(ev.EVENT_BASE, ev.EVENT_HEAD, "events")
+        except DeviceRefused:
+            return []
+        newest = words_u32(head[0:2])
+        out = []
+        for seq in range(max(after + 1, newest - ev.EVENT_DEPTH + 1, 1), newest + 1):
+            event = Event.decode(self.link.read_input(ev.address(seq), ev.EVENT_REGS, "events"))
+            if event.seq == seq:
+                out.append(event)
+        return out
 
     def _floats(self, base: int, n: int, what: str) -> np.ndarray:
         regs: list[int] = []
