@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -11,6 +13,7 @@ from app.data.synthetic import STATES
 from app.services.audit import AuditFilter
 from app.ui.main_window import MainWindow
 from app.ui.pages.controllers_view import ControllersView
+from app.ui.widgets.watch_panel import WatchPanel, invalid_reason
 from tests.ui.controllers_kit import (
     HARDWARE_ID,
     add_and_scan,
@@ -110,6 +113,8 @@ def test_watch_shows_predictions_arriving_and_a_drift_level(
 
     click(qtbot, view.watch_button)
     assert view.watching is None and not view.watch_timer.isActive()
+    assert view.drift_label.text() == "" and not view.drift_label.styleSheet(), \
+        "Stop watching clears the drift banner"
     assert runner.wait_idle(3000)
     shown = view.plot.point_count()
     assert shown >= 3, "the plot keeps what it showed"
@@ -267,3 +272,26 @@ def test_cancelling_a_flash_keeps_the_controllers_model(
     assert view.row_of(edge.target)[3] == "no model"
     _, status = sv.controllers.status(people["omar"], target=edge.target)
     assert status.active is None
+
+
+@dataclass(frozen=True)
+class _FlaggedLive:
+    """A Live as the controller reports it once it flags windows (the field being added)."""
+
+    inference_count: int
+    prediction: float
+    invalid_reason: str
+
+
+def test_an_invalid_window_shows_its_reason_instead_of_a_class(qtbot, runner):
+    panel = WatchPanel(runner)
+    qtbot.addWidget(panel)
+    panel.target = "tcp:127.0.0.1:1"
+    result = SimpleNamespace(model="pump-7:v1", label="ball_007", drift=None,
+                             live=_FlaggedLive(5, 3.0, "dead sensor on channel acc"))
+    panel._watched("tcp:127.0.0.1:1", result)
+    assert panel.prediction_label.text() == \
+        "pump-7:v1: invalid input: dead sensor on channel acc (inference 5)"
+    assert "ball_007" not in panel.prediction_label.text()
+    assert panel.plot.point_count() == 0, "an invalid window is not plotted as a class"
+    assert invalid_reason(SimpleNamespace(live=SimpleNamespace())) == ""

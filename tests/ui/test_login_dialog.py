@@ -26,6 +26,20 @@ def _sign_in(qtbot, dialog, runner, username, password, repeat=None) -> None:
     assert runner.wait_idle(5000)
 
 
+def _acknowledge_code(qtbot, dialog) -> str:
+    """The recovery code is on screen; tick "written down" and close. Returns the code."""
+    code_dialog = dialog.code_dialog
+    assert code_dialog is not None and code_dialog.isVisible()
+    assert dialog.result() != QDialog.DialogCode.Accepted, "not signed in before acknowledging"
+    assert not code_dialog.close_button.isEnabled(), "Done waits for the written-down box"
+    code_dialog.reject()
+    assert code_dialog.isVisible(), "Escape does not lose the only sight of the code"
+    code_dialog.written_box.setChecked(True)
+    qtbot.mouseClick(code_dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    return code_dialog.code_label.text()
+
+
 def test_wrong_password_shows_the_error_and_no_principal(qtbot, workspace, runner):
     dialog = _dialog(qtbot, workspace.services, runner)
     assert not dialog.first_run
@@ -85,6 +99,7 @@ def test_first_run_creates_the_administrator(qtbot, empty_services, runner):
     assert dialog.principal is None
 
     _sign_in(qtbot, dialog, runner, "boss", "boss-pass-1234", repeat="boss-pass-1234")
+    _acknowledge_code(qtbot, dialog)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.principal is not None
     assert dialog.principal.username == "boss"
@@ -103,3 +118,47 @@ def test_closing_while_checking_ignores_the_late_answer(qtbot, workspace, runner
     assert runner.wait_idle(5000)
     assert dialog.principal is None
     assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+def test_first_run_shows_the_recovery_code_once_and_it_recovers_the_admin(
+        qtbot, empty_services, runner):
+    services = empty_services
+    dialog = _dialog(qtbot, services, runner)
+    _sign_in(qtbot, dialog, runner, "boss", "boss-pass-1234", repeat="boss-pass-1234")
+    code = _acknowledge_code(qtbot, dialog)
+    assert len(code) >= 16
+    events = services.audit.show(dialog.principal)
+    assert "recovery.issue" in [e.action for e in events]
+
+    # The code shown is the one that works: recover the administrator from the sign-in.
+    again = _dialog(qtbot, services, runner)
+    assert again.code_edit.isHidden()
+    qtbot.mouseClick(again.recover_button, Qt.MouseButton.LeftButton)
+    assert not again.code_edit.isHidden() and not again.repeat_edit.isHidden()
+    again.code_edit.setText("WRONG-CODE-0000")
+    _sign_in(qtbot, again, runner, "boss", "boss-new-5678", repeat="boss-new-5678")
+    assert "recovery code" in again.error_label.text()
+    assert again.principal is None
+    again.code_edit.setText(code)
+    _sign_in(qtbot, again, runner, "boss", "boss-new-5678", repeat="boss-new-5678")
+    new_code = _acknowledge_code(qtbot, again)
+    assert new_code != code, "the used code is replaced by a new one, shown once"
+    assert again.principal.username == "boss"
+    assert services.auth.login(username="boss", password="boss-new-5678").username == "boss"
+
+
+def test_a_reset_password_asks_for_the_users_own(qtbot, workspace, runner):
+    sv = workspace.services
+    sv.users.set_password(workspace.admin, username="erin", password="temp-pass-1234")
+    dialog = _dialog(qtbot, sv, runner)
+    _sign_in(qtbot, dialog, runner, "erin", "temp-pass-1234")
+    assert dialog.principal is None
+    assert not dialog.repeat_edit.isHidden(), "asks for a new password, twice"
+    assert dialog.sign_in_button.text() == "Set password"
+    assert dialog.username_edit.isReadOnly()
+    _sign_in(qtbot, dialog, runner, "erin", "temp-pass-1234", repeat="temp-pass-1234")
+    assert "own" in dialog.error_label.text(), "the temporary password is not accepted as own"
+    _sign_in(qtbot, dialog, runner, "erin", "erin-own-5678", repeat="erin-own-5678")
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.principal.username == "erin"
+    assert sv.auth.login(username="erin", password="erin-own-5678").username == "erin"

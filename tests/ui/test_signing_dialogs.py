@@ -6,6 +6,7 @@ from app.services.audit import AuditFilter
 from app.ui.dialogs.approval_dialog import ApprovalDialog
 from app.ui.dialogs.propose_dialog import ProposeDialog, parse_hardware_ids
 from tests.services.release_kit import register
+from tests.services.vibration_kit import register_not_robust
 from tests.ui.conftest import PASSWORDS
 from tests.ui.models_kit import click, open_view, propose
 
@@ -158,4 +159,41 @@ def test_propose_dialog_needs_hardware_ids(qtbot, workspace, people, runner):
     assert "'*' is not allowed" in dialog.error_label.text()
     assert sv.registry.show(people["erin"], ref="pump-7:v1").proposed_by is None
     assert parse_hardware_ids("EDGE-01,EDGE-02  EDGE-03") == ["EDGE-01", "EDGE-02", "EDGE-03"]
+    dialog.reject()
+
+
+def test_a_not_robust_version_needs_the_explicit_acceptance(qtbot, workspace, people, runner):
+    sv = workspace.services
+    register_not_robust(sv, people["erin"])
+    propose(sv, people["erin"])
+    view = open_view(qtbot, sv, runner, people["avery"])
+    dialog = _approval_dialog(qtbot, view)
+    evidence = dialog.evidence_view.toPlainText()
+    assert "NOT ROBUST" in evidence and "gain x0.5" in evidence and "load=2hp" in evidence
+    assert "Input acc: unit g, scale 100 mV/g" in evidence
+    assert "Envelope conditions: load=0hp, load=2hp" in evidence
+    assert not dialog.accept_box.isHidden()
+
+    click(qtbot, dialog.approve_radio)
+    _sign(qtbot, dialog, runner, "robustness reviewed", PASSWORDS["avery"])
+    assert dialog.isVisible() and "NOT ROBUST" in dialog.error_label.text()
+    assert sv.registry.show(people["aud"], ref="pump-7:v1").state == "validated"
+
+    dialog.accept_box.setChecked(True)
+    with qtbot.waitSignal(dialog.sig_signed, timeout=5000):
+        _sign(qtbot, dialog, runner, "not robust to gain: one sensor type on line 3",
+              PASSWORDS["avery"])
+    assert sv.registry.show(people["aud"], ref="pump-7:v1").state == "approved"
+    [event] = sv.audit.show(people["admin"], AuditFilter(action="model.approve", result="ok"))
+    assert event.new["accepted_not_robust"] is True
+
+
+def test_a_robust_version_shows_no_acceptance_box(qtbot, workspace, people, runner):
+    sv = workspace.services
+    register(sv, people["erin"])
+    propose(sv, people["erin"])
+    view = open_view(qtbot, sv, runner, people["avery"])
+    dialog = _approval_dialog(qtbot, view)
+    assert dialog.accept_box.isHidden()
+    assert "Robustness: not measured" in dialog.evidence_view.toPlainText()
     dialog.reject()

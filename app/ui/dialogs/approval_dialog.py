@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QCheckBox, QHBoxLayout, QRadioButton, QWidget
 
+from app.core.errors import PlantMLError
 from app.core.principal import Principal
 from app.services import Services
 from app.ui.dialogs.signing_dialog import SigningDialog, SignJob
@@ -36,8 +37,24 @@ class ApprovalDialog(SigningDialog):
         row.addWidget(self.reject_radio)
         row.addStretch(1)
         self.add_row("Meaning", meanings)
+        # What `plantml approve` shows: robustness table, held-out conditions, inputs and
+        # envelope, parity, the trail. A small read of the stored reports.
+        self.not_robust = False
+        extra: list[str] = []
+        try:
+            evidence = services.approvals.evidence(principal, ref=details.info.ref)
+            self.not_robust = evidence.not_robust
+            extra = evidence.lines()
+        except PlantMLError as exc:
+            extra = [f"Cannot show the approval evidence: {exc}"]
+        self.accept_box = QCheckBox("I accept that this version is NOT ROBUST (the reason "
+                                    "must say why)")
+        self.accept_box.setObjectName("accept-not-robust")
+        self.accept_box.setVisible(self.not_robust)
+        if self.not_robust:
+            self.add_row("Robustness", self.accept_box)
         self.finish_form()
-        self.set_evidence(evidence_text(details))
+        self.set_evidence("\n".join([evidence_text(details), "", *extra]))
 
     def meaning(self) -> str | None:
         """``approved``, ``rejected``, or None while neither is chosen."""
@@ -53,10 +70,16 @@ class ApprovalDialog(SigningDialog):
         if meaning is None:
             self.show_error("choose approved or rejected")
             return None
+        accept = self.not_robust and self.accept_box.isChecked()
+        if meaning == "approved" and self.not_robust and not accept:
+            self.show_error("this version is flagged NOT ROBUST: tick the acceptance and say "
+                            "in the reason why its robustness is acceptable")
+            return None
         decide = self.services.approvals.decide
         principal, ref = self.principal, self.info.ref
         return lambda: decide(principal, ref=ref, password=password, meaning=meaning,
-                              reason=reason)
+                              reason=reason, accept_not_robust=accept)
 
     def busy_widgets(self) -> list[QWidget]:
-        return [*super().busy_widgets(), self.approve_radio, self.reject_radio]
+        return [*super().busy_widgets(), self.approve_radio, self.reject_radio,
+                self.accept_box]

@@ -85,6 +85,11 @@ class WatchPanel(QWidget):
         """Stop polling; the plot keeps what it shows."""
         self.timer.stop()
         self.target = None
+        # A drift banner or prediction left on screen would read as still current.
+        self.drift_label.setText("")
+        self.drift_label.setStyleSheet("")
+        self.drift_label.setToolTip("")
+        self.prediction_label.setStyleSheet("")
         if self.plot.running:
             self.plot.stop()
 
@@ -117,7 +122,14 @@ class WatchPanel(QWidget):
         self.error_label.setText("")
         live = result.live
         prediction = float(live.prediction)
-        if not live.inference_count or not math.isfinite(prediction):
+        reason = invalid_reason(result)
+        self.prediction_label.setStyleSheet(BAD_STYLE if reason else "")
+        if reason:
+            # The controller refused the window (a dead or saturated sensor, NaN samples):
+            # its class would be a guess, so the reason is shown and nothing is plotted.
+            self.prediction_label.setText(f"{result.model}: invalid input: {reason} "
+                                          f"(inference {live.inference_count})")
+        elif not live.inference_count or not math.isfinite(prediction):
             self.prediction_label.setText(f"{result.model}: no prediction yet")
         else:
             if live.inference_count != self._last_inference:
@@ -151,3 +163,14 @@ class WatchPanel(QWidget):
             return
         # Keep polling: a controller that was busy or had no model may answer next time.
         self.error_label.setText(f"watch: {describe_error(exc)}")
+
+
+def invalid_reason(result: Any) -> str:
+    """Why the controller flagged the latest window invalid, or ''. Read defensively: the
+    sensor-fault fields (``WatchResult.invalid_reason``, ``Live.invalid_reason``) are being
+    added to the controller protocol; a result without them is simply valid."""
+    for holder in (result, getattr(result, "live", None)):
+        reason = getattr(holder, "invalid_reason", None)
+        if reason:
+            return str(reason)
+    return ""
