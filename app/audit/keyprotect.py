@@ -71,7 +71,7 @@ class Dpapi:
         try:
             _description, secret = self._crypt.CryptUnprotectData(stored, _ENTROPY, None, None,
                                                                   0)
-        except Exception as exc:  # noqa: BLE001 - pywintypes.error, not importable elsewhere
+        except Exception as exc:  # pywintypes.error, not importable elsewhere
             raise IntegrityError("the audit key cannot be decrypted on this Windows account "
                                  f"(DPAPI: {exc}); it was made by another account or machine"
                                  ) from exc

@@ -133,7 +133,7 @@ class FlashState:
             except Reject as exc:
                 self.fail(exc.error, exc.text, exc.chunk)
                 result = int(exc.error)
-            except Exception as exc:  # noqa: BLE001 - a job must always report its end
+            except Exception as exc:  # a job must always report its end
                 log.exception("controller job %s failed", name)
                 self.fail(ErrorCode.STORAGE, f"{name}: {exc}", state=self.rest_state())
                 result = int(ErrorCode.STORAGE)
