@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 from app.core.errors import IntegrityError
@@ -61,7 +62,7 @@ class Dpapi:
             raise IntegrityError("DPAPI exists only on Windows")
         import win32crypt  # pywin32; a dependency on Windows only
 
-        self._crypt = win32crypt
+        self._crypt: ModuleType = win32crypt
 
     def protect(self, secret: bytes) -> bytes:
         return self._crypt.CryptProtectData(secret, "PlantML audit key", _ENTROPY, None, None,
