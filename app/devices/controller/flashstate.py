@@ -90,7 +90,8 @@ class FlashState:
         self.staged_engine: Engine | None = None
         self.flags = StagedFlag(0)
         self.deadline: float | None = None
-        self.error, self.error_text, self.error_chunk = ErrorCode.NONE, "", None
+        self.error, self.error_text = ErrorCode.NONE, ""
+        self.error_chunk: int | None = None
         self.cmd_seq = self.cmd_code = 0
         self.cmd_result = 0
         self._job: threading.Thread | None = None
