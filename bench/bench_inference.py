@@ -23,7 +23,7 @@ from app.devices.flash import ControllerClient, Endpoint, flash_package
 from app.features.extraction import extract_windows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_flash import HW, build_forest  # noqa: E402
+from bench_flash import HW, build_forest
 
 
 def summary(times: list[float]) -> str:

@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 from app.core.errors import IntegrityError
@@ -61,7 +62,7 @@ class Dpapi:
             raise IntegrityError("DPAPI exists only on Windows")
         import win32crypt  # pywin32; a dependency on Windows only
 
-        self._crypt = win32crypt
+        self._crypt: ModuleType = win32crypt
 
     def protect(self, secret: bytes) -> bytes:
         return self._crypt.CryptProtectData(secret, "PlantML audit key", _ENTROPY, None, None,
@@ -71,7 +72,7 @@ class Dpapi:
         try:
             _description, secret = self._crypt.CryptUnprotectData(stored, _ENTROPY, None, None,
                                                                   0)
-        except Exception as exc:  # noqa: BLE001 - pywintypes.error, not importable elsewhere
+        except Exception as exc:  # pywintypes.error, not importable elsewhere
             raise IntegrityError("the audit key cannot be decrypted on this Windows account "
                                  f"(DPAPI: {exc}); it was made by another account or machine"
                                  ) from exc

@@ -87,7 +87,7 @@ def _anchored(anchors: Sequence[Anchor], public: Ed25519PublicKey
     """Anchors whose signature holds; a failed report for the first that does not, since an
     anchor signed by another key means the trail is now signed by a replaced key."""
     key_id = key_id_of(public)
-    good = []
+    good: list[Anchor] = []
     for anchor in sorted(anchors, key=lambda a: a.checkpoint.seq):
         cp = anchor.checkpoint
         if cp.key_id != key_id:

@@ -20,7 +20,7 @@ def cmd_scan(args) -> int:
         me = sign_in(sv)
         results = sv.controllers.scan(me, endpoints=args.endpoints)
     for r in results:
-        if r.identity is None:
+        if r.identity is None or r.status is None:
             print(f"{r.endpoint}: nothing usable ({r.error})")
         else:
             print(f"{r.endpoint}: {r.identity.hardware_id}, protocol "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,7 +37,7 @@ class SpoolWriter:
             self._writer.write_batch(batch)
             self.rows += batch.num_rows
 
-    def write_columns(self, columns: dict[str, object]) -> None:
+    def write_columns(self, columns: Mapping[str, object]) -> None:
         """Append a batch made of equal-length arrays keyed by column name."""
         self.write(pa.RecordBatch.from_pydict(columns, schema=self.schema))
 

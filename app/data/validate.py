@@ -115,7 +115,7 @@ class RowValidator:
                 if mask[i]:
                     reasons.append(f"{reason} in column {col!r}")
                     column = column or col
-            if order_bad[i]:
+            if t is not None and order_bad[i]:  # order_bad is all False without times
                 reasons.append(f"time {t[i]:.15g} does not increase (previous {prev[i]:.15g})")
             pos = int(positions[i])
             self.report.add_issue(Issue(

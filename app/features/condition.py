@@ -65,14 +65,14 @@ def layout(spec: FeatureSpec) -> RawLayout:
     flags = (SPECTRUM if spec.needs_spectrum else 0) | (ENVELOPE if spec.needs_envelope else 0)
     if any(f in spec.features for f in ("zero_crossing_rate", "mean_absolute_change")):
         flags |= CHANGES
-    kin = spec.kinematics
     spectral = bool(flags & SPECTRUM)
+    orders = spectral and "order_share" in spec.features
+    lines = bool(flags & ENVELOPE) and "defect_lines" in spec.features
     return RawLayout(
         flags=flags, n_bands=len(spec.band_bins()) if spectral else 0,
-        n_orders=kin.order_bands if spectral and "order_share" in spec.features else 0,
+        n_orders=spec.known_kinematics.order_bands if orders else 0,
         n_env=len(spec.envelope_bins()[1]) if flags & ENVELOPE else 0,
-        n_lines=len(kin.line_names()) if flags & ENVELOPE and "defect_lines" in spec.features
-        else 0)
+        n_lines=len(spec.known_kinematics.line_names()) if lines else 0)
 
 
 def kernel_args(spec: FeatureSpec) -> dict:
@@ -98,7 +98,7 @@ def line_table(spec: FeatureSpec) -> np.ndarray:
     chans = spec.analysed_channels()
     if layout(spec).n_lines == 0:
         return np.zeros((len(chans), 0))
-    return np.stack([spec.kinematics.line_multipliers(ch) for ch in chans])
+    return np.stack([spec.known_kinematics.line_multipliers(ch) for ch in chans])
 
 
 def raw_columns(x: np.ndarray, spec: FeatureSpec, speed_hz: np.ndarray,

@@ -58,9 +58,9 @@ def _weighted_sum(g: Graph, p: str, w: str) -> str:
 
 def _order_bands(g: Graph, p: str, spec: FeatureSpec, speed: str | None, n_bins: int) -> str:
     """Power in order bands 1..n [N, C, n] (a share is this over the total)."""
-    n = spec.kinematics.order_bands
+    n = spec.known_kinematics.order_bands
     if speed is None:
-        iv = order_intervals(np.array(spec.kinematics.shaft_hz / spec.df), n)
+        iv = order_intervals(np.array(spec.known_kinematics.shaft_hz / spec.df), n)
         return g.op("MatMul", p, g.const(bin_weights(iv, n_bins).T))
     k = np.arange(1, n + 1, dtype=np.float64).reshape(-1, 1)
     a = g.op("Mul", speed, g.const(k - 0.5))  # [N, 1, n, 1]
@@ -70,7 +70,7 @@ def _order_bands(g: Graph, p: str, spec: FeatureSpec, speed: str | None, n_bins:
 
 def _lines(g: Graph, pe: str, spec: FeatureSpec, speed: str | None, n_bins: int) -> str:
     """Defect-line prominence [N, C, lines]: line density over background density."""
-    kin = spec.kinematics
+    kin = spec.known_kinematics
     mult = np.stack([kin.line_multipliers(ch) for ch in spec.analysed_channels()])  # [C, J]
     if speed is None:
         iv = line_intervals(mult * kin.shaft_hz / spec.df, kin.tolerance)  # [C, J, 3, 2]
@@ -93,9 +93,9 @@ def _lines(g: Graph, pe: str, spec: FeatureSpec, speed: str | None, n_bins: int)
     for a, b in ((g.op("Sub", centre, h), g.op("Add", centre, h)),
                  (g.op("Sub", centre, gap), g.op("Sub", centre, h)),
                  (g.op("Add", centre, h), g.op("Add", centre, gap))):
-        w = _weights(g, a, b, n_bins)  # [N, C, J, K]
-        sums.append(_weighted_sum(g, pe, w))
-        widths.append(g.op("ReduceSum", w, _axes(g, 3), keepdims=0))
+        wts = _weights(g, a, b, n_bins)  # [N, C, J, K]
+        sums.append(_weighted_sum(g, pe, wts))
+        widths.append(g.op("ReduceSum", wts, _axes(g, 3), keepdims=0))
     line = g.ratio(sums[0], widths[0])
     bg = g.ratio(g.op("Add", sums[1], sums[2]), g.op("Add", widths[1], widths[2]))
     return g.ratio(line, bg)

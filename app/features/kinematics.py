@@ -153,13 +153,16 @@ class Kinematics:
         missing = [ch for ch in analysed if ch not in per]
         if missing:
             raise UsageError(f"no bearing given for channel(s) {missing}")
-        orders, names = {}, {}
+        orders: dict[str, dict[str, float]] = {}
+        names: dict[str, str] = {}
         for ch in analysed:
             found, label = _orders_of(per[ch], ch)
             orders[ch] = {SHAFT: 1.0, **found}
             if label:
                 names[ch] = label
-        return cls(rpm=rpm, speed_channel=speed_channel, orders=orders, bearings=names,
+        return cls(rpm=rpm, speed_channel=speed_channel,
+                   orders=tuple((ch, tuple(o.items())) for ch, o in orders.items()),
+                   bearings=tuple(names.items()),
                    harmonics=harmonics, tolerance=tolerance, order_bands=order_bands)
 
 

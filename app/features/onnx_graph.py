@@ -94,10 +94,11 @@ def feature_graph(spec: FeatureSpec, prefix: str = "fx_", limits: ValidityLimits
             raise ValueError(f"validity limits are for channels {list(limits.channels)}, the "
                              f"spec has {list(spec.channels)}")
         x, ok, reason, level = validity_nodes(g, x, limits)
-        for name, src, kind, shape in (
-                (OK_NAME, ok, TensorProto.BOOL, ["batch"]),
-                (REASON_NAME, reason, TensorProto.INT64, ["batch"]),
-                (LEVEL_NAME, level, TensorProto.FLOAT, ["batch", len(spec.channels)])):
+        heads: list[tuple[str, str, int, list[str | int]]] = [
+            (OK_NAME, ok, TensorProto.BOOL, ["batch"]),
+            (REASON_NAME, reason, TensorProto.INT64, ["batch"]),
+            (LEVEL_NAME, level, TensorProto.FLOAT, ["batch", len(spec.channels)])]
+        for name, src, kind, shape in heads:
             g.nodes.append(helper.make_node("Identity", [src], [name]))
             outputs.append(helper.make_tensor_value_info(name, kind, shape))
     if spec.version >= 2:

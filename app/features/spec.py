@@ -52,6 +52,14 @@ def _pow2_at_least(n: float) -> int:
     return 1 << max(0, math.ceil(math.log2(max(n, 1.0))))
 
 
+class _VersionDefault(tuple[str, ...]):
+    """The features argument left out: ``__post_init__`` puts the spec version's default."""
+
+
+#: Identity-compared, so an explicit empty list is still refused as no features.
+VERSION_DEFAULT: tuple[str, ...] = _VersionDefault()
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Windowing and feature choice; JSON round-trips via to_dict/from_dict, hashed canonically."""
@@ -63,7 +71,7 @@ class FeatureSpec:
     bands: tuple[Band, ...] = ()  # [low, high) Hz of each band energy or share
     envelope_filter: Band = (0.0, 0.0)  # [low, high) Hz demodulated for the envelope
     envelope_bands: tuple[Band, ...] = ()  # [low, high) Hz of the envelope spectrum
-    features: tuple[str, ...] | None = None  # names of the spec's version (None: its default)
+    features: tuple[str, ...] = VERSION_DEFAULT  # names of the spec's version (left out: default)
     channels: tuple[str, ...] = ("ch0",)  # input rows, in order
     version: int = field(default=SPEC_VERSION)
     kinematics: Kinematics | None = None  # version 2: shaft speed and defect orders
@@ -136,7 +144,7 @@ class FeatureSpec:
         object.__setattr__(self, "envelope_bands",
                            tuple(tuple(map(float, b)) for b in self.envelope_bands))
         object.__setattr__(self, "envelope_filter", tuple(map(float, self.envelope_filter)))
-        if self.features is None:
+        if self.features is VERSION_DEFAULT or self.features is None:  # None: an older JSON
             object.__setattr__(self, "features",
                                ALL_FEATURES if self.version == 1 else SCALE_FREE_DEFAULT)
         object.__setattr__(self, "features", tuple(self.features))
@@ -213,10 +221,10 @@ class FeatureSpec:
             self._bins(band, "band")
         if not self.needs_envelope:
             return
-        banded = [f for f in self.features if f in (
+        env_banded = [f for f in self.features if f in (
             "envelope_band_energy", "envelope_share", "envelope_energy")]
-        if banded and not self.envelope_bands:
-            raise UsageError(f"{banded[0]} is selected but no envelope bands")
+        if env_banded and not self.envelope_bands:
+            raise UsageError(f"{env_banded[0]} is selected but no envelope bands")
         lo, hi = self._bins(self.envelope_filter, "envelope filter")
         if lo < 1 or hi > self.window // 2:
             raise UsageError(f"envelope filter {self.envelope_filter} Hz must lie strictly "
@@ -232,9 +240,9 @@ class FeatureSpec:
                                  f"envelope spectrum's {top * self.sample_rate / self.window:g} "
                                  "Hz (half the envelope filter's width rounded up to a power "
                                  "of two bins); widen the envelope filter")
-        if "defect_lines" in self.features and top_bin(self.kinematics, self.df) > top:
-            raise UsageError(f"the defect lines at {self.kinematics.rpm:g} rpm reach "
-                             f"{top_bin(self.kinematics, self.df) * self.df:g} Hz, above the "
+        if "defect_lines" in self.features and top_bin(self.known_kinematics, self.df) > top:
+            raise UsageError(f"the defect lines at {self.known_kinematics.rpm:g} rpm reach "
+                             f"{top_bin(self.known_kinematics, self.df) * self.df:g} Hz, above the "
                              f"envelope spectrum's {top * self.df:g} Hz; widen the envelope "
                              "filter")
 
@@ -253,6 +261,14 @@ class FeatureSpec:
         return int(inside[0]), int(inside[-1]) + 1
 
     # -- derived -------------------------------------------------------------------
+    @property
+    def known_kinematics(self) -> Kinematics:
+        """The kinematics, for code that runs only for features validation let through with
+        them (order shares, defect lines)."""
+        if self.kinematics is None:
+            raise UsageError("this feature spec has no kinematics (shaft speed and orders)")
+        return self.kinematics
+
     @property
     def df(self) -> float:
         """Bin spacing of the window's spectrum (and of the envelope spectrum), Hz."""
@@ -335,13 +351,13 @@ class FeatureSpec:
             elif f == "band_energy":
                 names += [f"band_{lo:g}_{hi:g}Hz" for lo, hi in self.bands]
             elif f == "order_share":
-                names += list(self.kinematics.order_names())
+                names += list(self.known_kinematics.order_names())
             elif f == "envelope_share":
                 names += [f"env_share_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
             elif f == "envelope_energy":
                 names += [f"env_energy_{lo:g}_{hi:g}Hz" for lo, hi in self.envelope_bands]
             elif f == "defect_lines":
-                names += list(self.kinematics.line_names())
+                names += list(self.known_kinematics.line_names())
             else:
                 names.append(f)
         return tuple(names)

@@ -170,9 +170,9 @@ class ModbusLink:
                     busy += 1
                     self.stats.busy_retries += 1
                     continue
-                kind = DeviceBusy if code in BUSY else DeviceRefused
+                refusal = DeviceBusy if code in BUSY else DeviceRefused
                 extra = f" after {_tries(busy + 1)}" if busy else ""
-                raise kind(f"{what} {span_text(table, address, count)}: {self.endpoint} "
+                raise refusal(f"{what} {span_text(table, address, count)}: {self.endpoint} "
                            f"answered {describe_exception(code)}{extra}", step=what,
                            register=address, exception_code=code,
                            function=response.function_code & 0x7F)

@@ -10,7 +10,7 @@ from app.ml.trainer import TrainedModel
 def _metrics_lines(report: ValidationReport) -> list[str]:
     m = report.metrics
     if isinstance(m, ClassificationMetrics):
-        worst = min(m.f1, key=m.f1.get)
+        worst = min(m.f1, key=m.f1.__getitem__)
         return [f"- accuracy {m.accuracy:.4f}, balanced accuracy {m.balanced_accuracy:.4f}",
                 f"- lowest F1: {worst} ({m.f1[worst]:.4f})"]
     if isinstance(m, RegressionMetrics):

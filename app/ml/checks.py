@@ -39,7 +39,7 @@ def golden_reasons(sess: ort.InferenceSession, golden_inputs: np.ndarray) -> lis
     """Reasons the model fails on the golden inputs: errors, NaN or infinite outputs."""
     try:
         outs = sess.run(None, {sess.get_inputs()[0].name: golden_inputs.astype(np.float32)})
-    except Exception as exc:  # onnxruntime raises its own untyped errors
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
         return [f"onnxruntime failed on the golden inputs: {exc}"]
     reasons = []
     for meta, out in zip(sess.get_outputs(), outs, strict=True):
@@ -61,14 +61,14 @@ def check_model(onnx_bytes: bytes, expected: ModelSchema, golden_inputs: np.ndar
     try:
         onx = onnx.load_from_string(onnx_bytes)
         onnx.checker.check_model(onx, full_check=True)
-    except Exception as exc:  # DecodeError, ValidationError, InferenceError...
+    except Exception as exc:  # noqa: BLE001 - DecodeError, ValidationError, InferenceError...
         return [f"onnx.checker rejects the model: {str(exc).strip().splitlines()[0]}"]
     reasons = _schema_reasons(onx, expected)
     if reasons:
         return reasons
     try:
         sess = session(onnx_bytes)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
         return [f"onnxruntime cannot load the model: {str(exc).strip().splitlines()[0]}"]
     if len(golden_inputs) == 0:
         return ["no golden inputs to self-test the model on"]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from app.ml.report import FeatureReference
@@ -67,7 +68,7 @@ def quantile_edges(reference: np.ndarray, n_bins: int = 10) -> np.ndarray:
     return np.quantile(np.asarray(reference, dtype=np.float64), np.linspace(0.0, 1.0, n_bins + 1))
 
 
-def bin_fractions(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+def bin_fractions(values: np.ndarray, edges: ArrayLike) -> np.ndarray:
     """Fraction of ``values`` in each bin; interior edges decide, a value on an edge goes
     right, values beyond the outer edges fall into the outer bins (the refstats rule)."""
     edges = np.asarray(edges, dtype=np.float64)
@@ -76,7 +77,7 @@ def bin_fractions(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     return np.bincount(idx, minlength=n_bins) / max(1, len(values))
 
 
-def psi(expected: Sequence[float], actual: Sequence[float], eps: float = EPS) -> float:
+def psi(expected: ArrayLike, actual: ArrayLike, eps: float = EPS) -> float:
     """Population stability index: sum (a - e) ln(a / e), empty bins raised to ``eps``."""
     e = np.maximum(np.asarray(expected, dtype=np.float64), eps)
     a = np.maximum(np.asarray(actual, dtype=np.float64), eps)

@@ -191,13 +191,13 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
     else:
         golden = golden_inputs
     reasons = check_model(exported.onnx_bytes, exported.schema, golden)
-    empty = dict(label_agreement=None, label_disagreements=0, tie_disagreements=0,
+    empty: dict[str, Any] = dict(label_agreement=None, label_disagreements=0, tie_disagreements=0,
                  score_max_abs_err=float("nan"), score_max_rel_err=float("nan"),
                  score_within_tol=0.0, feature_max_abs_err=float("nan"),
                  feature_max_rel_err=float("nan"), feature_violations=0, worst_feature="",
                  n_probes=0, probe_label_disagreements=0, probe_score_max_abs_err=float("nan"))
     tol = VALUE_RTOL[fam] if model.task == "regression" else atol
-    common = dict(onnx_sha256=exported.sha256, family=fam, n_windows=len(windows),
+    common: dict[str, Any] = dict(onnx_sha256=exported.sha256, family=fam, n_windows=len(windows),
                   score_tol=tol, n_golden=len(golden))
     if reasons:
         return ParityReport(deployable=False, reasons=reasons, **common, **empty)
@@ -209,7 +209,8 @@ def parity_gate(model: TrainedModel, exported: ExportedModel, windows: np.ndarra
     cancel.raise_if_cancelled()
     feat = compare_features(py_feats, out[OUTPUT_NAME], model.spec)
     cmp = _compare(model, py_feats, out, atol, py["input_ok"])
-    checks = _validity_agreement(model, sess, windows, np.asarray(golden, dtype=np.float64))
+    checks: dict[str, Any] = _validity_agreement(model, sess, windows,
+                                                 np.asarray(golden, dtype=np.float64))
     rel = cmp["err"] / np.maximum(np.abs(cmp["py"]), atol)
     n_probes, probe_bad, probe_err, probe_within = _probes(
         model, onnx.load_from_string(exported.onnx_bytes), py_feats, atol, n_probes)

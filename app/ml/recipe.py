@@ -109,7 +109,7 @@ class Recipe:
                                  f"{sorted(_KINEMATICS_KEYS - {'rpm'})}, got "
                                  f"{self.kinematics!r}")
             object.__setattr__(self, "kinematics", dict(self.kinematics))
-            self.kinematics_for(self._kinematic_channels())  # every other check
+            self.kinematics_for(_kinematic_channels(self.kinematics))  # every other check
         if not isinstance(self.absolute_features, bool):
             raise UsageError(f"absolute_features must be true or false, got "
                              f"{self.absolute_features!r}")
@@ -119,13 +119,6 @@ class Recipe:
                     math.isfinite(value) and lo <= value <= hi):
                 raise UsageError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
 
-    def _kinematic_channels(self) -> tuple[str, ...]:
-        """Channels to check the kinematics against before the data is known."""
-        bearing = self.kinematics.get("bearing")
-        per_channel = isinstance(bearing, dict) and bearing and all(
-            isinstance(v, str | dict) for v in bearing.values())
-        speed = self.kinematics.get("speed_channel") or ""
-        return (tuple(bearing) if per_channel else ("ch",)) + ((speed,) if speed else ())
 
     def kinematics_for(self, channels: tuple[str, ...]) -> Kinematics | None:
         """The recipe's kinematics resolved for the model's channels (None if not given)."""
@@ -159,3 +152,13 @@ class Recipe:
     def recipe_hash(self) -> str:
         """SHA-256 of the canonical JSON."""
         return sha256_hex(canonical_bytes(self.to_dict()))
+
+
+def _kinematic_channels(kinematics: dict[str, Any]) -> tuple[str, ...]:
+    """Channels to check the kinematics against before the data is known."""
+    bearing = kinematics.get("bearing")
+    per_channel = isinstance(bearing, dict) and bearing and all(
+        isinstance(v, str | dict) for v in bearing.values())
+    speed = kinematics.get("speed_channel") or ""
+    return (tuple(bearing) if isinstance(bearing, dict) and per_channel else ("ch",)) + (
+        (speed,) if speed else ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -114,7 +115,7 @@ def _numeric(cell: str) -> bool:
     return True
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Columns of numbers right-aligned, of words left-aligned, two spaces apart."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     right = [bool(rows) and all(_numeric(str(r[i])) for r in rows) for i in range(len(header))]

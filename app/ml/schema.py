@@ -11,7 +11,7 @@ from onnx import TensorProto
 from app.features.onnx_graph import INPUT_NAME, OUTPUT_NAME
 from app.features.validity_graph import LEVEL_NAME, OK_NAME, REASON_NAME
 
-_DTYPES = {TensorProto.FLOAT: "float32", TensorProto.INT64: "int64",
+_DTYPES: dict[int, str] = {TensorProto.FLOAT: "float32", TensorProto.INT64: "int64",
            TensorProto.DOUBLE: "float64", TensorProto.BOOL: "bool"}
 _CODES = {v: k for k, v in _DTYPES.items()}
 
@@ -74,6 +74,7 @@ def schema_for(model: Any) -> ModelSchema:
     n_ch, f = len(spec.channels), spec.n_features
     window = TensorSpec(INPUT_NAME, "float32", ("batch", n_ch, spec.window))
     feats = TensorSpec(OUTPUT_NAME, "float32", ("batch", f))
+    outs: tuple[TensorSpec, ...]
     if model.task == "classification":
         outs = (TensorSpec("label", "int64", ("batch",)),
                 TensorSpec("scores", "float32", ("batch", len(model.classes))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 import onnx
 from onnx import helper
@@ -9,7 +11,22 @@ from onnx import helper
 _TREE_OPS = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
 
 
-def sklearn_trees(model: object) -> list:
+class SklearnTree(Protocol):
+    """What is read of a fitted sklearn ``Tree`` (scikit-learn ships no types)."""
+
+    node_count: int
+    children_left: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+
+
+class TreeEnsemble(Protocol):
+    """A fitted sklearn tree ensemble: forests, gradient boosting, IsolationForest."""
+
+    estimators_: Any  # a list, or a [stage, class] array for gradient boosting
+
+
+def sklearn_trees(model: TreeEnsemble) -> list[SklearnTree]:
     """The fitted sklearn ``Tree`` objects in skl2onnx's tree-id order."""
     est = np.asarray(model.estimators_, dtype=object).ravel()  # GB: [stage, class] row-major
     return [e.tree_ for e in est]
@@ -38,11 +55,11 @@ def _close(values: np.ndarray, thr: np.ndarray) -> bool:
                        <= np.spacing(np.abs(thr).astype(np.float32))))
 
 
-def _thresholds_of(tree: object, node_ids: list[int]) -> np.ndarray:
+def _thresholds_of(tree: SklearnTree, node_ids: list[int]) -> np.ndarray:
     return np.asarray(tree.threshold, dtype=np.float64)[node_ids]
 
 
-def fix_thresholds(onx: onnx.ModelProto, model: object) -> int:
+def fix_thresholds(onx: onnx.ModelProto, model: TreeEnsemble) -> int:
     """Rewrite every tree operator's thresholds in place; returns how many moved.
 
     One operator holds all trees (tree ids index ``sklearn_trees``), or, as
@@ -79,7 +96,7 @@ def fix_thresholds(onx: onnx.ModelProto, model: object) -> int:
     return moved
 
 
-def tree_probes(model: object, x: np.ndarray, n_probes: int, seed: int) -> np.ndarray:
+def tree_probes(model: TreeEnsemble, x: np.ndarray, n_probes: int, seed: int) -> np.ndarray:
     """float32 feature rows placed exactly on, and one float32 step above, tree thresholds.
 
     Each probe copies a random row of x and sets one split feature to the

@@ -22,7 +22,7 @@ def io_schema(model_bytes: bytes) -> tuple[list[dict], list[dict]]:
     types = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
     try:
         model = onnx.load_model(io.BytesIO(model_bytes), load_external_data=False)
-    except Exception as exc:  # noqa: BLE001 - onnx raises several unrelated types
+    except Exception as exc:  # onnx raises several unrelated types
         raise UsageError(f"model.onnx cannot be read: {exc}") from exc
 
     def describe(values) -> list[dict]:

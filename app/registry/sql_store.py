@@ -212,7 +212,7 @@ class SqlRegistryStore(RegistryStore):
             if target is None:
                 raise NotFound(f"model line {line_row.name} has no version {version}")
         old_row = self.s.get(ModelAliasRow, (line_row.id, alias))
-        old = self.s.get(ModelVersionRow, old_row.version_id).version if old_row else None
+        old = self.s.get_one(ModelVersionRow, old_row.version_id).version if old_row else None
         if target is None:
             if old_row is not None:
                 self.s.delete(old_row)
@@ -236,4 +236,4 @@ class SqlRegistryStore(RegistryStore):
                             .limit(1))
         if row is None or row.version_id is None:
             return None
-        return self.s.get(ModelVersionRow, row.version_id).version
+        return self.s.get_one(ModelVersionRow, row.version_id).version

@@ -238,7 +238,9 @@ class ApprovalService:
         evidence = self.registry.validation(principal, ref=ref)
         if evidence is None or not evidence.not_robust:
             return {}
-        why = "; ".join(evidence.robustness.reasons) or "see the robustness table"
+        robustness = evidence.robustness
+        assert robustness is not None  # not_robust means it was measured
+        why = "; ".join(robustness.reasons) or "see the robustness table"
         if not accept:
             msg = (f"{ref} is flagged NOT ROBUST ({why}); approving it needs an explicit "
                    "acceptance (plantml approve --accept-not-robust) and a reason that says "
@@ -248,7 +250,7 @@ class ApprovalService:
                    f"(mention its robustness), not only {reason.strip()!r}")
         else:
             return {"accepted_not_robust": True,
-                    "robustness_reasons": list(evidence.robustness.reasons)}
+                    "robustness_reasons": list(robustness.reasons)}
         self.ctx.audit_outcome(principal, role, "model.approve", f"model:{ref}",
                                result="refused", reason=msg)
         raise UsageError(msg)

@@ -11,6 +11,7 @@ import numpy as np
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.controller.serve import load_replay, serve
+from app.devices.controller.server import ControllerServer
 
 
 @dataclass
@@ -18,7 +19,7 @@ class RunningController:
     """A started runtime and its Modbus server; :meth:`stop` stops both."""
 
     runtime: ControllerRuntime
-    server: object
+    server: ControllerServer
     target: str
 
     def stop(self) -> None:

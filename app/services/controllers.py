@@ -29,6 +29,7 @@ from app.devices.flash import (
     scan,
 )
 from app.fieldbus import DeviceError, Endpoint
+from app.ml.drift_stats import DriftReport
 from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
 from app.services.controller_reconcile import (
@@ -51,7 +52,7 @@ class WatchResult:
     live: Live
     model: str
     label: str
-    drift: object | None  # app.ml.drift_stats.DriftReport
+    drift: DriftReport | None
 
 
 def endpoint(text: str) -> Endpoint:

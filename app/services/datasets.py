@@ -60,7 +60,7 @@ class DatasetService:
             fill(writer)
             cancel.raise_if_cancelled()
             meta = writer.finish()
-        existed = set()
+        existed: set[str] = set()
         try:
             digest = self.ctx.blobs.adopt(tmp, existed=existed)
         except OSError as exc:
@@ -86,7 +86,7 @@ class DatasetService:
                                               created_at=self.ctx.clock.now().isoformat(),
                                               created_by=principal.username))
                 s.flush()
-            row = s.get(DatasetRow, digest)
+            row = s.get_one(DatasetRow, digest)
             self.ctx.trail.append(
                 s, user=principal.username, role=role.value, action=f"dataset.{action.value}",
                 obj=f"dataset:{digest}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from pathlib import Path
 
@@ -47,7 +48,7 @@ class KeyService:
                                result="ok", new={"keys": len(store.keys)})
         return len(store.keys)
 
-    def import_keys(self, principal: Principal, *, path: Path, reason: str) -> list[str]:
+    def import_keys(self, principal: Principal, *, path: Path, reason: str) -> builtins.list[str]:
         """Trust the keys of an export from another workstation (revocations included);
         returns the ids added or changed."""
         if not reason.strip():

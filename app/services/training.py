@@ -151,7 +151,7 @@ class TrainingService:
         shows ``.summary()``; training applies exactly this."""
         recipe = recipe or Recipe()
         shown = self.datasets.show(principal, dataset=dataset)
-        spec = FeatureSpec.default(shown.sample_rate, channels=_channels(shown, None)[:1],
+        spec = FeatureSpec.default(shown.sample_rate, channels=tuple(_channels(shown, None)[:1]),
                                    window=window, hop=hop)
         return label_plan(shown, spec, recipe.split, recipe.task)
 
@@ -178,7 +178,8 @@ class TrainingService:
         info, recordings = self._recordings(principal, dataset, spec)
         sess = session(self.registry.artifact(principal, ref=ref, name="model.onnx"))
         outputs = [o.name for o in sess.get_outputs()]
-        truth, predicted, reasons, left_out = [], [], Counter(), 0
+        truth, predicted, left_out = [], [], 0
+        reasons: Counter[str] = Counter()
         for k, rec in enumerate(recordings):
             cancel.raise_if_cancelled()
             progress(k / len(recordings), f"evaluating {rec.id}")

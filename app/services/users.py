@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +37,8 @@ class UserService:
             user = accounts.create_user(s, self.passwords, name, password, wanted, now)
             key = signing.create_user_key(s, user, password, now)
             trusted = trust_user_key(s, user, key, {r.value for r in wanted}, now, rotate=False)
-            new = {"roles": sorted(r.value for r in wanted), "signing_key": key.key_id}
+            new: dict[str, object] = {"roles": sorted(r.value for r in wanted),
+                                      "signing_key": key.key_id}
             if trusted:
                 new["trust"] = trusted
             return None, new, accounts.to_info(user)
@@ -81,7 +84,7 @@ class UserService:
                 return False
             user.password_hash = self.passwords.hash(new_password)
             now = self.ctx.clock.now()
-            new = {"password": "changed"}
+            new: dict[str, object] = {"password": "changed"}
             try:
                 signing.reencrypt_key(signing.active_key(s, user), old_password, new_password)
             except NotFound:
@@ -109,7 +112,7 @@ class UserService:
                          reason=reason)
 
     def set_roles(self, principal: Principal, *, username: str,
-                  roles: list[str] | tuple[str, ...]) -> UserInfo:
+                  roles: builtins.list[str] | tuple[str, ...]) -> UserInfo:
         """Replace an account's roles; nobody removes the last administrator."""
         wanted = accounts.parse_roles(list(roles))
         self._refuse_conflict(principal, Action.USER_SET_ROLES, f"user:{username.lower()}",

@@ -244,7 +244,7 @@ class TaskRunner(QObject):
         except PlantMLError as exc:
             log.info("task %d ended: %s", task_id, exc)
             self._sig_finished.emit(task_id, False, exc)
-        except Exception as exc:  # noqa: BLE001 - a bug in a job must reach on_error, not kill the worker
+        except Exception as exc:  # a bug in a job must reach on_error, not kill the worker
             log.error("task %d failed", task_id, exc_info=exc)
             self._sig_finished.emit(task_id, False, exc)
         else:
@@ -260,7 +260,7 @@ class TaskRunner(QObject):
             return
         try:
             task.on_progress(fraction, message)
-        except Exception:  # noqa: BLE001 - a broken progress display must not end the job
+        except Exception:  # a broken progress display must not end the job
             log.exception("progress callback of task %d failed", task_id)
 
     @Slot(int, bool, object)
@@ -272,7 +272,7 @@ class TaskRunner(QObject):
             if ok:
                 try:
                     task.on_done(payload)
-                except Exception as exc:  # noqa: BLE001 - shown to the user via on_error
+                except Exception as exc:  # shown to the user via on_error
                     log.exception("completion callback of task %d failed", task_id)
                     self._call_on_error(task_id, task, exc)
             else:
@@ -289,7 +289,7 @@ class TaskRunner(QObject):
     def _call_on_error(task_id: int, task: _Task, exc: BaseException) -> None:
         try:
             task.on_error(exc)
-        except Exception:  # noqa: BLE001 - last line of defence: log it, never crash the GUI
+        except Exception:  # last line of defence: log it, never crash the GUI
             log.exception("error callback of task %d failed", task_id)
 
 

@@ -74,6 +74,7 @@ class _Run:
         return self.wall0 + (time.monotonic() - self.mono0)
 
     def poll_tags(self) -> None:
+        assert self.poller is not None  # called only when the tag map has tags
         before = self.wall()
         row = self.poller.poll(self.link)
         t = (before + self.wall()) / 2.0  # the values were captured during the request

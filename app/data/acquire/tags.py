@@ -41,6 +41,7 @@ class _Decoder:
         if self.swap is not None:
             regs = [((r & 0xFF) << 8) | (r >> 8) if s else r
                     for r, s in zip(regs, self.swap, strict=True)]
+        assert self.unpack is not None and self.pack is not None  # set for every non-bit group
         raw = self.unpack.unpack(self.pack.pack(*regs))
         for slot, value, (scale, offset) in zip(self.slots, raw, self.scales, strict=True):
             row[slot] = value * scale + offset

@@ -101,7 +101,7 @@ def read_parquet(path: Path, keys: list[str] | None, time_column: str | None
     chans = [n for n in names if n != tname]
     if not chans:
         raise Refusal("no numeric channel found")
-    cols.channels = dict.fromkeys(chans)  # names only; data is streamed below
+    cols.channels = dict.fromkeys(chans, np.empty(0))  # names only; data is streamed below
     order = ([tname] if tname else []) + chans
 
     def batches() -> Iterator[pa.RecordBatch]:

@@ -89,7 +89,7 @@ class ChunkReader:
             return
         # Without quotes or CRs, pyarrow ends a row exactly at each newline; otherwise count.
         plain = table is not None and not chunk.has(self.quote) and not chunk.has(b"\r")
-        n = table.num_rows if plain else chunk.count_lines()
+        n = table.num_rows if plain and table is not None else chunk.count_lines()
         if table is not None and table.num_rows == n:
             for batch in table.to_batches():  # contiguous columns: no copy
                 take_table(batch, self.layout, self.opts, np.arange(start, start + len(batch)),

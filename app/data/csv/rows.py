@@ -64,6 +64,7 @@ class LineParser:
         if lay.time_index is None:
             if all(miss):
                 raise Reject(EMPTY_ROW)
+            assert self.opts.sample_rate is not None  # layout() demands it without a time column
             return (line_no - lay.first_data_line) / self.opts.sample_rate, vals, miss
         text = fields[lay.time_index].strip()
         if all(miss) and not text:

@@ -51,7 +51,7 @@ class Engine:
         try:
             self.session = ort.InferenceSession(str(model_path), sess_options=opts,
                                                 providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        except Exception as exc:  # onnxruntime raises several unrelated types
             raise ModelLoadError(f"onnxruntime cannot load the model: {exc}") from exc
         inp = self.session.get_inputs()[0]
         shape = inp.shape

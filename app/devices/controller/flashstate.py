@@ -92,7 +92,8 @@ class FlashState:
         self.staged_engine: Engine | None = None
         self.flags = StagedFlag(0)
         self.deadline: float | None = None
-        self.error, self.error_text, self.error_chunk = ErrorCode.NONE, "", None
+        self.error, self.error_text = ErrorCode.NONE, ""
+        self.error_chunk: int | None = None
         self.cmd_seq = self.cmd_code = 0
         self.cmd_result = 0
         self._job: threading.Thread | None = None
@@ -135,7 +136,7 @@ class FlashState:
             except Reject as exc:
                 self.fail(exc.error, exc.text, exc.chunk)
                 result = int(exc.error)
-            except Exception as exc:  # noqa: BLE001 - a job must always report its end
+            except Exception as exc:  # a job must always report its end
                 log.exception("controller job %s failed", name)
                 self.fail(ErrorCode.STORAGE, f"{name}: {exc}", state=self.rest_state())
                 result = int(ErrorCode.STORAGE)

@@ -122,7 +122,7 @@ class ControllerRuntime:
             return
         try:
             result = engine.predict(window)
-        except Exception:  # noqa: BLE001 - a bad window must not stop the controller
+        except Exception:  # a bad window must not stop the controller
             log.exception("inference failed")
             return
         with self._live_lock:

@@ -49,7 +49,7 @@ def run_self_test(engine: Engine, files: dict[str, Path]) -> int:
                              f"[N, {engine.channels}, {engine.window}]")
     try:
         got = engine.run(inputs.astype(np.float32))
-    except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+    except Exception as exc:  # onnxruntime raises several unrelated types
         raise SelfTestFailed(f"onnxruntime failed on the golden inputs: {exc}") from exc
     for name, want in expected.items():
         have = np.asarray(got[name])

@@ -216,7 +216,7 @@ class ControllerServer:
         # Runs on the server's loop (inside a request): abort is immediate, like a reset.
         assert self._server is not None
         for conn in list(self._server.active_connections.values()):
-            if conn.transport is not None:
+            if isinstance(conn.transport, asyncio.WriteTransport):
                 conn.transport.abort()
 
     def drop_connections(self) -> None:

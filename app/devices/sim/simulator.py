@@ -163,7 +163,7 @@ class ModbusSimulator:
     async def _drop(self) -> None:
         assert self._server is not None
         for conn in list(self._server.active_connections.values()):
-            if conn.transport is not None:
+            if isinstance(conn.transport, asyncio.WriteTransport):
                 conn.transport.abort()
 
     def drop_link(self) -> None:
