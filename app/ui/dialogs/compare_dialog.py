@@ -22,6 +22,7 @@ from app.services import Services
 from app.ui.model_details import value_text
 from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.table_text import table_rows
 
 #: Characters of a value shown in a cell; the tooltip has all of it.
 CELL_CHARS = 80
@@ -91,8 +92,7 @@ class CompareDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str, str]]:
         """The table as (field, this version, other version) text."""
-        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
-                for r in range(self.table.rowCount())]
+        return [(a, b, c) for a, b, c in table_rows(self.table, 3)]
 
     def _show(self, asked: int, other: str, diff: dict) -> None:
         if asked != self._asked:

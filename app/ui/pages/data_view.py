@@ -42,6 +42,7 @@ from app.ui.widgets.import_report import ImportReport
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
 from app.ui.widgets.recording_viewer import RecordingViewer
+from app.ui.widgets.table_text import table_rows
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,7 @@ class DataView(Page):
 
     def dataset_rows(self) -> list[tuple[str, ...]]:
         """What the table shows, row by row."""
-        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
-                for r in range(self.table.rowCount())]
+        return table_rows(self.table)
 
     def current_id(self) -> str | None:
         """Id of the selected dataset, or None."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.controller_rows import COLUMNS, ControllerRow
 from app.ui.styles import ERROR_COLOUR
+from app.ui.widgets.table_text import table_rows
 
 
 class ControllerTable(QTableWidget):
@@ -62,8 +63,7 @@ class ControllerTable(QTableWidget):
 
     def text_rows(self) -> list[tuple[str, ...]]:
         """The table as text rows: endpoint, hardware id, state, active model, last error."""
-        return [tuple(self.item(r, c).text() for c in range(self.columnCount()))
-                for r in range(self.rowCount())]
+        return table_rows(self)
 
     def select(self, target: str) -> bool:
         """Select ``target``'s row; False if it is not in the table."""

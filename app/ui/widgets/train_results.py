@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.train_format import metrics_text
+from app.ui.widgets.table_text import cell_text
 
 #: Features shown in the importance chart (the largest mean drops).
 TOP_FEATURES = 15
@@ -97,7 +98,7 @@ class TrainResults(QWidget):
 
     def confusion(self) -> list[list[int]]:
         """The confusion matrix shown (rows: truth), as numbers."""
-        return [[int(self.confusion_table.item(r, c).text())
+        return [[int(cell_text(self.confusion_table, r, c))
                  for c in range(self.confusion_table.columnCount())]
                 for r in range(self.confusion_table.rowCount())]
 

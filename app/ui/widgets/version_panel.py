@@ -29,6 +29,7 @@ from app.ui.model_details import (
 from app.ui.task_runner import TaskRunner
 from app.ui.time_format import format_time
 from app.ui.widgets.audit_table_model import AuditTableModel
+from app.ui.widgets.table_text import table_rows
 
 #: Signature table columns.
 SIGNATURE_COLUMNS = ("meaning", "user", "time", "reason")
@@ -162,6 +163,4 @@ class VersionPanel(QWidget):
 
     def signature_rows(self) -> list[tuple[str, ...]]:
         """The signatures table as text rows (meaning, user, time, reason)."""
-        table = self.signature_table
-        return [tuple(table.item(r, c).text() for c in range(table.columnCount()))
-                for r in range(table.rowCount())]
+        return table_rows(self.signature_table)
