@@ -28,6 +28,9 @@ class WindowExplanation:
     label: str
     invalid: str
     explanation: Explanation | None
+    window: np.ndarray  # the raw samples explained (channels, samples), for a spectrum
+    channels: tuple[str, ...]
+    sample_rate: float
 
     def to_dict(self) -> dict:
         """JSON-ready, as ``plantml explain --json`` prints it."""
@@ -96,7 +99,8 @@ class ExplanationService:
         if reason or ("input_ok" in out and not bool(out["input_ok"][0])):
             return WindowExplanation(ref=version.ref, label="",
                                      invalid=describe(reason) or "invalid input",
-                                     explanation=None)
+                                     explanation=None, window=w, channels=spec.channels,
+                                     sample_rate=spec.sample_rate)
         pipeline = pipeline_from_bytes(
             self.registry.artifact(principal, ref=ref, name=PIPELINE_ARTIFACT),
             f"{version.ref}/{PIPELINE_ARTIFACT}")
@@ -106,7 +110,8 @@ class ExplanationService:
         # float64 part ways at a near tie (the parity gate bounds how often that happens).
         result = explain(pipeline, features[0], spec.feature_names(), classes,
                          target=label or None)
-        return WindowExplanation(ref=version.ref, label=label, invalid="", explanation=result)
+        return WindowExplanation(ref=version.ref, label=label, invalid="", explanation=result,
+                                 window=w, channels=spec.channels, sample_rate=spec.sample_rate)
 
     def _spec(self, principal: Principal, ref: str) -> FeatureSpec:
         return FeatureSpec.from_dict(dict(self.registry.show(principal, ref=ref).feature_spec))
