@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.model_details import value_text
+from app.ui.report_rows import flat_diff
 from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.table_text import table_rows
@@ -29,7 +29,8 @@ CELL_CHARS = 80
 
 
 class CompareDialog(QDialog):
-    """Pick another version; the table lists every field that differs as (this, other)."""
+    """Pick another version; the table lists every field that differs as (this, other),
+    nested fields (recipe, feature spec, lineage) opened to the ones that differ."""
 
     sig_compared = Signal(object)
     """A comparison was shown; carries the service's {field: (a, b)} dict."""
@@ -99,17 +100,18 @@ class CompareDialog(QDialog):
             return  # the user picked another version meanwhile
         self.table.setRowCount(0)
         self.table.setHorizontalHeaderLabels(["field", self.ref, other])
-        for key, (a, b) in diff.items():
+        rows = flat_diff(diff)
+        for key, a, b in rows:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            for col, value in enumerate((key, value_text(a), value_text(b))):
+            for col, value in enumerate((key, a, b)):
                 item = QTableWidgetItem(value if len(value) <= CELL_CHARS
                                         else value[:CELL_CHARS - 3] + "...")
                 item.setToolTip(value)
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnToContents(0)
-        self.note_label.setText(f"{len(diff)} field{'s' if len(diff) != 1 else ''} differ"
-                                if diff else "no differences beyond the version number")
+        self.table.resizeColumnsToContents()
+        self.note_label.setText(f"{len(rows)} field{'s' if len(rows) != 1 else ''} differ"
+                                if rows else "no differences beyond the version number")
         self.sig_compared.emit(diff)
 
     def _failed(self, asked: int, exc: BaseException) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.controller_rows import COLUMNS, ControllerRow
+from app.ui.controller_rows import COLUMNS, LOST_STATE, ControllerRow
 from app.ui.styles import ERROR_COLOUR
 from app.ui.widgets.table_text import table_rows
 
@@ -94,6 +94,6 @@ class ControllerTable(QTableWidget):
             elif col == 4 and text:
                 item.setToolTip(text)
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
-            elif col == 2 and row.state in ("error", "unreachable"):
+            elif col == 2 and row.state in ("error", "unreachable", LOST_STATE):
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
             self.setItem(index, col, item)
