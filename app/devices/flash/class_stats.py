@@ -49,8 +49,8 @@ def _header(client: ControllerClient) -> list[int]:
 
 
 def read_class_stats_from(client: ControllerClient) -> ClassStats | None:
-    """The snapshot, or None from a controller without the block (exception 02) or before
-    its first snapshot."""
+    """The snapshot; None from a controller without the block (exception 02). Before the
+    first snapshot (seq 0) it has no pages."""
     try:
         head = _header(client)
     except DeviceRefused as exc:
@@ -60,7 +60,7 @@ def read_class_stats_from(client: ControllerClient) -> ClassStats | None:
     for _ in range(TRIES):
         seq, pages, n, levels = words_u32(head[0:2]), head[2], head[3], head[4]
         if seq == 0:
-            return None
+            return ClassStats(seq=0, ring=head[5], held=0, invalid=0, levels=0, pages=())
         if not 1 <= pages <= cs.MAX_PAGES or n > cs.capacity(pages) or levels > n:
             raise ProtocolError(f"the class statistics header at IR {cs.CLASS_BASE} is not "
                                 f"valid ({pages} pages of {n} values, {levels} levels)")
