@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ class Prediction:
     scores: np.ndarray
     features: np.ndarray
     latency_s: float
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)  # every output, as run
 
 
 def simple_features(window: np.ndarray) -> np.ndarray:
@@ -89,7 +90,7 @@ class Engine:
             features = np.asarray(out[FEATURES], dtype=np.float64).reshape(-1)
         else:
             features = simple_features(window)
-        return Prediction(prediction, scores, features, latency)
+        return Prediction(prediction, scores, features, latency, outputs=out)
 
 
 class RunningStats:
