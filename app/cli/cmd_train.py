@@ -78,6 +78,19 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_challenge(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        out = sv.challenger.challenge(me, champion=args.champion, new_data=args.dataset,
+                                      progress=TextProgress())
+    v = out.trained.version
+    print(f"challenger {v.ref} ({v.state}) trained on {out.dataset.dataset_id[:12]} "
+          f"({out.dataset.name}) with the recipe of {out.comparison.champion}")
+    print("\n".join(out.comparison.lines()))
+    print(f"next: review and propose {v.ref} (plantml approve shows this comparison)")
+    return 0
+
+
 def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     p = sub.add_parser("train", help="train, validate, export to ONNX and run the parity gate")
@@ -98,6 +111,11 @@ def register(sub) -> None:
     p.add_argument("ref")
     p.add_argument("dataset")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("challenge", help="train a challenger on the champion's data plus new "
+                       "labelled data, compared with the champion on the same held-out windows")
+    p.add_argument("champion", help="the version in use, e.g. pump-7:v3")
+    p.add_argument("dataset", help="the new labelled data (dataset id prefix)")
+    p.set_defaults(func=cmd_challenge)
     p = sub.add_parser("export", help="write a version's ONNX model (deployable ones only)")
     p.add_argument("ref")
     p.add_argument("out")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.checkpoints import checkpoint_to_json
 from app.core.canonical import canonical_bytes
+from app.core.comparison import COMPARISON_ARTIFACT, Comparison
 from app.core.errors import (
     AuthenticationError,
     Conflict,
@@ -53,6 +55,7 @@ class ApprovalEvidence:
     parity: ParityEvidence | None
     history: tuple[AuditEvent, ...] = ()
     problems: tuple[str, ...] = field(default_factory=tuple)
+    comparison: Comparison | None = None  # a challenger's, against its champion
 
     @property
     def not_robust(self) -> bool:
@@ -77,6 +80,8 @@ class ApprovalEvidence:
         out.append(f"Parity gate: {gate}")
         out += (evidence_lines(self.validation) if self.validation is not None
                 else ["Validation: no report stored with this version"])
+        if self.comparison is not None:
+            out += self.comparison.lines()
         out += [f"Cannot show: {problem}" for problem in self.problems]
         out.append(f"Audit trail of {v.ref}:")
         out += [f"  #{e.seq} {e.ts[:19]} {e.user} {e.action} {e.result}"
@@ -107,9 +112,17 @@ class ApprovalService:
             parity = self.registry.parity_report(principal, ref=ref)
         except PlantMLError as exc:
             problems.append(f"parity report: {exc}")
+        comparison = None
+        if COMPARISON_ARTIFACT in version.artifacts:
+            try:
+                comparison = Comparison.from_report(json.loads(self.registry.artifact(
+                    principal, ref=ref, name=COMPARISON_ARTIFACT)))
+            except (PlantMLError, ValueError) as exc:
+                problems.append(f"champion/challenger comparison: {exc}")
         history = tuple(self.registry.history(principal, ref=ref))
         return ApprovalEvidence(version=version, validation=validation, parity=parity,
-                                history=history, problems=tuple(problems))
+                                history=history, problems=tuple(problems),
+                                comparison=comparison)
 
     def propose(self, principal: Principal, *, ref: str, password: str,
                 hardware_ids: list[str], reason: str,

@@ -17,6 +17,7 @@ from app.services.approvals import ApprovalService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.base import ServiceContext
+from app.services.challenger import ChallengerService
 from app.services.controllers import ControllerService
 from app.services.data_in import DataInService
 from app.services.datasets import DatasetService
@@ -56,6 +57,7 @@ class Services:
         self.registry = RegistryService(ctx)
         self.training = TrainingService(ctx, self.datasets, self.registry)
         self.explanations = ExplanationService(ctx, self.datasets, self.registry)
+        self.challenger = ChallengerService(ctx, self.datasets, self.training, self.registry)
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.comparison import COMPARISON_ARTIFACT
 from app.core.errors import IntegrityError, UsageError
 from app.core.model_version import ModelVersion, ValidationEvidence
 from app.core.principal import Principal
@@ -48,7 +49,17 @@ KIND_OF_TASK = {"classification": "classifier", "regression": "regressor",
 INVALID_INPUT = "invalid input"  # what evaluate reports for a window with label -1
 _EVAL_BATCH = 512  # windows per onnxruntime call in evaluate (bounded memory)
 
-__all__ = ["INVALID_INPUT", "LABEL_RULE", "LabelPlan", "TrainOutcome", "TrainingService"]
+__all__ = ["INVALID_INPUT", "LABEL_RULE", "Champion", "LabelPlan", "TrainOutcome",
+           "TrainingService"]
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The version a challenger is trained against: ``ref``, and the first recording of the
+    combined snapshot that comes from the new data (the ones before are the champion's)."""
+
+    ref: str
+    first_new_recording: int
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,12 @@ class TrainingService:
     def train(self, principal: Principal, *, dataset: str, line: str, recipe: Recipe,
               window: int = 2048, hop: int = 1024, channels: list[str] | None = None,
               progress: ProgressFn = no_progress,
-              cancel: CancelToken = NEVER_CANCELLED) -> TrainOutcome:
+              cancel: CancelToken = NEVER_CANCELLED,
+              champion: Champion | None = None) -> TrainOutcome:
         """Train ``recipe`` on the labelled snapshot and register the result as the line's
         next version: validated if it passes the parity gate, a draft with the reason if not.
-        Re-running the same recipe on the same snapshot reproduces the metrics."""
+        Re-running the same recipe on the same snapshot reproduces the metrics. With
+        ``champion``, the version carries the comparison of both on its held-out windows."""
         # scikit-learn, skl2onnx and onnxruntime load here, not at start-up.
         from app.ml import evaluate, export_onnx, golden_set, lineage, parity_gate, train
         from app.ml.dataset import window_set
@@ -135,6 +148,10 @@ class TrainingService:
             # Kept for explanations; not packaged (the controller runs model.onnx).
             PIPELINE_ARTIFACT: pipeline_bytes(model.pipeline),
         }
+        if champion is not None:
+            progress(0.92, f"comparing with {champion.ref}")
+            artifacts[COMPARISON_ARTIFACT] = _json(
+                self._comparison(principal, champion, model, data, exported))
         progress(0.95, "registering the version")
         version = self.registry.register(
             principal, line=line, kind=KIND_OF_TASK[recipe.task], dataset_id=info.dataset_id,
@@ -145,6 +162,23 @@ class TrainingService:
         progress(1.0, "done")
         return TrainOutcome(version=version, validation=validation, parity=parity.to_dict(),
                             labels=plan)
+
+    def _comparison(self, principal: Principal, champion: Champion, model, data,
+                    exported) -> dict:
+        """Both models through their ONNX graphs on this training's held-out windows."""
+        from app.ml.compare import compare
+
+        if model.task != "classification":
+            raise UsageError("champion and challenger are compared for classifiers only")
+        idx = model.test_idx
+        new = np.array([int(str(r).split(":", 1)[0]) >= champion.first_new_recording
+                        for r in data.recording_ids[idx]], dtype=bool)
+        schema = json.loads(self.registry.artifact(principal, ref=champion.ref,
+                                                   name="schema.json"))
+        onnx = self.registry.artifact(principal, ref=champion.ref, name="model.onnx")
+        return compare(data.raw(idx), [str(x) for x in data.labels[idx]], new,
+                       {"champion": (champion.ref, onnx, tuple(schema.get("classes", []))),
+                        "challenger": ("", exported.onnx_bytes, exported.schema.classes)})
 
     def label_plan(self, principal: Principal, *, dataset: str, recipe: Recipe | None = None,
                    window: int = 2048, hop: int = 1024) -> LabelPlan:
