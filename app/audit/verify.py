@@ -141,7 +141,7 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
                            "recomputed", last_seq)
         covered = seq
     notes: list[str] = []
-    problem, compared = _check_anchors(scan, anchors, last_seq, newer_anchors_ok, notes)
+    problem, compared = _check_anchors(scan, anchors, last_seq, newer_anchors_ok, notes, key_id)
     if problem is not None:
         return _failed(key_id, problem[0], problem[1], last_seq)
     if expected is not None:
@@ -162,7 +162,8 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
 
 
 def _check_anchors(scan: ScanResult, anchors: list[Anchor], last_seq: int,
-                   newer_ok: bool, notes: list[str]) -> tuple[tuple[int, str] | None, int]:
+                   newer_ok: bool, notes: list[str], key_id: str
+                   ) -> tuple[tuple[int, str] | None, int]:
     compared = 0
     for anchor in anchors:
         cp = anchor.checkpoint
@@ -174,8 +175,14 @@ def _check_anchors(scan: ScanResult, anchors: list[Anchor], last_seq: int,
             return (last_seq + 1, f"the chain ends at {last_seq} but {anchor.source} holds a "
                     f"checkpoint for {cp.seq} events: the tail was cut"), compared
         if scan.heads.get(cp.seq) != cp.head_hash:
+            # On a shared registry an anchor may come from another workstation; one from
+            # this workstation's earlier key means that key was replaced.
+            replaced = "" if cp.key_id == key_id else (
+                f" (the anchor is signed by audit key {cp.key_id}, the trail by {key_id}: "
+                "the audit key was replaced, or the anchor is another workstation's)")
             return (cp.seq, f"the chain up to {cp.seq} differs from the checkpoint in "
-                    f"{anchor.source}: the trail was rewritten and signed again"), compared
+                    f"{anchor.source}: the trail was rewritten and signed again{replaced}"
+                    ), compared
         compared += 1
     return None, compared
 
