@@ -33,7 +33,7 @@ class RawConnection:
             url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self._conn = psycopg.connect(url, autocommit=True)
         else:
-            self._conn = sqlite3.connect(services.paths.db, isolation_level=None)
+            self._conn = sqlite3.connect(db.path, isolation_level=None)
 
     def execute(self, sql: str, params: tuple | list = ()):
         if self.postgres:
