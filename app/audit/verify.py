@@ -153,7 +153,8 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
                        f"events, the file holds {last_seq}", last_seq)
     report = VerifyReport(ok=True, events_checked=last_seq, last_seq=last_seq,
                           checkpoint_seq=covered or None, unsigned_tail=last_seq - covered,
-                          key_id=key_id, notes=notes)
+                          # The key of the newest checkpoint (another workstation's, maybe).
+                          key_id=by_seq[covered].key_id if covered else key_id, notes=notes)
     if not by_seq and last_seq:
         report.notes.append("no signed checkpoint yet: only the hash chain protects these events")
     if compared:
