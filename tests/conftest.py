@@ -17,6 +17,7 @@ from app.core.principal import Principal
 from app.core.roles import Role
 from app.security.passwords import HashParams
 from app.services import Services, open_services
+from tests import pg
 
 FAST = HashParams(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "Sup3r-Secret-Passw0rd-%s"
@@ -67,6 +68,39 @@ def services(home: Path) -> Iterator[Services]:
         yield sv
     finally:
         sv.close()
+
+
+#: The registry backends the service and audit suites run on (their conftest files
+#: parametrise ``services`` with them).
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL server's URL for the session (skips or fails as tests/pg.py says)."""
+    gen = pg.server_url()
+    url = next(gen)
+    template = pg.make_template(url)
+    yield url, template
+    pg.drop_template(url)
+    gen.close()
+
+
+@pytest.fixture
+def pg_database(pg_server) -> Iterator[str]:
+    """The URL of a new, migrated, empty registry database for one test."""
+    yield from pg.fresh_database(pg_server[0])
+
+
+def open_on(backend: str, home: Path, request: pytest.FixtureRequest, **kw) -> Services:
+    """A new workspace at ``home`` whose registry is a SQLite file or, for "postgresql", a
+    new database on the test server with a shared blob folder beside ``home``."""
+    kw.setdefault("hash_params", FAST)
+    kw.setdefault("checkpoint_interval", 5)
+    if backend == "postgresql":
+        kw.setdefault("db_url", request.getfixturevalue("pg_database"))
+        kw.setdefault("blob_folder", home.parent / "shared-blobs")
+    return open_services(home, create=True, **kw)
 
 
 @pytest.fixture

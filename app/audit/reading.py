@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.chain import to_event
@@ -51,11 +51,23 @@ def event_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
 
 
-def stream_rows(conn: sqlite3.Connection, batch: int = 10_000, upto: int | None = None
-                ) -> Iterator[tuple[int, str, str, str]]:
-    """Rows ``(seq, body, prev_hash, hash)`` in order (up to ``upto``), fetched in batches."""
+def stream_rows(conn: sqlite3.Connection | Connection, batch: int = 10_000,
+                upto: int | None = None) -> Iterator[tuple[int, str, str, str]]:
+    """Rows ``(seq, body, prev_hash, hash)`` in order (up to ``upto``), fetched in batches,
+    from a SQLite connection or a SQLAlchemy connection (a server-side cursor)."""
+    limit = upto if upto is not None else 2**62
+    if isinstance(conn, Connection):
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+            text("SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= :upto "
+                 "ORDER BY seq"), {"upto": limit})
+        try:
+            for row in result:
+                yield int(row[0]), str(row[1]), str(row[2]), str(row[3])
+        finally:
+            result.close()
+        return
     cur = conn.execute("SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? "
-                       "ORDER BY seq", (upto if upto is not None else 2**62,))
+                       "ORDER BY seq", (limit,))
     while True:
         chunk = cur.fetchmany(batch)
         if not chunk:

@@ -12,6 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Connection, text
+
 from app.audit.chain import GENESIS, ChainBreak, walk_chain
 
 #: Below this many events one process is faster than starting helpers.
@@ -69,6 +71,18 @@ def scan_range(db_path: str, lo: int, hi: int, want: frozenset[int]) -> ScanResu
         return walk_rows(_rows(conn, lo, hi), set(want), start_seq=lo, start_prev=start_prev)
     finally:
         conn.close()
+
+
+def scan_server(conn: Connection, want: set[int]) -> ScanResult:
+    """Verify the whole chain on a PostgreSQL server, streamed with a server-side cursor (one
+    statement, so one snapshot while other workstations keep appending)."""
+    result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(
+        text("SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq"))
+    rows = ((int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in result)
+    try:
+        return walk_rows(rows, set(want))
+    finally:
+        result.close()
 
 
 def scan_database(db_path: Path, want: set[int], workers: int = 1) -> ScanResult:

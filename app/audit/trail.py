@@ -17,6 +17,7 @@ from app.audit.checkpoints import make_checkpoint, store_checkpoint, write_lates
 from app.audit.keys import AuditKey
 from app.core.clock import Clock
 from app.core.records import AuditEvent, Checkpoint
+from app.store.engine import lock_chain
 from app.store.schema import AuditEventRow
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ class AuditTrail:
 
     @staticmethod
     def _head(session: Session) -> tuple[int, str]:
+        # Several workstations append to one chain: the head is read under the chain lock
+        # held to the commit, so no two events get one sequence number (the primary key
+        # would refuse the second anyway).
+        lock_chain(session)
         row = session.execute(
             select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc())
             .limit(1)).first()

@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.audit.checkpoints import checkpoint_valid
 from app.audit.expected import Expected
-from app.audit.keys import key_id_of
-from app.audit.scan import ScanResult, scan_database, walk_rows
+from app.audit.keyring import KeyRing, as_ring
+from app.audit.scan import ScanResult, scan_database, scan_server, walk_rows
 from app.core.records import Checkpoint, VerifyReport
+from app.store.engine import Database
 
 
 @dataclass(frozen=True)
@@ -25,39 +26,49 @@ class Anchor:
 
 
 def verify_rows(rows: Iterable[tuple[int, str, str, str]], checkpoints: list[Checkpoint],
-                public: Ed25519PublicKey, *, require_checkpoint_at_end: bool = False,
+                public: Ed25519PublicKey | KeyRing, *, require_checkpoint_at_end: bool = False,
                 expected: Expected | None = None, anchors: Sequence[Anchor] = (),
                 newer_anchors_ok: bool = False) -> VerifyReport:
-    """Verify chain ``rows`` (ordered by seq) and ``checkpoints`` signed by ``public``.
+    """Verify chain ``rows`` (ordered by seq) and ``checkpoints`` signed by ``public`` (one
+    key, or the ring of a shared registry's workstation keys).
 
     ``expected`` may still be filled while ``rows`` is consumed. With ``newer_anchors_ok``
     (an export, which may be older than an anchor) an anchor past the end is only noted.
     """
-    by_seq, refused = _signed(checkpoints, public)
+    ring = as_ring(public)
+    by_seq, refused = _signed(checkpoints, ring)
     if refused is not None:
         return refused
-    anchored, refused = _anchored(anchors, public)
+    anchored, refused = _anchored(anchors, ring)
     if refused is not None:
         return refused
     scan = walk_rows(rows, set(by_seq) | {a.checkpoint.seq for a in anchored})
-    return _judge(scan, by_seq, anchored, key_id_of(public), require_checkpoint_at_end,
+    return _judge(scan, by_seq, anchored, ring.primary, require_checkpoint_at_end,
                   expected, newer_anchors_ok)
 
 
-def verify_database(db_path: Path, checkpoints: list[Checkpoint], public: Ed25519PublicKey,
-                    *, workers: int = 1, expected: Expected | None = None,
+def verify_database(db: Database | Path, checkpoints: list[Checkpoint],
+                    public: Ed25519PublicKey | KeyRing, *, workers: int = 1,
+                    expected: Expected | None = None,
                     anchors: Sequence[Anchor] = ()) -> VerifyReport:
-    """Verify the chain stored in the SQLite file ``db_path``; see :func:`scan_database`
-    for ``workers``."""
-    by_seq, refused = _signed(checkpoints, public)
+    """Verify the chain stored in the registry ``db`` (a SQLite file or a PostgreSQL
+    server); see :func:`scan_database` for ``workers`` (SQLite only)."""
+    ring = as_ring(public)
+    by_seq, refused = _signed(checkpoints, ring)
     if refused is not None:
         return refused
-    anchored, refused = _anchored(anchors, public)
+    anchored, refused = _anchored(anchors, ring)
     if refused is not None:
         return refused
-    scan = scan_database(db_path, set(by_seq) | {a.checkpoint.seq for a in anchored},
-                         workers=workers)
-    return _judge(scan, by_seq, anchored, key_id_of(public), False, expected, False)
+    want = set(by_seq) | {a.checkpoint.seq for a in anchored}
+    path = db.path if isinstance(db, Database) else Path(db)
+    if isinstance(db, Database) and path is None:
+        with db.connection() as conn:
+            scan = scan_server(conn, want)
+    else:
+        assert path is not None
+        scan = scan_database(path, want, workers=workers)
+    return _judge(scan, by_seq, anchored, ring.primary, False, expected, False)
 
 
 def _failed(key_id: str, seq: int, problem: str, checked: int = 0) -> VerifyReport:
@@ -65,15 +76,17 @@ def _failed(key_id: str, seq: int, problem: str, checked: int = 0) -> VerifyRepo
                         problem=problem, key_id=key_id)
 
 
-def _signed(checkpoints: list[Checkpoint], public: Ed25519PublicKey
+def _signed(checkpoints: list[Checkpoint], ring: KeyRing
             ) -> tuple[dict[int, Checkpoint], VerifyReport | None]:
-    """Checkpoints by sequence number, or a failed report if one is not genuinely signed."""
-    key_id = key_id_of(public)
+    """Checkpoints by sequence number, or a failed report if one is not genuinely signed
+    by a key of the ring (each workstation signs with its own)."""
+    key_id = ring.primary
     by_seq: dict[int, Checkpoint] = {}
     for cp in sorted(checkpoints, key=lambda c: c.seq):
-        if cp.key_id != key_id or not checkpoint_valid(cp, public):
+        public = ring.get(cp.key_id)
+        if public is None or not checkpoint_valid(cp, public):
             return by_seq, _failed(key_id, cp.seq, f"the checkpoint at sequence {cp.seq} is not "
-                                   f"signed by the audit key {key_id}")
+                                   f"signed by {ring.describe()}")
         other = by_seq.get(cp.seq)
         if other is not None and other.head_hash != cp.head_hash:
             return by_seq, _failed(key_id, cp.seq,
@@ -82,15 +95,16 @@ def _signed(checkpoints: list[Checkpoint], public: Ed25519PublicKey
     return by_seq, None
 
 
-def _anchored(anchors: Sequence[Anchor], public: Ed25519PublicKey
+def _anchored(anchors: Sequence[Anchor], ring: KeyRing
               ) -> tuple[list[Anchor], VerifyReport | None]:
     """Anchors whose signature holds; a failed report for the first that does not, since an
     anchor signed by another key means the trail is now signed by a replaced key."""
-    key_id = key_id_of(public)
+    key_id = ring.primary
     good: list[Anchor] = []
     for anchor in sorted(anchors, key=lambda a: a.checkpoint.seq):
         cp = anchor.checkpoint
-        if cp.key_id != key_id:
+        public = ring.get(cp.key_id)
+        if public is None:
             return good, _failed(key_id, cp.seq, f"{anchor.source}: its checkpoint at sequence "
                                  f"{cp.seq} was signed by audit key {cp.key_id}, the trail is "
                                  f"signed by {key_id}: the audit key was replaced (or the "
@@ -127,7 +141,7 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
                            "recomputed", last_seq)
         covered = seq
     notes: list[str] = []
-    problem, compared = _check_anchors(scan, anchors, last_seq, newer_anchors_ok, notes)
+    problem, compared = _check_anchors(scan, anchors, last_seq, newer_anchors_ok, notes, key_id)
     if problem is not None:
         return _failed(key_id, problem[0], problem[1], last_seq)
     if expected is not None:
@@ -139,7 +153,8 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
                        f"events, the file holds {last_seq}", last_seq)
     report = VerifyReport(ok=True, events_checked=last_seq, last_seq=last_seq,
                           checkpoint_seq=covered or None, unsigned_tail=last_seq - covered,
-                          key_id=key_id, notes=notes)
+                          # The key of the newest checkpoint (another workstation's, maybe).
+                          key_id=by_seq[covered].key_id if covered else key_id, notes=notes)
     if not by_seq and last_seq:
         report.notes.append("no signed checkpoint yet: only the hash chain protects these events")
     if compared:
@@ -148,7 +163,8 @@ def _judge(scan: ScanResult, by_seq: dict[int, Checkpoint], anchors: list[Anchor
 
 
 def _check_anchors(scan: ScanResult, anchors: list[Anchor], last_seq: int,
-                   newer_ok: bool, notes: list[str]) -> tuple[tuple[int, str] | None, int]:
+                   newer_ok: bool, notes: list[str], key_id: str
+                   ) -> tuple[tuple[int, str] | None, int]:
     compared = 0
     for anchor in anchors:
         cp = anchor.checkpoint
@@ -160,8 +176,14 @@ def _check_anchors(scan: ScanResult, anchors: list[Anchor], last_seq: int,
             return (last_seq + 1, f"the chain ends at {last_seq} but {anchor.source} holds a "
                     f"checkpoint for {cp.seq} events: the tail was cut"), compared
         if scan.heads.get(cp.seq) != cp.head_hash:
+            # On a shared registry an anchor may come from another workstation; one from
+            # this workstation's earlier key means that key was replaced.
+            replaced = "" if cp.key_id == key_id else (
+                f" (the anchor is signed by audit key {cp.key_id}, the trail by {key_id}: "
+                "the audit key was replaced, or the anchor is another workstation's)")
             return (cp.seq, f"the chain up to {cp.seq} differs from the checkpoint in "
-                    f"{anchor.source}: the trail was rewritten and signed again"), compared
+                    f"{anchor.source}: the trail was rewritten and signed again{replaced}"
+                    ), compared
         compared += 1
     return None, compared
 

@@ -19,8 +19,15 @@ def _print_recovery_code(code: str, first: bool) -> None:
 
 
 def cmd_init(args) -> int:
-    """Create the workspace and, on the first run, its administrator."""
-    with open_services(args.home, create=True) as sv:
+    """Create the workspace and, on the first run, its administrator; with ``--db`` on a
+    shared registry (a second workstation joins it with the same URL)."""
+    with open_services(args.home, create=True, db_url=args.db, blob_folder=args.blobs,
+                       workstation=args.workstation or "") as sv:
+        if sv.joined:
+            print(f"workstation joined the shared registry at {sv.registry_where}; audit key: "
+                  f"{sv.audit.key_id} (registered in the trail); sign in with an existing "
+                  "account")
+            return 0
         if not sv.auth.needs_admin():
             raise Conflict(f"{sv.home} is already set up; sign in with an existing account")
         password = ask_new_password(f"Password for the administrator {args.admin!r}: ",
@@ -114,6 +121,13 @@ def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     p = sub.add_parser("init", help="create the workspace and its administrator")
     p.add_argument("--admin", default="admin", help="administrator's user name")
+    p.add_argument("--db", metavar="URL", help="use a shared registry: "
+                   "postgresql+psycopg://USER@HOST:PORT/DB (docs/shared-registry.md); a "
+                   "second workstation joins with the same URL")
+    p.add_argument("--blobs", metavar="FOLDER", help="shared blob folder every workstation "
+                   "reaches (needed when a shared registry is created)")
+    p.add_argument("--workstation", metavar="NAME", help="this workstation's name in the "
+                   "shared trail (default: the host name)")
     p.set_defaults(func=cmd_init)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_cmd",

@@ -73,6 +73,11 @@ class WorkspaceVersionError(StorageError):
     """The workspace was written by a newer PlantML than this one."""
 
 
+class RegistryUnreachable(StorageError):
+    """The shared registry's server cannot be reached (refused, lost or shut down); the
+    action in progress was not acknowledged and nothing of it was kept."""
+
+
 class Cancelled(PlantMLError):
     """The user cancelled a long-running job."""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.audit import reading
@@ -15,6 +17,7 @@ from app.audit.checkpoints import checkpoint_from_json, read_latest_file, stored
 from app.audit.expected import INTERVAL_SETTING, expected_checkpoints
 from app.audit.export import CHECKPOINT, CHECKPOINTS, ExportResult, write_export
 from app.audit.export_verify import is_export, verify_export
+from app.audit.keyring import trusted_ring
 from app.audit.keys import AuditKey, key_id_of, load_public_pem
 from app.audit.reading import AuditFilter
 from app.audit.verify import Anchor, verify_database
@@ -33,7 +36,7 @@ from app.core.roles import Action
 from app.packages import Limits, PackageRefused, zipsafe
 from app.security.state import PARTS, security_state
 from app.services.base import ServiceContext
-from app.store.protections import check_file
+from app.store.protections import check as check_protections
 from app.store.settings import get_setting
 
 #: A package member holding the checkpoint its workstation signed at the proposal.
@@ -85,10 +88,22 @@ class AuditService:
         public = self.key.public
         if pinned_key is not None:
             public = load_public_pem(pinned_key, "the pinned key")
+        # Every workstation of a shared registry signs with its own key: the others count
+        # when the registry lists them and the trail registers them.
+        with self.ctx.db.reader() as s:
+            ring, unregistered = trusted_ring(s, public)
         cancel.raise_if_cancelled()
         progress(0.05, "verifying the hash chain and signed checkpoints")
-        report = verify_database(self.ctx.db.path, checkpoints, public, workers=processes,
+        report = verify_database(self.ctx.db, checkpoints, ring, workers=processes,
                                  expected=expected, anchors=anchors)
+        if report.ok and unregistered:
+            report.ok = False
+            report.problem = unregistered
+        if len(ring.keys) > 1:
+            report.notes.append(f"checkpoints may be signed by {len(ring.keys)} workstation "
+                                f"audit keys: " + ", ".join(
+                                    f"{k} ({ring.workstations.get(k, 'this workstation')})"
+                                    for k in sorted(ring.keys)))
         if report.ok:
             self._check_protections(report)
         if report.ok:
@@ -142,12 +157,12 @@ class AuditService:
 
     def _check_protections(self, report: VerifyReport) -> None:
         """Fail ``report`` (and audit an alarm) if the schema's protections are missing."""
-        missing = check_file(self.ctx.db.path)
+        missing = check_protections(self.ctx.db)
         if missing:
             report.ok = False
             report.problem = (f"the database's protections {', '.join(missing)} are missing or "
                               "altered (dropped triggers): the file was edited outside PlantML")
-            self.ctx.audit_outcome(SYSTEM, "", "schema.protection", str(self.ctx.db.path),
+            self.ctx.audit_outcome(SYSTEM, "", "schema.protection", self.ctx.db.where,
                                    result="alarm", reason=report.problem,
                                    new={"missing": missing})
 
@@ -198,7 +213,9 @@ class AuditService:
 
         cp = self.ctx.write(begin)
         checkpoints, expected = self._checkpoints()
-        conn = self.ctx.db.raw_connection()
+        conn: sqlite3.Connection | Connection = (
+            self.ctx.db.raw_connection() if self.ctx.db.path is not None
+            else self.ctx.db.engine.connect())
 
         def flat():
             return reading.stream_rows(conn, upto=cp.seq)

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.trail import AuditTrail
 from app.core.clock import Clock
-from app.core.errors import PermissionDenied, PlantMLError, SecurityStateTampered, StorageError
+from app.core.errors import (
+    PermissionDenied,
+    PlantMLError,
+    RegistryUnreachable,
+    SecurityStateTampered,
+    StorageError,
+)
 from app.core.principal import SYSTEM, Principal
 from app.core.roles import Action, Role
 from app.security.authz import require
@@ -60,6 +66,10 @@ class ServiceContext:
                     self.seal.after_change(session, watch.before)
         except SecurityStateTampered as exc:
             self.alarm(exc)
+            raise
+        except RegistryUnreachable:
+            # The network, not the storage: no step toward the read-only alarm, and nothing
+            # of the transaction was committed, so nothing was acknowledged.
             raise
         except PlantMLError as exc:
             if isinstance(exc, StorageError):

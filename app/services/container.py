@@ -6,7 +6,11 @@ import logging
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from app.audit.keyring import REGISTER_ACTION, register_key, registration
 from app.audit.keys import AuditKey
+from app.audit.reading import event_count
 from app.audit.trail import AuditTrail, default_workstation
 from app.core.clock import Clock
 from app.core.errors import PlantMLError, SecurityStateTampered, StorageError, UsageError
@@ -33,7 +37,15 @@ from app.store.blobs import BlobStore
 from app.store.durable import remove_stale_temps
 from app.store.engine import Database
 from app.store.migrate import ensure_schema
-from app.store.protections import repair_file
+from app.store.protections import repair as repair_protections
+from app.store.registry_config import (
+    BLOB_SETTING,
+    RegistryChoice,
+    choose,
+    read_choice,
+    save_choice,
+)
+from app.store.schema import AuditKeyRow
 from app.store.settings import get_setting, set_setting
 from app.store.workspace import WorkspacePaths, resolve_home
 
@@ -62,11 +74,18 @@ class Services:
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)
         self.controllers = ControllerService(ctx, self.registry, self.packages)
+        #: True when this workstation joined an existing shared registry at this opening.
+        self.joined = False
 
     @property
     def home(self) -> Path:
         """The workspace folder."""
         return self.paths.home
+
+    @property
+    def registry_where(self) -> str:
+        """The registry: its file, or HOST:PORT/DB of the shared server."""
+        return self.db.where
 
     @property
     def health(self) -> Health:
@@ -86,52 +105,74 @@ class Services:
 
 def open_services(home: str | Path | None = None, *, create: bool = False,
                   clock: Clock | None = None, hash_params: HashParams | None = None,
-                  checkpoint_interval: int | None = None) -> Services:
+                  checkpoint_interval: int | None = None, db_url: str | None = None,
+                  blob_folder: str | Path | None = None, workstation: str = "") -> Services:
     """Open (or with ``create`` make) the workspace at ``home`` and wire its services.
 
-    ``hash_params`` and ``checkpoint_interval`` are stored when the workspace is created.
-    Raises StorageError for a damaged database, WorkspaceVersionError for a newer one.
+    ``db_url`` (with ``create``) puts the registry on a shared database (PostgreSQL) instead
+    of the workspace's own SQLite file, and is kept as the workspace setting; a new shared
+    registry keeps its blobs in ``blob_folder`` (a folder every workstation reaches), and a
+    workstation joining it registers its own audit key; ``workstation`` names it in the
+    trail (default: the host name). ``hash_params`` and
+    ``checkpoint_interval`` are stored when the registry is created.
+    Raises StorageError for a damaged database, WorkspaceVersionError for a newer one,
+    RegistryUnreachable when the shared registry's server cannot be reached.
     """
     paths = WorkspacePaths(resolve_home(home))
-    existed = paths.db.exists()
-    if not existed and not create:
+    choice = choose(paths, db_url, workstation) if create else read_choice(paths)
+    if not choice.configured and not create:
         raise UsageError(f"there is no PlantML workspace at {paths.home}; run 'plantml init' "
                          "first or pass --home")
     paths.create()
-    if existed:
+    if choice.url is None and choice.configured:
         _refuse_corrupt(paths.db)
     remove_stale_temps(paths.home)
-    db = Database(paths.db)
+    db = Database(choice.target(paths))
     try:
-        backup = ensure_schema(db.engine, paths.db, paths.backups)
-        restored = repair_file(paths.db)
+        with db.guard():
+            backup = ensure_schema(db.engine, db.path, paths.backups)
+        restored = repair_protections(db)
         key = AuditKey.load_or_create(paths.keys)
         clock = clock or Clock()
         with db.transaction() as s:
-            if not existed:
+            fresh = event_count(s) == 0
+            if fresh:
                 if hash_params is not None:
                     set_setting(s, "security.argon2", hash_params.__dict__)
                 if checkpoint_interval is not None:
                     set_setting(s, "audit.checkpoint_interval", checkpoint_interval)
+                if blob_folder is not None:
+                    set_setting(s, BLOB_SETTING, str(Path(blob_folder).resolve()))
             params = HashParams.from_setting(get_setting(s, "security.argon2"))
             interval = int(get_setting(s, "audit.checkpoint_interval"))
-            workstation = get_setting(s, "workstation.name") or default_workstation()
+            workstation = (choice.workstation or get_setting(s, "workstation.name")
+                           or default_workstation())
+            blobs_at = get_setting(s, BLOB_SETTING)
+        blobs = _blob_folder(paths, choice, blobs_at, blob_folder)
+        save_choice(paths, choice)
         trail = AuditTrail(key, clock=clock, workstation=workstation,
                            checkpoint_interval=interval,
                            latest_file=paths.audit_dir / "latest-checkpoint.json")
-        ctx = ServiceContext(db, trail, clock, Health(), BlobStore(paths.blobs))
+        ctx = ServiceContext(db, trail, clock, Health(), BlobStore(blobs))
         services = Services(paths, db, ctx, key, Passwords(params))
-        if not existed:
-            ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
-                                             action="workspace.create", obj=str(paths.home),
-                                             new={"audit_key": key.key_id,
-                                                  "key_protection": key.protector,
-                                                  "checkpoint_interval": interval}))
+        services.joined = not fresh and not choice.configured
+        now = clock.now().isoformat()
+        if fresh:
+            def create_event(s: Session) -> None:
+                register_key(s, key, workstation, now)
+                trail.append(s, user=SYSTEM.username, role="", action="workspace.create",
+                             obj=str(paths.home) if choice.url is None else db.where,
+                             new={"audit_key": key.key_id, "key_protection": key.protector,
+                                  "checkpoint_interval": interval})
+
+            ctx.write(create_event)
+        else:
+            _register_key(ctx, key, workstation, now)
         if backup:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="workspace.upgrade", obj=str(paths.home),
                                              new={"backup": backup}))
-        if existed and key.changes:
+        if choice.configured and key.changes:
             ctx.write(lambda s: trail.append(s, user=SYSTEM.username, role="",
                                              action="audit.key.protect", obj=str(paths.keys),
                                              new={"audit_key": key.key_id,
@@ -139,12 +180,12 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
                                                   "changes": list(key.changes)}))
         if restored:
             msg = (f"the database's protections {', '.join(restored)} were missing or altered "
-                   "(dropped or replaced triggers: the file was edited outside PlantML); "
+                   "(dropped or replaced triggers: the database was edited outside PlantML); "
                    "they were restored")
             log.error("%s", msg)
-            ctx.audit_outcome(SYSTEM, "", "schema.protection", str(paths.db), result="alarm",
+            ctx.audit_outcome(SYSTEM, "", "schema.protection", db.where, result="alarm",
                               reason=msg, new={"restored": restored})
-        _seal_at_open(ctx, first=not existed or backup is not None)
+        _seal_at_open(ctx, first=fresh or backup is not None)
         return services
     except PlantMLError:
         db.dispose()
@@ -152,6 +193,37 @@ def open_services(home: str | Path | None = None, *, create: bool = False,
     except OSError as exc:
         db.dispose()
         raise StorageError(f"the workspace at {paths.home} could not be opened: {exc}") from exc
+
+
+def _blob_folder(paths: WorkspacePaths, choice: RegistryChoice, stored: object,
+                 given: str | Path | None) -> Path:
+    """Where blobs live: the registry's shared folder setting, else the workspace's own."""
+    if isinstance(stored, str) and stored:
+        folder = Path(stored)
+        if given is not None and Path(given).resolve() != folder:
+            raise UsageError(f"the registry keeps its blobs in {folder}, not {given}; every "
+                             "workstation uses the same shared folder")
+        return folder
+    if choice.url is not None:
+        raise UsageError("a shared registry needs a shared blob folder: pass --blobs FOLDER "
+                         "(a folder every workstation reaches) when the registry is created")
+    return paths.blobs
+
+
+def _register_key(ctx: ServiceContext, key: AuditKey, workstation: str, now: str) -> None:
+    """List this workstation's audit key in the registry with its registration event (a
+    workstation joining a shared registry, or a workspace from before the key list)."""
+    with ctx.db.reader() as s:
+        if s.get(AuditKeyRow, key.key_id) is not None:
+            register_key(s, key, workstation, now)  # checks the listed key is the same
+            return
+
+    def body(s: Session) -> None:
+        if register_key(s, key, workstation, now):
+            ctx.trail.append(s, user=SYSTEM.username, role="", action=REGISTER_ACTION,
+                             obj=f"workstation:{workstation}", new=registration(key, workstation))
+
+    ctx.write(body)
 
 
 def _seal_at_open(ctx: ServiceContext, *, first: bool) -> None:

@@ -28,7 +28,7 @@ def logs_folder(home: str | os.PathLike[str] | None) -> Path:
     folder (platformdirs); created owner-only."""
     try:
         paths = WorkspacePaths(resolve_home(home))
-        if paths.db.exists():
+        if paths.db.exists() or (paths.home / "registry.json").exists():
             return _private_dir(paths.logs)
     except OSError:
         pass

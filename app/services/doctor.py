@@ -129,6 +129,9 @@ def check_workspace(home: Path) -> str:
         return f"none yet at {home}; {parent} is writable, so the first start can create it"
     _probe_write(home)
     db = home / "plantml.db"
+    if (home / "registry.json").is_file():
+        # A shared registry: the server checks its own storage; opening it is the check.
+        return f"{home} is writable; the registry is shared (registry.json)"
     if not db.is_file():
         return f"{home} is writable; no database yet"
     con = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)

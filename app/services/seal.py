@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.chain import chain_hash
 from app.audit.checkpoints import checkpoint_valid
+from app.audit.keyring import trusted_ring
 from app.audit.trail import AuditTrail
 from app.core.errors import SecurityStateTampered
 from app.core.records import Checkpoint
@@ -53,7 +54,8 @@ class SealKeeper:
         """The newest seal, checked against its signed checkpoint; None if there is none.
 
         Raises SecurityStateTampered if the newest seal event is not exactly the one a
-        checkpoint signed by this workstation's audit key vouches for.
+        checkpoint signed by a trusted audit key (this workstation's or, on a shared registry,
+        another registered workstation's) vouches for.
         """
         row = s.execute(select(AuditEventRow.seq, AuditEventRow.body, AuditEventRow.prev_hash,
                                AuditEventRow.hash).where(AuditEventRow.action == ACTION)
@@ -65,9 +67,14 @@ class SealKeeper:
         cp = None if cp_row is None else Checkpoint(
             seq=cp_row.seq, head_hash=cp_row.head_hash, ts=cp_row.ts,
             workstation=cp_row.workstation, key_id=cp_row.key_id, signature=cp_row.signature)
+        # On a shared registry the seal may carry another workstation's checkpoint: any key
+        # the registry lists and the trail registers counts.
+        public = None
+        if cp is not None:
+            public = (self.trail.key.public if cp.key_id == self.trail.key.key_id
+                      else trusted_ring(s, self.trail.key.public)[0].get(cp.key_id))
         if (chain_hash(seq, prev, body) != digest or cp is None or cp.head_hash != digest
-                or cp.key_id != self.trail.key.key_id
-                or not checkpoint_valid(cp, self.trail.key.public)):
+                or public is None or not checkpoint_valid(cp, public)):
             raise SecurityStateTampered(
                 f"the seal of the security state (audit event {seq}) is not the one its signed "
                 "checkpoint vouches for: the trail was edited", PARTS)

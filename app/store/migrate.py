@@ -15,6 +15,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect
 
 from app.core.errors import StorageError, WorkspaceVersionError
+from app.store.engine import CHAIN_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,13 @@ def backup_database(db_path: Path, backups: Path, label: str) -> Path:
     return target
 
 
-def ensure_schema(engine: Engine, db_path: Path, backups: Path) -> str | None:
+def ensure_schema(engine: Engine, db_path: Path | None, backups: Path) -> str | None:
     """Bring the database to the head revision.
 
-    Returns the path of the backup taken before an upgrade, or None.
+    Returns the path of the backup taken before an upgrade, or None. ``db_path`` is the
+    SQLite file (None for a PostgreSQL server: its DDL runs in one transaction, so a failed
+    upgrade changes nothing, and the server's backups are the plant's; several workstations
+    starting at once queue on a lock and the first one upgrades).
     Raises :class:`WorkspaceVersionError` for a workspace written by a newer PlantML.
     """
     cfg = alembic_config()
@@ -74,19 +78,33 @@ def ensure_schema(engine: Engine, db_path: Path, backups: Path) -> str | None:
     current = current_revision(engine)
     if current == head:
         return None
+    _refuse_newer(script, current, head)
     backup: Path | None = None
-    if current is not None:
-        try:
-            script.get_revision(current)
-        except CommandError as exc:
-            raise WorkspaceVersionError(
-                f"this workspace was written by a newer PlantML (schema {current}); this "
-                f"version understands schema {head} at most. Install the newer PlantML or "
-                "open another workspace."
-            ) from exc
+    if current is not None and db_path is not None:
         backup = backup_database(db_path, backups, f"before-upgrade-{current}")
         log.warning("upgrading workspace schema %s -> %s; backup at %s", current, head, backup)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return None
+            _refuse_newer(script, current, head)
+            if current is not None:
+                log.warning("upgrading the registry schema %s -> %s", current, head)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return str(backup) if backup else None
+
+
+def _refuse_newer(script: ScriptDirectory, current: str | None, head: str | None) -> None:
+    if current is None:
+        return
+    try:
+        script.get_revision(current)
+    except CommandError as exc:
+        raise WorkspaceVersionError(
+            f"this workspace was written by a newer PlantML (schema {current}); this "
+            f"version understands schema {head} at most. Install the newer PlantML or "
+            "open another workspace."
+        ) from exc

@@ -3,12 +3,16 @@ append-only), checked at start-up and by audit verify, restored when missing (is
 
 Someone with the database file can drop a trigger; the hash chain still catches edits of the
 trail, but a dropped protection is itself a sign of tampering: it is reported as an alarm.
+On PostgreSQL the same rules are PL/pgSQL triggers (app/store/protections_pg.py).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+
+from app.store import protections_pg
+from app.store.engine import CHAIN_LOCK, Database
 
 #: Trigger name -> the exact statement the migrations create.
 PROTECTIONS = {
@@ -36,6 +40,12 @@ PROTECTIONS = {
     "user_keys_fixed":
         "CREATE TRIGGER user_keys_fixed BEFORE UPDATE OF key_id, user_id, public_key "
         "ON user_keys BEGIN SELECT RAISE(ABORT, 'a signing key cannot be changed'); END",
+    "audit_keys_no_update":
+        "CREATE TRIGGER audit_keys_no_update BEFORE UPDATE ON audit_keys "
+        "BEGIN SELECT RAISE(ABORT, 'audit keys are append-only'); END",
+    "audit_keys_no_delete":
+        "CREATE TRIGGER audit_keys_no_delete BEFORE DELETE ON audit_keys "
+        "BEGIN SELECT RAISE(ABORT, 'audit keys are append-only'); END",
 }
 
 
@@ -82,3 +92,24 @@ def repair_file(db_path) -> list[str]:
         return names
     finally:
         conn.close()
+
+
+def check(db: Database) -> list[str]:
+    """Names of the protections missing or altered in the registry ``db`` (either backend)."""
+    if db.path is not None:
+        return check_file(db.path)
+    with db.connection() as conn:
+        return protections_pg.missing(conn)
+
+
+def repair(db: Database) -> list[str]:
+    """Restore every missing protection of the registry ``db``; returns their names."""
+    if db.path is not None:
+        return repair_file(db.path)
+    with db.guard(), db.engine.begin() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+        names = protections_pg.missing(conn)
+        if names:
+            protections_pg.install(conn, names)
+        return names
+

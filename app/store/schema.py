@@ -120,6 +120,18 @@ class AuditCheckpointRow(Base):
     signature: Mapped[str] = mapped_column(String(128))
 
 
+class AuditKeyRow(Base):
+    """The public audit key of a workstation writing to this registry (append-only); a
+    checkpoint counts only when signed by a key listed here whose registration is in the
+    trail (app/audit/keyring.py)."""
+
+    __tablename__ = "audit_keys"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(128))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    registered_at: Mapped[str] = mapped_column(String(40))
+
+
 class DatasetRow(Base):
     """An immutable dataset snapshot: the Parquet blob ``id`` plus its metadata (JSON)."""
 

@@ -20,16 +20,45 @@ TRIGGERS = ("audit_events_no_update", "audit_events_no_delete", "audit_checkpoin
             "audit_checkpoints_no_delete")
 
 
-def raw(services) -> sqlite3.Connection:
+class RawConnection:
+    """A plain DB-API connection to the registry, SQLite or PostgreSQL alike: ``?``
+    parameters, autocommit, ``execute`` returning the cursor."""
+
+    def __init__(self, services) -> None:
+        db = services.db
+        self.postgres = db.path is None
+        if self.postgres:
+            import psycopg
+
+            url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._conn = psycopg.connect(url, autocommit=True)
+        else:
+            self._conn = sqlite3.connect(db.path, isolation_level=None)
+
+    def execute(self, sql: str, params: tuple | list = ()):
+        if self.postgres:
+            return self._conn.execute(sql.replace("?", "%s"), tuple(params))
+        return self._conn.execute(sql, tuple(params))
+
+    def drop_trigger(self, name: str) -> None:
+        table = name.rsplit("_no_", 1)[0]
+        self.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if self.postgres
+                                                         else ""))
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def raw(services) -> RawConnection:
     """A plain connection to the workspace database with the append-only triggers dropped."""
     services.db.dispose()
-    conn = sqlite3.connect(services.paths.db, isolation_level=None)
+    conn = RawConnection(services)
     for name in TRIGGERS:
-        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.drop_trigger(name)
     return conn
 
 
-def rewrite(conn: sqlite3.Connection, edit: Callable[[int, str], str | None]) -> int:
+def rewrite(conn: RawConnection, edit: Callable[[int, str], str | None]) -> int:
     """Apply ``edit(seq, body) -> new body or None (drop the event)`` to every event, then
     renumber and recompute the whole chain; returns the new last sequence number."""
     rows = conn.execute("SELECT seq, body FROM audit_events ORDER BY seq").fetchall()
@@ -47,7 +76,7 @@ def rewrite(conn: sqlite3.Connection, edit: Callable[[int, str], str | None]) ->
     return seq
 
 
-def resign(conn: sqlite3.Connection, key: AuditKey, latest_file: Path, every: int) -> None:
+def resign(conn: RawConnection, key: AuditKey, latest_file: Path, every: int) -> None:
     """Delete every checkpoint and sign new ones with ``key`` wherever verification expects
     one (every ``every`` events, exports, approvals, seals) and at the end, rewriting the copy
     outside the database too: the forger's best effort."""
@@ -60,7 +89,7 @@ def resign(conn: sqlite3.Connection, key: AuditKey, latest_file: Path, every: in
     cp = None
     for seq, head in dict(wanted).items():
         cp = make_checkpoint(key, seq, head, "2026-01-01T00:00:00+00:00", "ws")
-        conn.execute("INSERT OR REPLACE INTO audit_checkpoints (seq, head_hash, ts, workstation,"
+        conn.execute("INSERT INTO audit_checkpoints (seq, head_hash, ts, workstation,"
                      " key_id, signature) VALUES (?,?,?,?,?,?)",
                      (cp.seq, cp.head_hash, cp.ts, cp.workstation, cp.key_id, cp.signature))
     latest_file.write_text(json.dumps(checkpoint_to_json(cp)), encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -112,8 +111,9 @@ def test_stored_record_is_the_json_older_workspaces_hold(services, people):
                  "recipe": {"model": "rf", "seed": 1}, "metrics": {"accuracy": 0.5},
                  "lineage": {"sklearn": "1.9"}, "artifacts": dict(v.artifacts),
                  "parity": {"passed": False, "blocked_reason": "parity gate failed"}}
-    with sqlite3.connect(services.paths.db) as conn:
-        text, digest = conn.execute("SELECT record, record_hash FROM model_versions").fetchone()
+    with services.db.engine.connect() as conn:
+        text, digest = conn.exec_driver_sql(
+            "SELECT record, record_hash FROM model_versions").one()
     assert text == json.dumps(old_shape, sort_keys=True)
     assert digest == v.record_hash == sha256_hex(canonical_json(old_shape).encode("utf-8"))
     assert json.dumps(v.to_record(), sort_keys=True) == text

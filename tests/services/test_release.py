@@ -17,12 +17,14 @@ from app.core.errors import (
 from app.packages import PackageRefused
 from app.services import open_services
 from app.services.audit import AuditFilter
-from tests.conftest import FAST, password_of
+from tests.audit.tamper import RawConnection
+from tests.conftest import FAST, open_on, password_of
 from tests.services.release_kit import register
 
 
-def _workspace(home, names):
-    sv = open_services(home, create=True, hash_params=FAST)
+def _workspace(home, names, backend="sqlite", request=None):
+    sv = (open_services(home, create=True, hash_params=FAST) if request is None else
+          open_on(backend, home, request, checkpoint_interval=None))
     admin = sv.auth.bootstrap_admin(username="admin", password=password_of("admin"))
     people = {"admin": admin}
     for name, roles in names.items():
@@ -32,9 +34,10 @@ def _workspace(home, names):
 
 
 @pytest.fixture
-def plant(tmp_path):
+def plant(tmp_path, backend, request):
     sv, p = _workspace(tmp_path / "a", {"erin": ["engineer"], "avery": ["approver"],
-                                        "omar": ["operator"], "dual": ["engineer", "approver"]})
+                                        "omar": ["operator"], "dual": ["engineer", "approver"]},
+                       backend, request)
     yield sv, p
     sv.close()
 
@@ -71,11 +74,10 @@ def test_four_eyes_and_signature_binding(plant):
     assert refused and any("four eyes" in e.reason for e in refused)
     # Move the approval onto another version: it no longer verifies.
     register(sv, p["erin"])
-    conn = sqlite3.connect(sv.paths.db)
+    conn = RawConnection(sv)
     # An attacker with the file first drops the append-only protection of signatures.
-    conn.execute("DROP TRIGGER signatures_no_update")
+    conn.drop_trigger("signatures_no_update")
     conn.execute("UPDATE signatures SET record_id = 'pump-7:v2' WHERE meaning = 'approved'")
-    conn.commit()
     conn.close()
     with pytest.raises(IntegrityError, match="another record|does not verify"):
         sv.registry.show(p["erin"], ref="pump-7:v2")

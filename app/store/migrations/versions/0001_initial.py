@@ -7,10 +7,24 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from app.store import protections_pg
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def _from_body(field: str) -> sa.Computed:
+    """A readable column generated from the event's canonical JSON, so it cannot be altered
+    on its own (SQLite: virtual; PostgreSQL 12+ generates stored columns only)."""
+    if _postgres():
+        return sa.Computed(f"(body::jsonb ->> '{field}')", persisted=True)
+    return sa.Computed(f"json_extract(body, '$.{field}')", persisted=False)
 
 
 def upgrade() -> None:
@@ -61,27 +75,11 @@ def upgrade() -> None:
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
-        sa.Column("ts", sa.Text, sa.Computed("json_extract(body, '$.ts')", persisted=False)),
-        sa.Column("user", sa.Text, sa.Computed("json_extract(body, '$.user')", persisted=False)),
-        sa.Column("action", sa.Text,
-                  sa.Computed("json_extract(body, '$.action')", persisted=False)),
-        sa.Column("object", sa.Text,
-                  sa.Computed("json_extract(body, '$.object')", persisted=False)),
-        sa.Column("result", sa.Text,
-                  sa.Computed("json_extract(body, '$.result')", persisted=False)),
+        *(sa.Column(name, sa.Text, _from_body(name))
+          for name in ("ts", "user", "action", "object", "result")),
     )
     op.create_index("ix_audit_action", "audit_events", ["action"])
     op.create_index("ix_audit_user", "audit_events", ["user"])
-    # Append-only: the database itself refuses edits; the hash chain catches anyone who
-    # drops these triggers and edits the file directly.
-    op.execute(
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
-    )
     op.create_table(
         "audit_checkpoints",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
@@ -90,6 +88,19 @@ def upgrade() -> None:
         sa.Column("workstation", sa.String(128), nullable=False),
         sa.Column("key_id", sa.String(32), nullable=False),
         sa.Column("signature", sa.String(128), nullable=False),
+    )
+    # Append-only: the database itself refuses edits; the hash chain catches anyone who
+    # drops these triggers and edits the file directly.
+    if _postgres():
+        protections_pg.install(op.get_bind(), protections_pg.INITIAL)
+        return
+    op.execute(
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
     )
     op.execute(
         "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints "

@@ -8,6 +8,8 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
+from app.store import protections_pg
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -34,13 +36,18 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("must_change_password", sa.Boolean, nullable=False,
                                      server_default=sa.false()))
     op.add_column("users", sa.Column("next_attempt_at", sa.String(40), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        protections_pg.install(op.get_bind(), protections_pg.SECURITY)
+        return
     for sql in TRIGGERS.values():
         op.execute(sql)
 
 
 def downgrade() -> None:
-    for name in TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name in protections_pg.SECURITY if postgres else TRIGGERS:
+        table = "signatures" if name.startswith("signatures") else "user_keys"
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
     # SQLite 3.35+ drops a column in place; a batch copy would trip the foreign keys.
     op.execute("ALTER TABLE users DROP COLUMN next_attempt_at")
     op.execute("ALTER TABLE users DROP COLUMN must_change_password")
