@@ -40,7 +40,7 @@ def cmd_show(args) -> int:
     print("labels:")
     for lb in d.labels:
         span = "" if lb.t_start is None else f" [{lb.t_start:g} s, {lb.t_end:g} s)"
-        print(f"  recording {lb.recording}{span}: {lb.label}  ({lb.created_by})")
+        print(f"  #{lb.id:<4} recording {lb.recording}{span}: {lb.label}  ({lb.created_by})")
     return 0
 
 
@@ -56,13 +56,23 @@ def cmd_label(args) -> int:
         lb = sv.datasets.label(me, dataset=args.dataset, recording=args.recording,
                                label=args.label, t_start=args.start, t_end=args.end)
     span = "" if lb.t_start is None else f" from {lb.t_start:g} s to {lb.t_end:g} s"
-    print(f"recording {lb.recording} labelled {lb.label!r}{span}")
+    print(f"recording {lb.recording} labelled {lb.label!r}{span} (label #{lb.id})")
+    return 0
+
+
+def cmd_unlabel(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        lb = sv.datasets.withdraw_label(me, dataset=args.dataset, label_id=args.label_id,
+                                        reason=args.reason)
+    span = "" if lb.t_start is None else f" from {lb.t_start:g} s to {lb.t_end:g} s"
+    print(f"label #{lb.id} ({lb.label!r} on recording {lb.recording}{span}) withdrawn")
     return 0
 
 
 def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
-    ds = sub.add_parser("datasets", help="list, show and label dataset snapshots")
+    ds = sub.add_parser("datasets", help="list, show, label and unlabel dataset snapshots")
     cmds = ds.add_subparsers(dest="datasets_cmd", required=True)
     cmds.add_parser("list", help="all datasets").set_defaults(func=cmd_list)
     p = cmds.add_parser("show", help="one dataset: channels, recordings, labels, provenance")
@@ -75,3 +85,8 @@ def register(sub) -> None:
     p.add_argument("--start", type=float, help="start of the range in seconds")
     p.add_argument("--end", type=float, help="end of the range in seconds")
     p.set_defaults(func=cmd_label)
+    p = cmds.add_parser("unlabel", help="withdraw a wrong label (then label again to edit it)")
+    p.add_argument("dataset")
+    p.add_argument("label_id", type=int, help="the label's number (datasets show lists them)")
+    p.add_argument("--reason", required=True, help="why it is withdrawn (audited)")
+    p.set_defaults(func=cmd_unlabel)

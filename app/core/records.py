@@ -134,6 +134,7 @@ class LabelInfo:
     t_end: float | None = None
     created_by: str = ""
     created_at: str = ""
+    id: int = 0  # the label's id in the registry, to withdraw it by (0: not stored yet)
 
 
 @dataclass(frozen=True)

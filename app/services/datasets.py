@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.errors import IntegrityError, NotFound, StorageError, UsageError
+from app.core.errors import Conflict, IntegrityError, NotFound, StorageError, UsageError
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken
 from app.core.records import ChannelInfo, DatasetInfo, LabelInfo, RecordingInfo
@@ -150,15 +150,42 @@ class DatasetService:
                 raise UsageError(f"dataset {row.id[:12]} has recordings 0 to "
                                  f"{len(info.recordings) - 1}, not {recording}")
             now = self.ctx.clock.now().isoformat()
-            s.add(DatasetLabelRow(dataset_id=row.id, recording=recording, t_start=t_start,
-                                  t_end=t_end, label=label, created_at=now,
-                                  created_by=principal.username))
-            new = {"recording": recording, "label": label, "t_start": t_start, "t_end": t_end}
-            return None, new, LabelInfo(recording=recording, label=label, t_start=t_start,
-                                        t_end=t_end, created_by=principal.username,
-                                        created_at=now)
+            stored = DatasetLabelRow(dataset_id=row.id, recording=recording, t_start=t_start,
+                                     t_end=t_end, label=label, created_at=now,
+                                     created_by=principal.username)
+            s.add(stored)
+            s.flush()  # its id, to withdraw it by
+            new = {"label_id": stored.id, "recording": recording, "label": label,
+                   "t_start": t_start, "t_end": t_end}
+            return None, new, _label(stored)
 
         return self.ctx.audited(principal, Action.DATA_LABEL, f"dataset:{dataset}", change)
+
+    def withdraw_label(self, principal: Principal, *, dataset: str, label_id: int,
+                       reason: str) -> LabelInfo:
+        """Withdraw a wrong label (to edit one: withdraw it, then label again); the label
+        stops counting for training and evaluation, the trail keeps both events."""
+        reason = reason.strip()
+        if not reason:
+            raise UsageError("say why the label is withdrawn (the reason is audited)")
+
+        def change(s: Session, _role: Role):
+            row = _find(s, dataset)
+            lb = s.get(DatasetLabelRow, label_id)
+            if lb is None or lb.dataset_id != row.id:
+                raise NotFound(f"dataset {row.id[:12]} has no label {label_id}")
+            if lb.withdrawn_at is not None:
+                raise Conflict(f"label {label_id} was already withdrawn by {lb.withdrawn_by} "
+                               f"on {lb.withdrawn_at[:19]}")
+            lb.withdrawn_at = self.ctx.clock.now().isoformat()
+            lb.withdrawn_by = principal.username
+            lb.withdraw_reason = reason
+            old = {"label_id": lb.id, "recording": lb.recording, "label": lb.label,
+                   "t_start": lb.t_start, "t_end": lb.t_end}
+            return old, {"label_id": lb.id, "withdrawn": True}, _label(lb)
+
+        return self.ctx.audited(principal, Action.DATA_LABEL, f"dataset:{dataset}", change,
+                                reason=reason)
 
     def load(self, principal: Principal, *, dataset: str
              ) -> tuple[DatasetInfo, Iterator[tuple[RecordingInfo, np.ndarray]]]:
@@ -202,7 +229,8 @@ def _find(s: Session, ref: str) -> DatasetRow:
 
 def _info(s: Session, row: DatasetRow) -> DatasetInfo:
     meta = json.loads(row.meta)
-    labels = s.scalars(select(DatasetLabelRow).where(DatasetLabelRow.dataset_id == row.id)
+    labels = s.scalars(select(DatasetLabelRow).where(DatasetLabelRow.dataset_id == row.id,
+                                                     DatasetLabelRow.withdrawn_at.is_(None))
                        .order_by(DatasetLabelRow.id))
     return DatasetInfo(
         dataset_id=row.id, name=row.name, sample_rate=row.sample_rate,
@@ -210,6 +238,9 @@ def _info(s: Session, row: DatasetRow) -> DatasetInfo:
         recordings=tuple(RecordingInfo(**r) for r in meta["recordings"]),
         provenance=meta["provenance"], size_bytes=row.size_bytes, created_at=row.created_at,
         created_by=row.created_by,
-        labels=tuple(LabelInfo(recording=lb.recording, label=lb.label, t_start=lb.t_start,
-                               t_end=lb.t_end, created_by=lb.created_by,
-                               created_at=lb.created_at) for lb in labels))
+        labels=tuple(_label(lb) for lb in labels))
+
+
+def _label(lb: DatasetLabelRow) -> LabelInfo:
+    return LabelInfo(recording=lb.recording, label=lb.label, t_start=lb.t_start, t_end=lb.t_end,
+                     created_by=lb.created_by, created_at=lb.created_at, id=lb.id)

@@ -157,6 +157,10 @@ class DatasetLabelRow(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(64))
+    # Set once when the label is withdrawn; a withdrawn label no longer counts.
+    withdrawn_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    withdraw_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ModelLineRow(Base):
