@@ -62,6 +62,18 @@ def _table(headers: list[str]) -> QTableWidget:
     return table
 
 
+def _fit_height(table: QTableWidget) -> None:
+    """Make ``table`` exactly as tall as its rows, so no short table hides one behind a
+    scroll bar."""
+    table.resizeRowsToContents()
+    height = table.horizontalHeader().height() + 2 * table.frameWidth()
+    height += sum(table.rowHeight(r) for r in range(table.rowCount()))
+    scroll = table.horizontalScrollBar()
+    if scroll is not None and scroll.isVisible():
+        height += scroll.height()
+    table.setFixedHeight(height)
+
+
 class EvaluateDialog(QDialog):
     """Lists the datasets the user may read; Evaluate runs the version's stored ONNX model
     on every window of the chosen one (as the controller would), on the task runner with
@@ -126,9 +138,10 @@ class EvaluateDialog(QDialog):
         layout.addWidget(self.invalid_table)
         layout.addWidget(self.left_out_label)
         layout.addWidget(self.confusion_label)
-        layout.addWidget(self.confusion_table, 1)
+        layout.addWidget(self.confusion_table)
+        layout.addStretch(1)
         layout.addWidget(buttons)
-        self.setMinimumSize(620, 420)
+        self.setMinimumWidth(760)
         self._load_datasets()
 
     # ---------------------------------------------------------------- datasets
@@ -199,11 +212,14 @@ class EvaluateDialog(QDialog):
         reasons = result.get("invalid_reasons") or {}
         self.invalid_table.setRowCount(len(reasons))
         for row, (reason, count) in enumerate(reasons.items()):
-            self.invalid_table.setItem(row, 0, QTableWidgetItem(str(reason)))
+            item = QTableWidgetItem(str(reason))
+            item.setToolTip(str(reason))
+            self.invalid_table.setItem(row, 0, item)
             cell = QTableWidgetItem(str(count))
             cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.invalid_table.setItem(row, 1, cell)
         self.invalid_table.setVisible(bool(reasons))
+        _fit_height(self.invalid_table)
         left_out = result.get("left_out") or 0
         self.left_out_label.setText(
             f"{left_out} window{'s' if left_out != 1 else ''} across a labelled time range's "
@@ -235,6 +251,7 @@ class EvaluateDialog(QDialog):
                     cell.setFont(bold)  # the diagonal: predicted as it was
                 table.setItem(r, c, cell)
         table.setVisible(True)
+        _fit_height(table)
 
     def invalid_rows(self) -> list[tuple[str, ...]]:
         """The invalid-input table as text."""

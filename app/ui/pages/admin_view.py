@@ -69,6 +69,7 @@ class AdminView(Page):
         self.users_table.itemSelectionChanged.connect(self._update_buttons)
         self.users_note = QLabel("")
         self.users_note.setWordWrap(True)
+        self.users_note.setVisible(False)
         self.add_button = QPushButton(icon("user"), "Add user...")
         self.add_button.clicked.connect(self.add_user)
         self.roles_button = QPushButton(icon("admin"), "Set roles...")
@@ -105,6 +106,8 @@ class AdminView(Page):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(users_box)
         splitter.addWidget(keys_box)
+        splitter.setStretchFactor(0, 3)  # accounts outnumber keys' owners (operators sign nothing)
+        splitter.setStretchFactor(1, 2)
         bottom = QHBoxLayout()
         bottom.addWidget(self.jobs, 1)
         bottom.addWidget(self.refresh_button)
@@ -156,6 +159,7 @@ class AdminView(Page):
             return
         self.users_note.setText("" if read_users else refusal_text(
             principal, Action.USER_LIST, "Viewing accounts"))
+        self.users_note.setVisible(not read_users)
         users, keys = self.services.users, self.services.keys
 
         def load() -> tuple[list[UserInfo], list[TrustedKey]]:
