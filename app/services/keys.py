@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import IntegrityError, NotFound, UsageError
 from app.core.principal import Principal
-from app.core.roles import Action, Role
+from app.core.roles import Action, Role, acting_role
 from app.packages import TrustedKey, TrustStore
 from app.services.base import ServiceContext
 from app.services.trust import load_trust, save_trust
 from app.store.durable import durable_write
+
+#: TrustedKey is the record :meth:`KeyService.list` returns (front ends name it from here).
+__all__ = ["KeyService", "TrustedKey"]
 
 
 class KeyService:
@@ -24,8 +27,10 @@ class KeyService:
         self.ctx = ctx
 
     def list(self, principal: Principal) -> list[TrustedKey]:
-        """Every trusted key, revoked ones included."""
-        self.ctx.authorize(principal, Action.MODEL_READ)
+        """Every trusted key, revoked ones included: for those who read models (what signed
+        them) and for the administrators who manage the keys."""
+        manages = acting_role(principal.roles, Action.KEYS_MANAGE) is not None
+        self.ctx.authorize(principal, Action.KEYS_MANAGE if manages else Action.MODEL_READ)
         return list(self.ctx.checked_read(load_trust, ("trust",)).keys)
 
     def export(self, principal: Principal, *, path: Path) -> int:

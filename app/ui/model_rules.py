@@ -1,4 +1,5 @@
-"""Why a model version may not be proposed, decided, exported or aliased now (None: it may)."""
+"""Why a model version may not be proposed, decided, exported, aliased, evaluated or retired now
+(None: it may)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,18 @@ def version_rules(info: ModelVersion | None, *, has_others: bool,
             Action.PACKAGE_IMPORT, "Importing a package",
             "Verify a package from a USB drive and register its version here",
             lambda: "a transfer is running" if busy else None),
+        "retire": (
+            Action.MODEL_RETIRE, "Retiring a version",
+            "Withdraw the version for good (with a reason); its aliases are removed",
+            version_rule(why_not_retirable)),
+        "evaluate": (
+            Action.MODEL_READ, "Evaluating a version",
+            "Run the stored ONNX model on every window of a labelled dataset",
+            version_rule(lambda _i: None)),
+        "onnx": (
+            Action.PACKAGE_BUILD_DRAFT, "Exporting the ONNX file",
+            "Write the version's ONNX model (features and model in one graph) to a file",
+            version_rule(lambda i: why_not_onnx_exportable(i, busy))),
     }
 
 
@@ -79,4 +92,20 @@ def why_not_exportable(info: ModelVersion, busy: bool) -> str | None:
 def why_not_aliasable(info: ModelVersion) -> str | None:
     if info.state in ("rejected", "retired"):
         return f"{info.ref} is {info.state}"
+    return None
+
+
+def why_not_retirable(info: ModelVersion) -> str | None:
+    if info.state in ("rejected", "retired"):
+        return f"{info.ref} is {info.state}: that is final"
+    return None
+
+
+def why_not_onnx_exportable(info: ModelVersion, busy: bool) -> str | None:
+    if busy:
+        return "a job is running"
+    if not info.parity.passed:
+        reason = f" ({info.parity.blocked_reason})" if info.parity.blocked_reason else ""
+        return (f"{info.ref} failed the parity gate{reason}: only a version that passed it is "
+                "exported")
     return None

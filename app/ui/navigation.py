@@ -73,18 +73,22 @@ PAGES: tuple[PageSpec, ...] = (
         "audit_view", "audit",
         str(QT_TRANSLATE_NOOP("MainWindow", "Every step is recorded here: verify the trail, and "
                               "export it for the auditors."))),
+    PageSpec(
+        str(QT_TRANSLATE_NOOP("MainWindow", "Administration")), "app.ui.pages.admin_view",
+        "AdminView", "admin_view", "admin",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Accounts, roles and the trusted signing keys: "
+                              "export the trust file every controller needs."))),
 )
 
 PAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in PAGES)
 
-#: Where each role starts. The administrators' own page (accounts, keys) is not built yet:
-#: they land on Audit, the page closest to their work, until it is.
+#: Where each role starts.
 LANDING: dict[Role, str] = {
     Role.ENGINEER: "Data",
     Role.APPROVER: "Models",
     Role.OPERATOR: "Controllers",
     Role.AUDITOR: "Audit",
-    Role.ADMIN: "Audit",
+    Role.ADMIN: "Administration",
 }
 
 

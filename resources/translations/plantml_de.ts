@@ -45,6 +45,14 @@
         <translation>Jeder Schritt ist hier aufgezeichnet: den Prüfpfad verifizieren und für die Prüfer exportieren.</translation>
     </message>
     <message>
+        <source>Administration</source>
+        <translation>Verwaltung</translation>
+    </message>
+    <message>
+        <source>Accounts, roles and the trusted signing keys: export the trust file every controller needs.</source>
+        <translation>Konten, Rollen und die vertrauenswürdigen Signaturschlüssel: die Vertrauensdatei exportieren, die jede Steuerung braucht.</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>

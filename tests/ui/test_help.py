@@ -134,7 +134,8 @@ def test_english_needs_no_catalogue(qapp):
 def test_a_german_system_gets_german_navigation_and_menus(qtbot, workspace, runner, german):
     win = open_window(qtbot, workspace, runner, workspace.auditor)
     names = [win.nav.item(i).text() for i in range(win.nav.count())]
-    assert names == ["Daten", "Training", "Modelle", "Steuerungen", "Audit"]
+    assert names == ["Daten", "Training", "Modelle", "Steuerungen", "Audit",
+                     "Verwaltung"]
     assert [a.text() for a in win.menuBar().actions()] == ["&Datei", "&Sitzung", "&Hilfe"]
     assert win.header.hint_label.text().startswith("Jeder Schritt ist hier aufgezeichnet")
     assert win.current_page_name() == "Audit", "pages keep their keys in any language"

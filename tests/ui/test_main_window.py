@@ -36,15 +36,15 @@ def _click_nav(qtbot, window: MainWindow, name: str) -> None:
 
 def test_navigation_lists_the_pages_with_icons(window):
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert names == ["Data", "Train", "Models", "Controllers", "Audit"]
+    assert names == ["Data", "Train", "Models", "Controllers", "Audit", "Administration"]
     assert all(not window.nav.item(i).icon().isNull() for i in range(window.nav.count()))
-    assert all(window.nav.item(i).toolTip().startswith(("Step", "Every"))
+    assert all(window.nav.item(i).toolTip().startswith(("Step", "Every", "Accounts"))
                for i in range(window.nav.count()))
 
 
 @pytest.mark.parametrize(("who", "page"), [
     ("erin", "Data"), ("avery", "Models"), ("omar", "Controllers"), ("aud", "Audit"),
-    ("admin", "Audit"), ("dual", "Data")])
+    ("admin", "Administration"), ("dual", "Data")])
 def test_each_role_lands_on_its_page(qtbot, workspace, people, runner, who, page):
     win = open_window(qtbot, workspace, runner, people[who])
     assert win.current_page_name() == page

@@ -1,4 +1,5 @@
-"""Models page: listing and details, role-greyed buttons, compare, alias, USB export/import."""
+"""Models page: listing and details, role-greyed buttons, compare, alias, USB export/import,
+evaluate on a dataset, the ONNX file, retire."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from app.services import open_services
 from app.services.audit import AuditFilter
 from app.ui.dialogs.alias_dialog import AliasDialog
 from app.ui.dialogs.compare_dialog import CompareDialog
+from app.ui.dialogs.evaluate_dialog import EvaluateDialog
+from app.ui.dialogs.reason_dialog import ReasonDialog
 from app.ui.pages.models_view import ModelsView
 from tests.services.release_kit import register
 from tests.ui.conftest import CHEAP, PASSWORDS
@@ -57,16 +60,19 @@ def test_empty_registry_says_so(qtbot, workspace, runner):
     assert "select a version first" in view.propose_button.toolTip()
 
 
+EVALUATE, ONNX, RETIRE = "Evaluate on a dataset...", "Export ONNX file...", "Retire..."
+
+
 def _enabled(view: ModelsView) -> dict[str, bool]:
     return {b.text(): b.isEnabled() for b in view.action_buttons()}
 
 
 @pytest.mark.parametrize(("who", "state", "enabled"), [
-    ("aud", "validated", {"Compare with..."}),
-    ("erin", "validated", {"Propose...", "Compare with..."}),
-    ("avery", "proposed", {"Approve/Reject...", "Compare with..."}),
+    ("aud", "validated", {"Compare with...", EVALUATE}),
+    ("erin", "validated", {"Propose...", "Compare with...", EVALUATE, ONNX, RETIRE}),
+    ("avery", "proposed", {"Approve/Reject...", "Compare with...", EVALUATE, RETIRE}),
     ("omar", "approved", {"Compare with...", "Set alias...", "Export to drive...",
-                          "Import from drive..."}),
+                          "Import from drive...", EVALUATE}),
 ])
 def test_buttons_follow_the_role_with_a_tooltip(qtbot, workspace, people, runner, who, state,
                                                 enabled):
@@ -90,6 +96,12 @@ def test_buttons_follow_the_role_with_a_tooltip(qtbot, workspace, people, runner
             "Approving or rejecting needs the approver role")
     if who == "aud":
         assert "needs the operator role" in view.import_button.toolTip()
+        assert view.retire_button.toolTip() == (
+            "Retiring a version needs the engineer or approver role; you are signed in as aud "
+            "(auditor)")
+    if who in ("avery", "omar", "aud"):
+        assert view.onnx_button.toolTip().startswith(
+            "Exporting the ONNX file needs the engineer role; you are signed in as")
 
 
 def test_admin_without_model_roles_is_told_and_nothing_is_asked(qtbot, workspace, runner):
@@ -255,3 +267,157 @@ def test_import_into_a_second_workspace_shows_the_version(qtbot, workspace, peop
         view.close()
     finally:
         other.close()
+
+
+# ------------------------------------------------------------------ evaluate, ONNX, retire
+
+
+def _trained(sv, engineer):
+    """A real model trained on two machine states, and a dataset with a dead-sensor and a
+    NaN window to evaluate it on."""
+    from app.services.recipes import make_recipe
+    from tests.services.vibration_kit import two_states, with_bad_windows
+
+    train_ds = two_states(sv, engineer)
+    version = sv.training.train(engineer, dataset=train_ds.dataset_id, line="pump",
+                                recipe=make_recipe(), window=1024, hop=1024).version
+    return version, with_bad_windows(sv, engineer)
+
+
+def test_evaluate_shows_score_invalid_windows_and_confusion_as_tables(qtbot, workspace, people,
+                                                                      runner):
+    sv = workspace.services
+    version, bad = _trained(sv, people["erin"])
+    view = open_view(qtbot, sv, runner, people["avery"])
+    assert view.current_ref() == version.ref
+    assert view.evaluate_button.isEnabled()
+
+    click(qtbot, view.evaluate_button)
+    dialog = view.dialog
+    assert isinstance(dialog, EvaluateDialog)
+    qtbot.waitUntil(lambda: dialog.dataset_combo.count() == 2, timeout=5000)
+    assert dialog.choose(bad.dataset_id)
+    with qtbot.waitSignal(dialog.sig_evaluated, timeout=60_000) as evaluated:
+        click(qtbot, dialog.evaluate_button)
+        assert dialog.jobs.cancel_button.isVisible() and not dialog.evaluate_button.isEnabled()
+    assert runner.wait_idle(5000)
+
+    result = evaluated.args[0]
+    assert (result["windows"], result["valid_windows"], result["invalid_windows"]) == (20, 18, 2)
+    assert dialog.score_label.text().startswith(f"{version.ref} on dataset {bad.dataset_id[:12]}"
+                                                ": 20 windows, accuracy ")
+    assert "on the 18 valid windows" in dialog.score_label.text()
+    assert dialog.invalid_label.text().startswith("2 windows are invalid input")
+    assert dialog.invalid_rows() == [
+        ("invalid input: flat line (dead or disconnected sensor); level far below the training "
+         "envelope", "1"),
+        ("invalid input: non-finite samples (NaN or infinite)", "1")]
+    assert dialog.confusion_columns() == ["bearing_fault", "healthy"]
+    rows = dialog.confusion_rows()
+    assert [r[0] for r in rows] == ["bearing_fault", "healthy"]
+    assert sum(int(n) for r in rows for n in r[1:]) == 18, "invalid windows are no class"
+    assert "{" not in dialog.score_label.text(), "no raw JSON"
+    event = sv.audit.show(people["aud"], AuditFilter(action="model.evaluate"))[0]
+    assert (event.user, event.object, event.new["invalid_windows"]) == (
+        "avery", f"model:{version.ref}", 2)
+    dialog.reject()
+
+
+def test_closing_the_evaluation_cancels_it(qtbot, workspace, people, runner):
+    sv = workspace.services
+    version, bad = _trained(sv, people["erin"])
+    view = open_view(qtbot, sv, runner, people["erin"])
+    dialog = view.evaluate()
+    qtbot.waitUntil(lambda: dialog.dataset_combo.count() == 2, timeout=5000)
+    # Hold the writer lane so the evaluation is still queued when the dialog is closed.
+    gate = threading.Event()
+    runner.submit(lambda: gate.wait(5), on_done=lambda _v: None, on_error=pytest.fail)
+    dialog.choose(bad.dataset_id)
+    click(qtbot, dialog.evaluate_button)
+    dialog.reject()
+    gate.set()
+    assert runner.wait_idle(10_000)
+    assert dialog.outcome is None
+    assert dialog.message_label.text() == "evaluation cancelled"
+    assert not sv.audit.show(people["aud"], AuditFilter(action="model.evaluate"))
+
+
+def test_export_onnx_writes_the_model_and_asks_before_replacing(qtbot, workspace, people,
+                                                                 runner, tmp_path):
+    sv = workspace.services
+    register(sv, people["erin"])
+    view = open_view(qtbot, sv, runner, people["erin"])
+    target = tmp_path / "pump-7-v1.onnx"
+    target.write_bytes(b"older file")
+    view.choose_onnx_file = lambda ref: target
+    asked = []
+    view.confirm_overwrite = lambda path: asked.append(path) or False
+    click(qtbot, view.onnx_button)
+    assert asked == [target] and target.read_bytes() == b"older file"
+    assert view.message_label.text() == f"not exported: {target} was kept"
+
+    view.confirm_overwrite = lambda path: True
+    with qtbot.waitSignal(view.sig_onnx_exported, timeout=5000):
+        click(qtbot, view.onnx_button)
+    assert runner.wait_idle(5000)
+    assert target.read_bytes() == sv.registry.artifact(people["erin"], ref="pump-7:v1",
+                                                       name="model.onnx")
+    assert view.message_label.text() == f"ONNX model of pump-7:v1 written to {target}"
+    event = sv.audit.show(people["aud"], AuditFilter(action="model.export"))[0]
+    assert (event.result, event.new["file"]) == ("ok", str(target))
+
+    # A folder: one sentence naming the file, not a traceback.
+    view.choose_onnx_file = lambda ref: tmp_path
+    click(qtbot, view.onnx_button)
+    assert runner.wait_idle(5000)
+    assert view.message_label.text().startswith(f"ONNX export failed: the ONNX file {tmp_path}")
+    assert "internal error" not in view.message_label.text()
+
+
+def test_export_onnx_is_greyed_for_a_version_blocked_by_the_parity_gate(qtbot, workspace,
+                                                                        people, runner,
+                                                                        tmp_path):
+    sv = workspace.services
+    register(sv, people["erin"], passed=False)
+    view = open_view(qtbot, sv, runner, people["erin"])
+    assert not view.onnx_button.isEnabled()
+    assert view.onnx_button.toolTip().endswith(
+        "Not now: pump-7:v1 failed the parity gate (parity gate failed): only a version that "
+        "passed it is exported")
+    # Pressed anyway (a stale button): the service decides, audits and says why.
+    view.choose_onnx_file = lambda ref: tmp_path / "x.onnx"
+    view.export_onnx()
+    assert runner.wait_idle(5000)
+    assert "failed the parity gate and cannot be exported" in view.message_label.text()
+    assert not (tmp_path / "x.onnx").exists()
+    assert sv.audit.show(people["aud"], AuditFilter(action="model.export"))[0].result == \
+        "refused"
+
+
+def test_retire_asks_for_a_reason_and_withdraws_the_version(qtbot, workspace, people, runner):
+    sv = workspace.services
+    _approved(sv, people)
+    sv.registry.set_alias(people["omar"], ref="pump-7:v1", alias="production", reason="go")
+    view = open_view(qtbot, sv, runner, people["avery"])
+    assert view.retire_button.isEnabled()
+    click(qtbot, view.retire_button)
+    dialog = view.dialog
+    assert isinstance(dialog, ReasonDialog)
+    assert "its aliases (production) are removed" in dialog.question_label.text()
+    click(qtbot, dialog.confirm_button)
+    assert "say why" in dialog.error_label.text()
+    assert sv.registry.show(people["aud"], ref="pump-7:v1").state == "approved"
+    dialog.reason_edit.setText("bearing model superseded")
+    with qtbot.waitSignal(view.sig_retired, timeout=5000):
+        click(qtbot, dialog.confirm_button)
+    assert runner.wait_idle(5000)
+
+    assert sv.registry.show(people["aud"], ref="pump-7:v1").state == "retired"
+    assert sv.registry.lines(people["aud"])[0].aliases == {}
+    assert view.version_row("pump-7:v1")[1] == "retired"
+    assert view.message_label.text() == "pump-7:v1 retired"
+    event = sv.audit.show(people["aud"], AuditFilter(action="model.retire"))[0]
+    assert (event.user, event.reason, event.new) == ("avery", "bearing model superseded",
+                                                     {"state": "retired"})
+    assert not view.retire_button.isEnabled()
+    assert "pump-7:v1 is retired: that is final" in view.retire_button.toolTip()

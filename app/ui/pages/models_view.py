@@ -1,14 +1,18 @@
-"""The Models page: model lines and versions, their evidence, four-eyes release and USB transfer."""
+"""The Models page: model lines and versions, their evidence, four-eyes release, USB transfer,
+evaluation on a dataset, the ONNX file and retirement."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTreeWidgetItem,
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import StorageError
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.records import ModelLineInfo
@@ -24,7 +29,9 @@ from app.services import Services
 from app.ui.dialogs.alias_dialog import AliasDialog
 from app.ui.dialogs.approval_dialog import ApprovalDialog
 from app.ui.dialogs.compare_dialog import CompareDialog
+from app.ui.dialogs.evaluate_dialog import EvaluateDialog
 from app.ui.dialogs.propose_dialog import ProposeDialog
+from app.ui.dialogs.reason_dialog import ReasonDialog
 from app.ui.dialogs.signing_dialog import SigningDialog
 from app.ui.look import icon
 from app.ui.model_details import (
@@ -35,13 +42,15 @@ from app.ui.model_details import (
 )
 from app.ui.model_rules import version_rules
 from app.ui.permissions import apply_rules
-from app.ui.styles import BAD_STYLE, GOOD_STYLE
+from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.model_tree import ModelTree, ref_of
 from app.ui.widgets.page import Page
 from app.ui.widgets.usb_panel import UsbPanel
 from app.ui.widgets.version_panel import VersionPanel
+
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 #: A signing dialog class opened on the selected version.
 SigningDialogT = TypeVar("SigningDialogT", bound=SigningDialog)
@@ -66,6 +75,12 @@ class ModelsView(Page):
 
     sig_imported = Signal(object)
     """A package was imported; carries the ModelVersion it registered."""
+
+    sig_onnx_exported = Signal(object)
+    """The ONNX file was written; carries its Path."""
+
+    sig_retired = Signal(object)
+    """A version was retired; carries the ModelVersion the service returned."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
@@ -112,6 +127,12 @@ class ModelsView(Page):
         self.compare_button.clicked.connect(self.compare)
         self.alias_button = QPushButton(icon("alias"), "Set alias...")
         self.alias_button.clicked.connect(self.set_alias)
+        self.retire_button = QPushButton(icon("stop"), "Retire...")
+        self.retire_button.clicked.connect(self.retire)
+        self.evaluate_button = QPushButton(icon("verify"), "Evaluate on a dataset...")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.onnx_button = QPushButton(icon("export"), "Export ONNX file...")
+        self.onnx_button.clicked.connect(self.export_onnx)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_buttons())
         self.progress_bar = self.jobs.progress_bar
@@ -125,14 +146,21 @@ class ModelsView(Page):
         self.export_button = self.usb.export_button
         self.import_button = self.usb.import_button
 
-        actions = QHBoxLayout()
-        for button in self.action_buttons()[:-2]:
-            actions.addWidget(button)
-        actions.addWidget(self.usb)  # export and import, the last two action buttons
-        actions.addStretch(1)
+        # Two rows, so the page still fits 1100 px: releasing above, looking and files below.
+        release = QHBoxLayout()
+        for button in (self.propose_button, self.approve_button, self.alias_button,
+                       self.retire_button):
+            release.addWidget(button)
+        release.addWidget(self.usb)  # export to and import from a drive
+        release.addStretch(1)
+        tools = QHBoxLayout()
+        for button in (self.compare_button, self.evaluate_button, self.onnx_button):
+            tools.addWidget(button)
+        tools.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
-        layout.addLayout(actions)
+        layout.addLayout(release)
+        layout.addLayout(tools)
         layout.addWidget(self.jobs)
         layout.addWidget(self.message_label)
         self._update_buttons()
@@ -140,9 +168,10 @@ class ModelsView(Page):
     # ---------------------------------------------------------------- listing
 
     def action_buttons(self) -> list[QPushButton]:
-        """The action buttons, left to right."""
-        return [self.propose_button, self.approve_button, self.compare_button,
-                self.alias_button, self.export_button, self.import_button]
+        """The action buttons: the release row, then the tools row."""
+        return [self.propose_button, self.approve_button, self.alias_button,
+                self.retire_button, self.export_button, self.import_button,
+                self.compare_button, self.evaluate_button, self.onnx_button]
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
@@ -326,3 +355,85 @@ class ModelsView(Page):
     def job_running(self) -> bool:
         """True while an export or import runs."""
         return self.jobs.running
+
+    # ---------------------------------------------------------------- evaluate, ONNX, retire
+
+    def evaluate(self) -> EvaluateDialog | None:
+        """Open the evaluation of the selected version on a dataset."""
+        ref = self.current_ref()
+        if ref is None:
+            return None
+        dialog = EvaluateDialog(self.services, self.runner, self.principal, ref, self)
+        self._open(dialog)
+        return dialog
+
+    def choose_onnx_file(self, ref: str) -> Path | None:
+        """Ask where to write the ONNX file; None if cancelled. Tests replace this."""
+        start = Path.home() / f"{ref.replace(':', '-')}.onnx"
+        # The page asks before replacing (confirm_overwrite), so the dialog does not too.
+        name, _filter = QFileDialog.getSaveFileName(
+            self, f"Export the ONNX model of {ref}", str(start), ONNX_FILTER,
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        return Path(name) if name else None
+
+    def confirm_overwrite(self, path: Path) -> bool:
+        """Ask before replacing ``path``. Tests replace this."""
+        answer = QMessageBox.question(
+            self, "Replace the file?", f"{path} exists. Replace it with the ONNX model?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def export_onnx(self) -> None:
+        """Write the selected version's ONNX model to a chosen file; the service refuses a
+        version that did not pass the parity gate."""
+        ref = self.current_ref()
+        if ref is None or self.jobs.running:
+            return
+        path = self.choose_onnx_file(ref)
+        if path is None:
+            return
+        if path.exists() and not path.is_dir() and not self.confirm_overwrite(path):
+            self.jobs.show_message(f"not exported: {path} was kept", NOTE_STYLE)
+            return
+        export, principal = self.services.training.export, self.principal
+
+        def job() -> Path:
+            try:
+                return export(principal, ref=ref, out=path)
+            except OSError as exc:  # a folder, a read-only stick, a full disk
+                raise StorageError(f"the ONNX file {path} could not be written: "
+                                   f"{exc.strerror or exc}") from exc
+
+        def done(written: Path) -> None:
+            self.jobs.show_message(f"ONNX model of {ref} written to {written}", GOOD_STYLE)
+            self.sig_onnx_exported.emit(written)
+            self.refresh(select=ref)  # the export is in the version's trail
+
+        self.jobs.run(job, what=f"writing the ONNX model of {ref}", label="ONNX export",
+                      cancellable=False, on_done=done, after_error=self.refresh)
+
+    def retire(self) -> ReasonDialog | None:
+        """Ask for a reason and a confirmation, then retire the selected version."""
+        if self.details is None:
+            return None
+        info = self.details.info
+        retire, principal, ref = self.services.registry.retire, self.principal, info.ref
+        aliases = ", ".join(info.aliases) if info.aliases else ""
+        dialog = ReasonDialog(
+            self.runner, title=f"Retire {ref}",
+            question=f"Retire {ref} ({display_state(info)})? It is withdrawn for good: it can "
+                     "no longer be approved, packaged or deployed"
+                     + (f", and its aliases ({aliases}) are removed." if aliases else "."),
+            confirm_text="Retire",
+            reason_hint="why the version is retired (required; it goes into the audit trail)",
+            job=lambda reason: retire(principal, ref=ref, reason=reason), parent=self)
+
+        def retired(version: ModelVersion) -> None:
+            self.jobs.show_message(f"{version.ref} retired", GOOD_STYLE)
+            self.sig_retired.emit(version)
+            self.refresh(select=version.ref)
+
+        dialog.sig_done.connect(retired)
+        self._open(dialog)
+        return dialog
