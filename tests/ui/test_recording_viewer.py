@@ -203,3 +203,28 @@ def test_ten_million_samples_redraw_through_downsampling(qtbot, workspace, runne
     assert not image.isNull()
     assert 0 < shown < n_channels * n // 100, "peak downsampling to the screen's width"
     assert 0 < zoomed_points <= n_channels * 12_000 + 10, "clipped to the visible second"
+
+
+def test_a_wrong_label_is_withdrawn_with_a_reason(qtbot, workspace, runner):
+    sv, erin = workspace.services, workspace.engineer
+    info = _dataset(sv, erin)
+    sv.datasets.label(erin, dataset=info.dataset_id, recording=0, label="cavitaton",
+                      t_start=1.0, t_end=2.0)
+    viewer = _viewer(qtbot, sv, runner, erin)
+    with qtbot.waitSignal(viewer.sig_loaded, timeout=60_000):
+        viewer.show_dataset(sv.datasets.show(erin, dataset=info.dataset_id))
+    assert runner.wait_idle(60_000)
+    assert viewer.labels_list.count() == 1 and not viewer.withdraw_button.isEnabled()
+    viewer.labels_list.setCurrentRow(0)
+    assert viewer.withdraw_button.isEnabled()
+    viewer.ask_reason = lambda _title: None  # cancelled: nothing happens
+    qtbot.mouseClick(viewer.withdraw_button, Qt.MouseButton.LeftButton)
+    assert runner.wait_idle(60_000) and viewer.labels_list.count() == 1
+    viewer.ask_reason = lambda _title: "typo: cavitation"
+    with qtbot.waitSignal(viewer.sig_labelled, timeout=60_000):
+        qtbot.mouseClick(viewer.withdraw_button, Qt.MouseButton.LeftButton)
+    assert runner.wait_idle(60_000)
+    assert viewer.labels_list.count() == 0
+    assert sv.datasets.show(erin, dataset=info.dataset_id).labels == ()
+    assert "withdrawn" in viewer.message_label.text()
+    assert not viewer.withdraw_button.isEnabled()

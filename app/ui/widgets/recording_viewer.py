@@ -100,6 +100,11 @@ class RecordingViewer(Page):
         self.label_recording_button.clicked.connect(self.label_recording)
         self.labels_list = QListWidget()
         self.labels_list.setObjectName("labels_list")
+        self.labels_list.currentRowChanged.connect(lambda _row: self._update_buttons())
+        self.withdraw_button = QPushButton("Withdraw label...")
+        self.withdraw_button.setToolTip("Withdraw the selected label (to correct one: withdraw "
+                                        "it, then label again); audited with your reason")
+        self.withdraw_button.clicked.connect(self.withdraw_selected)
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
 
@@ -114,7 +119,10 @@ class RecordingViewer(Page):
         labels_box = QWidget()
         labels_layout = QVBoxLayout(labels_box)
         labels_layout.setContentsMargins(0, 0, 0, 0)
-        labels_layout.addWidget(QLabel("Labels of this recording"))
+        labels_head = QHBoxLayout()
+        labels_head.addWidget(QLabel("Labels of this recording"), 1)
+        labels_head.addWidget(self.withdraw_button)
+        labels_layout.addLayout(labels_head)
         labels_layout.addWidget(self.labels_list, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.plot_widget)
@@ -348,6 +356,9 @@ class RecordingViewer(Page):
                         lane.addItem(band, ignoreBounds=True)
                         self._bands.append((lane, band))
             self.labels_list.addItem(f"{text} ({lb.created_by}, {lb.created_at[:19]})")
+            self.labels_list.item(self.labels_list.count() - 1).setData(
+                Qt.ItemDataRole.UserRole, lb.id)
+        self._update_buttons()
 
     def region_range(self) -> tuple[float, float]:
         """Start and end of the blue region in seconds."""
@@ -421,6 +432,41 @@ class RecordingViewer(Page):
         self._show_message(f"labelled {where} as {stored.label!r}", GOOD_STYLE)
         self.sig_labelled.emit(stored)
 
+    def ask_reason(self, title: str) -> str | None:
+        """Ask why a label is withdrawn; None if the user cancelled. Tests replace this."""
+        text, ok = QInputDialog.getText(self, title, "Why (audited):")
+        return text.strip() if ok and text.strip() else None
+
+    def withdraw_selected(self, *_args: object) -> None:
+        """Withdraw the label selected in the list, with a reason."""
+        item = self.labels_list.currentItem()
+        if item is None or self.dataset is None:
+            return
+        label_id = int(item.data(Qt.ItemDataRole.UserRole))
+        reason = self.ask_reason(f"Withdraw the label {item.text()}")
+        if reason is None:
+            return
+        dataset_id = self.dataset.dataset_id
+        principal, datasets = self.principal, self.services.datasets
+
+        def withdraw():
+            gone = datasets.withdraw_label(principal, dataset=dataset_id, label_id=label_id,
+                                           reason=reason)
+            return gone, datasets.show(principal, dataset=dataset_id)
+
+        self._set_busy(True)
+        self.runner.submit(withdraw, on_done=self._withdrawn, on_error=self._store_failed,
+                           cancellable=False)
+
+    def _withdrawn(self, out: tuple[LabelInfo, DatasetInfo]) -> None:
+        gone, info = out
+        self._set_busy(False)
+        if self.dataset is not None and info.dataset_id == self.dataset.dataset_id:
+            self.dataset = info
+            self._show_labels()
+        self._show_message(f"label {gone.label!r} withdrawn", GOOD_STYLE)
+        self.sig_labelled.emit(gone)
+
     def _store_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._show_message(f"labelling failed: {describe_error(exc)}", BAD_STYLE)
@@ -438,6 +484,11 @@ class RecordingViewer(Page):
             button.setEnabled(allowed and ready)
             button.setToolTip("" if allowed else
                               refusal_text(self.principal, Action.DATA_LABEL, "Labelling"))
+        chosen = self.labels_list.currentItem() is not None
+        self.withdraw_button.setEnabled(allowed and chosen and not self._busy)
+        if not allowed:
+            self.withdraw_button.setToolTip(
+                refusal_text(self.principal, Action.DATA_LABEL, "Withdrawing labels"))
 
     def _show_message(self, text: str, style: str) -> None:
         show_styled(self.message_label, text, style)
