@@ -12,18 +12,46 @@ from typing import TypeVar
 
 import numpy as np
 import onnxruntime as ort
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from onnx import TensorProto, helper, numpy_helper
 
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
 from app.packages import package_filename
-from tests.packages.kit import HW, Kit
+from app.packages.trust import COMMAND_ROLE, key_id_for
+from tests.packages.kit import HW, NOW, Kit
 
 CHANNELS, WINDOW, CLASSES = 1, 64, 3
 #: How long a test waits for something that takes milliseconds on an idle machine: long, so
 #: that a loaded machine never fails it; reached only if the awaited thing never happens.
 PATIENCE_S = 60.0
 T = TypeVar("T")
+
+
+class KeySigner:
+    """A command signer over a private key, as the workstation's (protocol 2)."""
+
+    def __init__(self, private: Ed25519PrivateKey | None = None) -> None:
+        self.private = private or Ed25519PrivateKey.generate()
+
+    @property
+    def key_id(self) -> str:
+        return key_id_for(self.private.public_key())
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private.sign(message)
+
+
+#: The workstation's command key of the device tests; every kit's trust file holds it with
+#: the operator role (tests.devices.conftest).
+OPERATOR = KeySigner()
+
+
+def trust_operator(kit: Kit, signer: KeySigner = OPERATOR, user: str = "ops-console") -> Kit:
+    """Put ``signer``'s key into ``kit``'s trust store with the operator role."""
+    if kit.trust.key(signer.key_id) is None:
+        kit.trust.add_key(signer.private.public_key(), user, [COMMAND_ROLE], NOW)
+    return kit
 
 
 def wait_for(read: Callable[[], T], done: Callable[[T], bool], what: str,

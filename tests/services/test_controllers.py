@@ -12,6 +12,7 @@ from app.core.errors import PermissionDenied, UsageError
 from app.data.synthetic import STATES, vibration
 from app.packages import PackageRefused
 from app.services.audit import AuditFilter
+from app.services.command_key import signer
 from app.services.controller_runtime import start_controller
 from app.services.options import binary_options
 from app.services.recipes import make_recipe
@@ -142,7 +143,8 @@ def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people
     assert belief.active_sha256 == first.package_sha256
     # What the killed process did: the package reached the device and was committed ...
     path = services.packages.build(opr, ref=v2, out_dir=tmp_path / "v2")
-    second = flash_package(Endpoint.parse(controller.target), path)
+    second = flash_package(Endpoint.parse(controller.target), path,
+                           signer=signer(services.ctx))
     assert second.ok and second.status.active.version == 2
     # ... and all the audit holds is a deploy that failed before the device answered.
     services.ctx.audit_outcome(opr, "operator", "controller.deploy", f"model:{v2}",
@@ -166,10 +168,11 @@ def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people
     seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
     assert [(e.new["seq"], e.result) for e in reversed(seen)] == [
         (1, "activated"), (2, "committed"), (3, "activated"), (4, "committed")]
-    # ... and a rollback no workstation audited (any Modbus master) is found at the next scan.
+    # ... and a rollback no workstation audited (signed, but by a process killed before it
+    # could audit) is found at the next scan.
     from app.devices.flash import rollback
 
-    rollback(Endpoint.parse(controller.target))
+    rollback(Endpoint.parse(controller.target), signer=signer(services.ctx))
     services.controllers.scan(opr, endpoints=[controller.target])
     seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
     assert [(e.new["seq"], e.result) for e in seen[:1]] == [(5, "rolled_back")]
