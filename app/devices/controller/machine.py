@@ -104,8 +104,8 @@ class FlashMachine(FlashState):
         if code == Command.RESET_STATS:
             return  # the statistics are no part of a transfer
         if code == Command.BEGIN:
-            if live is None or g.abandoned(now) or (
-                    live.key_id == block.key_id and self._same_stream(block)):
+            # The owner (the key that began it) may resume its stream or begin anew.
+            if live is None or g.abandoned(now) or live.key_id == block.key_id:
                 return
             raise g.busy("BEGIN refused")
         if live is None:
