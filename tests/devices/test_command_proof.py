@@ -206,9 +206,9 @@ def test_a_later_flash_of_the_same_package_resumes_the_owners_session(controller
 
 def test_refusals_are_kept_across_a_restart(controller_factory, kit, tmp_path):
     controller = controller_factory("kept")
-    with ControllerClient.open(controller.endpoint, PATIENT, OPERATOR) as c:
-        with pytest.raises(Exception, match="exception 03"):
-            c.link.write_one(0, int(Command.ROLLBACK))
+    with ControllerClient.open(controller.endpoint, PATIENT, OPERATOR) as c, \
+            pytest.raises(Exception, match="exception 03"):
+        c.link.write_one(0, int(Command.ROLLBACK))
     controller.server.stop()
     controller.runtime.stop()
     again = controller_factory("kept")
