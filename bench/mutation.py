@@ -9,6 +9,10 @@ Run (from the repository root, after `pip install -e ".[test,mutation]"`):
     python bench/mutation.py score [GROUP ...] [--json FILE] [--survivors]
     python bench/mutation.py show GROUP [MUTANT ...]  # diffs, by default of those not killed
 
+With --before (run, retest, score), the group runs without tests/mutation_kills/ (the tests
+written to kill the survivors) in its own folder build/mutation/GROUP-before/: the score the
+integrity code had before them.
+
 GROUP is one of the names in GROUPS below (or `all`). Each group runs in its own scratch
 folder build/mutation/GROUP/, so its mutants, its results cache and its test selection are
 its own; the shared mutmut options are in pyproject.toml ([tool.mutmut]). mutmut runs the
@@ -76,11 +80,19 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def prepare(name: str, *, fresh: bool) -> Path:
+KILLS = "tests/mutation_kills"
+
+
+def folder(name: str, before: bool = False) -> Path:
+    """The group's scratch folder (``-before``: the run without the mutation-kill tests)."""
+    return SCRATCH / (f"{name}-before" if before else name)
+
+
+def prepare(name: str, *, fresh: bool, before: bool = False) -> Path:
     """The group's scratch folder: the sources and tests linked in, the pyproject with the
     group's [tool.mutmut] additions."""
     group = GROUPS[name]
-    where = SCRATCH / name
+    where = folder(name, before)
     if fresh and where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True, exist_ok=True)
@@ -102,7 +114,8 @@ def prepare(name: str, *, fresh: bool) -> Path:
     for base in (where, where / "mutants"):
         if not (base / "resources").is_symlink():
             (base / "resources").symlink_to(REPO / "resources", target_is_directory=True)
-    tests = [t for t in group.tests if (REPO / t).exists()]
+    tests = [t for t in group.tests if (REPO / t).exists()
+             and not (before and t.startswith(KILLS))]
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     header = "[tool.mutmut]\n"
     if header not in text:
@@ -129,10 +142,10 @@ def _run_mutmut(where: Path, args: list[str]) -> int:
     return subprocess.call(cmd, cwd=where, env=env)
 
 
-def results(name: str) -> dict[str, dict[str, str]]:
+def results(name: str, before: bool = False) -> dict[str, dict[str, str]]:
     """``{module path: {mutant name: status}}`` of the group's last run."""
     out: dict[str, dict[str, str]] = {}
-    root = SCRATCH / name / "mutants"
+    root = folder(name, before) / "mutants"
     for meta in sorted(root.rglob("*.py.meta")):
         module = str(meta.relative_to(root))[: -len(".meta")]
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
@@ -143,7 +156,7 @@ def results(name: str) -> dict[str, dict[str, str]]:
 def cmd_run(args: argparse.Namespace) -> int:
     rc = 0
     for name in _names(args.group):
-        where = prepare(name, fresh=args.fresh)
+        where = prepare(name, fresh=args.fresh, before=args.before)
         rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children)])
     return rc
 
@@ -151,8 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_retest(args: argparse.Namespace) -> int:
     rc = 0
     for name in _names(args.group):
-        where = prepare(name, fresh=False)
-        todo = [key for module in results(name).values()
+        where = prepare(name, fresh=False, before=args.before)
+        todo = [key for module in results(name, args.before).values()
                 for key, status in module.items() if status not in CAUGHT]
         if not todo:
             print(f"{name}: nothing left to retest")
@@ -174,7 +187,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     table = []
     for name in _names(args.group or ["all"]):
-        for module, statuses in results(name).items():
+        for module, statuses in results(name, args.before).items():
             counted = [s for s in statuses.values() if s != "skipped"]
             caught = sum(s in CAUGHT for s in counted)
             left = sorted(k for k, s in statuses.items() if s not in CAUGHT and s != "skipped")
@@ -216,6 +229,8 @@ def main() -> int:
         p.add_argument("group", nargs="+")
         # Two cores, shared: one mutant at a time unless told otherwise.
         p.add_argument("--max-children", type=int, default=1)
+        p.add_argument("--before", action="store_true",
+                       help=f"without {KILLS}/ (the score before those tests)")
         if cmd == "run":
             p.add_argument("--fresh", action="store_true",
                            help="drop the group's earlier mutants and results first")
@@ -226,6 +241,7 @@ def main() -> int:
     p.add_argument("group", nargs="*")
     p.add_argument("--json", help="also write the table to this file")
     p.add_argument("--survivors", action="store_true", help="list the mutants not killed")
+    p.add_argument("--before", action="store_true", help=f"the run without {KILLS}/")
     args = parser.parse_args()
     commands = {"run": cmd_run, "retest": cmd_retest, "show": cmd_show, "score": cmd_score}
     return commands[args.cmd](args)

@@ -6,8 +6,7 @@ import time
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
-from app.devices.controller.serve import add_serve_arguments
-from app.devices.controller.serve import run as run_serve
+from app.services.controller_runtime import add_serve_arguments, run_serve
 
 
 def cmd_serve(args) -> int:

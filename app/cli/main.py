@@ -14,6 +14,7 @@ from app.cli import (
     cmd_data,
     cmd_datasets,
     cmd_doctor,
+    cmd_explain,
     cmd_misc,
     cmd_models,
     cmd_release,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_datasets.register(sub)
     cmd_data.register(sub)
     cmd_train.register(sub)
+    cmd_explain.register(sub)
     cmd_models.register(sub)
     cmd_release.register(sub)
     cmd_controllers.register(sub)

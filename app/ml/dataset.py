@@ -12,6 +12,13 @@ from app.features.extraction import extract, window_starts
 from app.features.spec import FeatureSpec
 from app.features.validity import ValidityLimits, check_windows
 
+# Stands for "not given": the window checks are then computed from the signals.
+_UNSET = np.empty(0)
+
+
+def _unset() -> np.ndarray:
+    return _UNSET
+
 
 @dataclass(frozen=True)
 class Recording:
@@ -44,24 +51,24 @@ class WindowSet:
     recording_ids: np.ndarray
     starts: np.ndarray
     signals: dict[str, np.ndarray] = field(repr=False)
-    valid: np.ndarray | None = None
-    levels: np.ndarray | None = None
-    spreads: np.ndarray | None = None
-    conditions: np.ndarray | None = None
+    valid: np.ndarray = field(default_factory=_unset)
+    levels: np.ndarray = field(default_factory=_unset)
+    spreads: np.ndarray = field(default_factory=_unset)
+    conditions: np.ndarray = field(default_factory=_unset)
 
     def __post_init__(self) -> None:
         n = len(self.starts)
-        if self.valid is None or self.levels is None or self.spreads is None:
+        if self.valid is _UNSET or self.levels is _UNSET or self.spreads is _UNSET:
             limits = structural_limits(self.spec)
             parts = [check_windows(self.raw(np.arange(a, min(n, a + 512))), limits)
                      for a in range(0, n, 512)]
             cat = (lambda f: np.concatenate([getattr(p, f) for p in parts])) if parts else (
                 lambda f: np.zeros((0, len(self.spec.channels))) if f != "ok" else
                 np.zeros(0, dtype=bool))
-            self.valid = cat("ok") if self.valid is None else self.valid
-            self.levels = cat("level") if self.levels is None else self.levels
-            self.spreads = cat("spread") if self.spreads is None else self.spreads
-        if self.conditions is None:
+            self.valid = cat("ok") if self.valid is _UNSET else self.valid
+            self.levels = cat("level") if self.levels is _UNSET else self.levels
+            self.spreads = cat("spread") if self.spreads is _UNSET else self.spreads
+        if self.conditions is _UNSET:
             self.conditions = np.full(n, "", dtype=object)
 
     @property

@@ -97,7 +97,7 @@ def operating_envelope(model: TrainedModel, data: WindowSet) -> dict:
     idx = model.train_idx
     spec, kin = model.spec, model.spec.kinematics
     levels = data.levels[idx]
-    out = {"channels": {ch: {"level_min": float(levels[:, j].min()),
+    out: dict[str, object] = {"channels": {ch: {"level_min": float(levels[:, j].min()),
                              "level_max": float(levels[:, j].max())}
                         for j, ch in enumerate(spec.channels)},
            "conditions": sorted({str(c) for c in data.conditions[idx] if str(c)})}

@@ -99,8 +99,6 @@ def _tail(model: TrainedModel, head_outputs: list[str]) -> list[onnx.NodeProto]:
 def build_onnx(model: TrainedModel) -> onnx.ModelProto:
     """One ModelProto: ``window`` [batch, C, L] -> outputs of ``schema_for(model)``."""
     schema = schema_for(model)
-    if model.validity is None:
-        raise UsageError("the model has no input checks (train it with this PlantML)")
     fg = feature_graph(model.spec, limits=model.validity)
     head = _head(model)
     _prefix(head.graph, "hd_", keep=set())

@@ -130,7 +130,7 @@ def _bad_inputs(raw: np.ndarray, vib: np.ndarray, rng: np.random.Generator
             "one NaN sample": nan, "clipped at the 95th percentile": clipped}
 
 
-def _score(model: TrainedModel, out: dict[str, np.ndarray], truth: np.ndarray,
+def _score(model: TrainedModel, out: dict[str, np.ndarray], truth: np.ndarray | None,
            reference: dict[str, np.ndarray] | None) -> float:
     ok = out["input_ok"]
     if model.task == "classification":

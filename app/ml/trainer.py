@@ -32,7 +32,7 @@ class TrainedModel:
     classes: tuple[str, ...]  # classification: label names, index = encoded label
     train_idx: np.ndarray
     test_idx: np.ndarray
-    validity: ValidityLimits | None = None  # input checks, the training envelope included
+    validity: ValidityLimits  # input checks, the training envelope included
     n_excluded: int = 0  # windows of the split left out as invalid input
 
     @property
@@ -57,8 +57,6 @@ class TrainedModel:
 
     def check(self, windows: np.ndarray) -> Validity:
         """Input validity of raw windows (n, channels, window), as the ONNX graph checks."""
-        if self.validity is None:
-            raise UsageError("this model was trained without input checks")
         return check_windows(windows, self.validity)
 
     def run_windows(self, windows: np.ndarray) -> dict[str, np.ndarray]:
@@ -100,7 +98,7 @@ def encode_targets(task: str, labels: np.ndarray) -> tuple[np.ndarray, tuple[str
     return y.astype(np.int64), ()
 
 
-def _fit(pipe: Pipeline, x: np.ndarray, y: np.ndarray, progress: ProgressFn,
+def _fit(pipe: Pipeline, x: np.ndarray, y: np.ndarray | None, progress: ProgressFn,
          cancel: CancelToken) -> None:
     model = pipe.named_steps["model"]
     n_trees = getattr(model, "n_estimators", None)

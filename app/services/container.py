@@ -20,6 +20,7 @@ from app.services.base import ServiceContext
 from app.services.controllers import ControllerService
 from app.services.data_in import DataInService
 from app.services.datasets import DatasetService
+from app.services.explanations import ExplanationService
 from app.services.health import Health
 from app.services.keys import KeyService
 from app.services.packages import PackageService
@@ -54,6 +55,7 @@ class Services:
         self.data_in = DataInService(ctx, self.datasets, paths.home / "work")
         self.registry = RegistryService(ctx)
         self.training = TrainingService(ctx, self.datasets, self.registry)
+        self.explanations = ExplanationService(ctx, self.datasets, self.registry)
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)

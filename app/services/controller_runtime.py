@@ -10,8 +10,11 @@ import numpy as np
 
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
-from app.devices.controller.serve import load_replay, serve
+from app.devices.controller.serve import add_serve_arguments, load_replay, serve
+from app.devices.controller.serve import run as run_serve
 from app.devices.controller.server import ControllerServer
+
+__all__ = ["RunningController", "add_serve_arguments", "run_serve", "start_controller"]
 
 
 @dataclass

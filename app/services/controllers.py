@@ -28,11 +28,11 @@ from app.devices.flash import (
     rollback,
     scan,
 )
+from app.devices.flash.class_stats import read_class_stats
 from app.fieldbus import DeviceError, Endpoint
-from app.ml.drift_stats import DriftReport
-from app.ml.report import FeatureReference
 from app.services.base import ServiceContext
 from app.services.command_key import signer
+from app.services.controller_drift import Drift, DriftWatch
 from app.services.controller_reconcile import (
     Belief,
     audit_device_events,
@@ -54,7 +54,7 @@ class WatchResult:
     live: Live
     model: str
     label: str
-    drift: DriftReport | None
+    drift: Drift | None  # per predicted class (ClassSummaryDrift) or pooled (DriftReport)
     #: Why the latest window is invalid input ("flat line (dead or disconnected sensor)"),
     #: '' when it is valid: then ``label`` is "invalid input: REASON", never a class.
     invalid_reason: str = ""
@@ -73,9 +73,9 @@ class ControllerService:
         self.ctx = ctx
         self.registry = registry
         self.packages = packages
-        # The drift level last seen per controller, so an alarm is audited once when it
-        # begins, not at every poll.
-        self._drift_levels: dict[str, str] = {}
+        # The drift alarm of each controller, so an alarm is audited once when it begins
+        # and once when it clears, not at every poll.
+        self._drift = DriftWatch(ctx)
 
     def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
         """Identity and status of each endpoint (failures reported per endpoint)."""
@@ -193,20 +193,9 @@ class ControllerService:
         elif classes and np.isfinite(live.prediction) and \
                 0 <= int(live.prediction) < len(classes):
             label = classes[int(live.prediction)]
-        if report and live.stats.count >= 2:
-            # scipy.stats loads on the first watch, not at start-up.
-            from app.ml.drift_stats import drift_from_stats
-
-            refs = [FeatureReference(**r) for r in report.get("reference", [])]
-            drift = drift_from_stats(refs, live.stats.count, live.stats.mean,
-                                     live.stats.variance)
-            previous = self._drift_levels.get(target)
-            self._drift_levels[target] = drift.level
-            if drift.level == "alarm" and previous != "alarm":
-                worst = ", ".join(f.name for f in drift.at_least("alarm")[:5])
-                self.ctx.audit_outcome(principal, role.value, "drift.alarm", f"model:{ref}",
-                                       result="detected", reason=f"drift in {worst}",
-                                       new={"target": target, "windows": live.stats.count})
+        snap = read_class_stats(ep) if report and report.get("class_reference") else None
+        drift = self._drift.look(principal, role.value, target=target, ref=ref, report=report,
+                                 schema=schema, live=live, snap=snap)
         return WatchResult(status=status, live=live, model=ref, label=label, drift=drift,
                            invalid_reason=invalid)
 

@@ -120,7 +120,22 @@ class Demo:
         onnx_file = self.home / "pump-7-bearing-v1.onnx"
         self.sv.training.export(self.who["erin"], ref=v.ref, out=onnx_file)
         self.step(f"ONNX model written to {onnx_file.name}")
+        self._explain(v.ref, dataset)
         return v.ref
+
+    def _explain(self, ref: str, dataset) -> None:
+        rec = dataset.recordings[-1]
+        r = self.sv.explanations.explain_recording(self.who["erin"], ref=ref,
+                                                   dataset=dataset.dataset_id,
+                                                   recording=str(rec.index))
+        e = r.explanation
+        if e is None:
+            self.step(f"the first window of {rec.name} was invalid input: {r.invalid}", False)
+            return
+        name, value = e.top(1)[0]
+        self.step(f"explained the first window of {rec.name}: {r.label}, {e.output_kind} "
+                  f"{e.output:.3f} = base {e.base:.3f} + {len(e.feature_names)} contributions, "
+                  f"the largest {name} ({value:+.3f})", e.gap < 1e-6)
 
     def release(self, ref: str) -> None:
         sv, pw = self.sv, self.passwords

@@ -86,6 +86,7 @@ class TrainingService:
         # scikit-learn, skl2onnx and onnxruntime load here, not at start-up.
         from app.ml import evaluate, export_onnx, golden_set, lineage, parity_gate, train
         from app.ml.dataset import window_set
+        from app.ml.pipeline_file import PIPELINE_ARTIFACT, pipeline_bytes
 
         self.ctx.authorize(principal, Action.MODEL_TRAIN, f"model:{line}")
         shown = self.datasets.show(principal, dataset=dataset)
@@ -131,6 +132,8 @@ class TrainingService:
             "golden_inputs.npy": buf.getvalue(),
             "golden_outputs.json": _json({k: v.tolist() for k, v in golden_out.items()}),
             "schema.json": _json(exported.schema.to_dict()),
+            # Kept for explanations; not packaged (the controller runs model.onnx).
+            PIPELINE_ARTIFACT: pipeline_bytes(model.pipeline),
         }
         progress(0.95, "registering the version")
         version = self.registry.register(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.errors import NotFound, PermissionDenied, UsageError
 from app.core.lifecycle import State
 from app.core.principal import Principal
 from app.services import Services
@@ -53,6 +54,26 @@ def row_of_status(text: str, hardware_id: str, status: Any) -> ControllerRow:
     model = f"{active.name}:v{active.version}" if active is not None else "no model"
     return ControllerRow(text, hardware_id, status.state.name.lower().replace("_", " "), model,
                          status.reason, found=True, model_detail=str(active) if active else "")
+
+
+#: The state shown once a watched controller stopped answering.
+LOST_STATE = "no answer"
+
+
+def row_lost(row: ControllerRow, reason: str) -> ControllerRow:
+    """``row`` once its controller stopped answering: no longer "active", the model it ran
+    marked as last known (what it runs now cannot be read), the reason as the last error."""
+    model = row.model
+    if row.state != LOST_STATE and model and model != "no model":
+        model = f"{model} (last known)"
+    return ControllerRow(row.endpoint, row.hardware_id, LOST_STATE, model, reason,
+                         found=row.found, model_detail=row.model_detail)
+
+
+def is_link_failure(exc: BaseException) -> bool:
+    """True when a watch failed because the controller did not answer (not because it runs
+    no model or the role may not watch)."""
+    return not isinstance(exc, NotFound | PermissionDenied | UsageError)
 
 
 def endpoints_text(n: int) -> str:

@@ -30,6 +30,16 @@ LOG_NAME = "plantml-gui.log"
 TITLE = "PlantML"
 
 
+def _application() -> QApplication:
+    """The process's QApplication, made now if there is none yet."""
+    app = QApplication.instance()
+    if app is None:
+        return QApplication(sys.argv[:1])
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a Qt application without widgets is already running")
+    return app
+
+
 def run_gui(home: str | Path | None = None, snapshot: Path | None = None) -> int:
     """Show the sign-in at once while the workspace opens (created if needed), then the main
     window; after Sign out the sign-in comes back, after Switch user the window opens for
@@ -37,7 +47,7 @@ def run_gui(home: str | Path | None = None, snapshot: Path | None = None) -> int
     if the workspace could not be opened. With ``snapshot``, the sign-in dialog is saved
     there as a PNG once the workspace is open, instead of waiting for a user (how an
     installation check sees the GUI come up)."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = _application()
     app.setApplicationName(TITLE)
     old_style = app.styleSheet()
     translator = install_translator(app)

@@ -36,6 +36,7 @@ from app.ui.session_end import EndKind, SessionCloser, SessionOutcome
 from app.ui.styles import ALARM_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.header_bar import HeaderBar, last_verification
+from app.ui.widgets.page import Page
 from app.ui.window_settings import mark_selftest_done, restore_geometry, save_geometry
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.runner = runner
         self.principal = principal
-        self.pages: dict[str, QWidget] = {}
+        self.pages: dict[str, Page] = {}
         self.unlock_dialog: UnlockDialog | None = None
         self.dialog: QWidget | None = None
         self.outcome: SessionOutcome | None = None
@@ -116,15 +117,16 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(right, 1)
         self.setCentralWidget(central)
+        self._central = central
 
-        self.actions = build_menus(self)
-        self.actions.quit.triggered.connect(self.close)
-        self.actions.lock.triggered.connect(lambda: self.lock("locked by the user"))
-        self.actions.switch_user.triggered.connect(self.switch_user)
-        self.actions.sign_out.triggered.connect(self.sign_out)
-        self.actions.guide.triggered.connect(self.show_guide)
-        self.actions.self_test.triggered.connect(self.self_test)
-        self.actions.about.triggered.connect(self.show_about)
+        self.menu_actions = build_menus(self)
+        self.menu_actions.quit.triggered.connect(self.close)
+        self.menu_actions.lock.triggered.connect(lambda: self.lock("locked by the user"))
+        self.menu_actions.switch_user.triggered.connect(self.switch_user)
+        self.menu_actions.sign_out.triggered.connect(self.sign_out)
+        self.menu_actions.guide.triggered.connect(self.show_guide)
+        self.menu_actions.self_test.triggered.connect(self.self_test)
+        self.menu_actions.about.triggered.connect(self.show_about)
 
         roles = ", ".join(sorted(r.value for r in principal.roles)) or "no roles"
         self.user_label = QLabel(f"Signed in as {principal.username} ({roles})")
@@ -154,7 +156,7 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- pages
 
-    def page(self, name: str) -> QWidget:
+    def page(self, name: str) -> Page:
         """The page called ``name``, built now if it was not yet."""
         built = self.pages.get(name)
         if built is None:
@@ -256,7 +258,7 @@ class MainWindow(QMainWindow):
         ``reason`` goes into the audit trail, ``minutes`` idle (0: locked on request)."""
         if self.locked or self._closer is not None:
             return
-        self.centralWidget().setVisible(False)
+        self._central.setVisible(False)
         self.menuBar().setEnabled(False)
         who, auth = self.principal, self.services.auth
         self.runner.submit(lambda: auth.lock_session(who, reason=reason),
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self, _principal: Principal) -> None:
         self.unlock_dialog = None
-        self.centralWidget().setVisible(True)
+        self._central.setVisible(True)
         self.menuBar().setEnabled(True)
         self.idle_watch.reset()
 

@@ -12,6 +12,7 @@ from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.records import AuditEvent, ModelLineInfo
 from app.services import Services
+from app.ui.report_rows import flat_rows
 from app.ui.time_format import format_time
 
 #: Stored artifacts shown as text, each on its own tab, in tab order.
@@ -124,37 +125,69 @@ def _pairs(mapping: Any) -> str:
     return ", ".join(f"{k} {value_text(v)}" for k, v in sorted(mapping.items()))
 
 
-def lineage_text(info: ModelVersion) -> str:
-    """The lineage panel: where the version came from and what it scored."""
+def _lineage_pairs(info: ModelVersion) -> list[tuple[str, Any]]:
+    """The lineage panel's fields with their values (not yet text)."""
     if info.parity.passed:
         parity_line = "passed"
     else:
         parity_line = f"not passed ({info.parity.blocked_reason or 'no reason recorded'})"
-    rows = [
+    rows: list[tuple[str, Any]] = [
         ("version", f"{info.ref} ({info.kind})"),
         ("state", state_sentence(info)),
         ("created", f"{format_time(info.created_at)} by {info.created_by}"),
         ("proposed by", info.proposed_by or MISSING),
-        ("release counter", value_text(info.release_counter)),
+        ("release counter", info.release_counter),
         ("aliases", ", ".join(info.aliases) or MISSING),
-        ("dataset id", value_text(info.dataset_id)),
-        ("recipe", value_text(info.recipe)),
-        ("feature spec", value_text(info.feature_spec)),
-        ("metrics", _pairs(info.metrics)),
+        ("dataset id", info.dataset_id),
+        ("recipe", info.recipe),
+        ("feature spec", info.feature_spec),
+        ("metrics", info.metrics),
         ("parity gate", parity_line),
-        ("library versions", _pairs(info.library_versions)),
+        ("library versions", info.library_versions),
         ("record hash", info.record_hash),
     ]
     imported = info.imported
     if imported is not None:
         rows.append(("imported from", f"{imported.source} (package sha256 "
                                       f"{imported.package_sha256[:16]})"))
-    rows.extend((f"lineage.{k}", value_text(v, 200)) for k, v in sorted(info.lineage.items())
+    rows.extend((f"lineage.{k}", v) for k, v in sorted(info.lineage.items())
                 if k not in ("libraries", "library_versions"))
     rows.extend((f"artifact {name}", str(digest)[:16])
                 for name, digest in sorted(info.artifacts.items()))
+    return rows
+
+
+def lineage_text(info: ModelVersion) -> str:
+    """The lineage panel: where the version came from and what it scored."""
+    rows = []
+    for key, value in _lineage_pairs(info):
+        if key in ("metrics", "library versions"):
+            rows.append((key, _pairs(value)))
+        elif key.startswith("lineage."):
+            rows.append((key, value_text(value, 200)))
+        else:
+            rows.append((key, value_text(value)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def lineage_rows(info: ModelVersion) -> list[tuple[str, str]]:
+    """The lineage as (field, value) table rows: nested values (recipe, feature spec,
+    metrics) opened into one row per field instead of a line of JSON."""
+    rows: list[tuple[str, str]] = []
+    for key, value in _lineage_pairs(info):
+        rows.extend(flat_rows(value, key))
+    return rows
+
+
+def report_rows(text: str) -> list[tuple[str, str]]:
+    """A stored JSON report's display text (see :func:`format_report`) as table rows; text
+    that is not JSON (a damaged report, an error) is one row."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [("report", text)] if text else []
+    return flat_rows(data)
 
 
 def latest_proposal(history: tuple[AuditEvent, ...] | list[AuditEvent]) -> AuditEvent | None:

@@ -45,33 +45,34 @@ class PageSpec:
 # look them up when they are shown.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
-        QT_TRANSLATE_NOOP("MainWindow", "Data"), "app.ui.pages.data_view", "DataView",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Data")), "app.ui.pages.data_view", "DataView",
         "data_view", "data",
-        QT_TRANSLATE_NOOP("MainWindow", "Step 1: import files or record from the plant, "
-                          "then label each recording. Next: train a model on the Train page.")),
+        str(QT_TRANSLATE_NOOP("MainWindow", "Step 1: import files or record from the plant,"
+                              " then label each recording. Next: train a model on the Train "
+                              "page."))),
     PageSpec(
-        QT_TRANSLATE_NOOP("MainWindow", "Train"), "app.ui.pages.train_view", "TrainView",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Train")), "app.ui.pages.train_view", "TrainView",
         "train_view", "train",
-        QT_TRANSLATE_NOOP("MainWindow", "Step 2: train on a labelled dataset; the parity gate "
-                          "checks the ONNX export. Next: propose the version on the Models "
-                          "page.")),
+        str(QT_TRANSLATE_NOOP("MainWindow", "Step 2: train on a labelled dataset; the parity gate "
+                              "checks the ONNX export. Next: propose the version on the Models "
+                              "page."))),
     PageSpec(
-        QT_TRANSLATE_NOOP("MainWindow", "Models"), "app.ui.pages.models_view", "ModelsView",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Models")), "app.ui.pages.models_view", "ModelsView",
         "models_view", "models",
-        QT_TRANSLATE_NOOP("MainWindow", "Step 3: an engineer proposes a validated version, "
-                          "an approver signs it (four eyes); export the package by USB. Next: "
-                          "deploy it on Controllers.")),
+        str(QT_TRANSLATE_NOOP("MainWindow", "Step 3: an engineer proposes a validated version, "
+                              "an approver signs it (four eyes); export the package by USB. Next: "
+                              "deploy it on Controllers."))),
     PageSpec(
-        QT_TRANSLATE_NOOP("MainWindow", "Controllers"), "app.ui.pages.controllers_view",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Controllers")), "app.ui.pages.controllers_view",
         "ControllersView", "controllers_view", "controllers",
-        QT_TRANSLATE_NOOP("MainWindow", "Step 4: flash an approved version into a controller, "
-                          "then watch its predictions and drift. A drift alarm leads back to "
-                          "new data on the Data page.")),
+        str(QT_TRANSLATE_NOOP("MainWindow", "Step 4: flash an approved version into a controller, "
+                              "then watch its predictions and drift. A drift alarm leads back to "
+                              "new data on the Data page."))),
     PageSpec(
-        QT_TRANSLATE_NOOP("MainWindow", "Audit"), "app.ui.pages.audit_view", "AuditView",
+        str(QT_TRANSLATE_NOOP("MainWindow", "Audit")), "app.ui.pages.audit_view", "AuditView",
         "audit_view", "audit",
-        QT_TRANSLATE_NOOP("MainWindow", "Every step is recorded here: verify the trail, and "
-                          "export it for the auditors.")),
+        str(QT_TRANSLATE_NOOP("MainWindow", "Every step is recorded here: verify the trail, and "
+                              "export it for the auditors."))),
 )
 
 PAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in PAGES)

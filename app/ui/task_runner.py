@@ -8,7 +8,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -296,6 +296,7 @@ class TaskRunner(QObject):
 def _kwargs_builder(fn: Callable[..., Any]
                     ) -> Callable[[Callable[[float, str], None], CancelToken], dict[str, Any]]:
     """Which of ``progress`` and ``cancel`` ``fn`` accepts, decided once at submit time."""
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):

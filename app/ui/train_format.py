@@ -1,10 +1,11 @@
-"""Texts of the Train page: how a dataset is labelled, model line names, headline metrics."""
+"""Texts of the Train page: labels, model line names, headline metrics, robustness evidence."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 
+from app.core.model_version import HeldOutCondition, Robustness, RobustnessCheck
 from app.core.records import DatasetInfo
 
 
@@ -28,8 +29,9 @@ def labels_summary(info: DatasetInfo) -> str:
         parts.append(f"{unlabelled} unlabelled (label them on the Data page before "
                      "training)")
     if ranges:
-        parts.append(f"{ranges} time-range label{'s' if ranges != 1 else ''} (shown, not "
-                     "used for training)")
+        # The rule of app/services/training.py, in the words of the README.
+        parts.append(f"{ranges} time-range label{'s' if ranges != 1 else ''} (used for "
+                     "training: a window wholly inside a range takes its label)")
     return "; ".join(parts)
 
 
@@ -57,3 +59,65 @@ def metrics_text(validation: dict) -> str:
                 f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
                 for k, v in value.items()))
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- robustness evidence
+
+#: What each robustness check expects of the exported model, in words.
+EXPECT_WORDS = {"valid": "still right", "invalid": "flagged invalid",
+                "either": "informative only"}
+
+#: Columns of the robustness table and of the held-out conditions table.
+ROBUSTNESS_COLUMNS = ("case", "windows", "score", "invalid share", "expected", "verdict")
+CONDITION_COLUMNS = ("held-out condition", "trained on", "tested on", "score",
+                     "invalid share", "verdict")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _verdict(passed: bool) -> str:
+    return "ok" if passed else "FAILED"
+
+
+def robustness_row(check: RobustnessCheck) -> tuple[str, str, str, str, str, str]:
+    """One robustness check as the table shows it (ROBUSTNESS_COLUMNS order). A check that
+    expects invalid input has no meaningful score: its invalid share is the measure."""
+    score = "-" if check.expect == "invalid" else _score(check.score)
+    return (check.name, str(check.n), score, _share(check.invalid_share),
+            EXPECT_WORDS.get(check.expect, check.expect), _verdict(check.passed))
+
+
+def condition_row(cond: HeldOutCondition) -> tuple[str, str, str, str, str, str]:
+    """One held-out condition as the table shows it (CONDITION_COLUMNS order)."""
+    return (cond.condition, f"{cond.n_train} windows", f"{cond.n_test} windows",
+            _score(cond.score), _share(cond.invalid_share), _verdict(cond.passed))
+
+
+def robustness_verdict(rob: Robustness | None) -> str:
+    """ROBUST or NOT ROBUST with the reasons, or that it was not measured (the words of
+    ``plantml models show``)."""
+    if rob is None:
+        return "Robustness: not measured (a version trained before the robustness table)"
+    if not rob.robust:
+        return "NOT ROBUST: " + ("; ".join(rob.reasons) or "see the failed rows below")
+    drop = "-" if rob.max_drop is None else f"{rob.max_drop:.1%}"
+    return (f"Robust: no check or held-out condition more than {drop} below the held-out "
+            f"{rob.metric} of {_score(rob.baseline)}")
+
+
+def conditions_note(rob: Robustness | None) -> str:
+    """The line above the held-out conditions table."""
+    if rob is None:
+        return ""
+    if not rob.conditions:
+        return ("Leave one condition out: not run (the recordings carry one operating "
+                "condition or none; give each recording its condition on import)")
+    return (f"Leave one condition out: trained on the other conditions, tested on the one "
+            f"named (the {rob.metric} under the same split with every condition: "
+            f"{_score(rob.condition_baseline)})")

@@ -9,8 +9,10 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QTimer
 
+from app.core.errors import NotFound
 from app.data.synthetic import STATES
 from app.services.audit import AuditFilter
+from app.ui.controller_rows import ControllerRow, is_link_failure, row_lost
 from app.ui.main_window import MainWindow
 from app.ui.pages.controllers_view import ControllersView
 from app.ui.widgets.watch_panel import WatchPanel, invalid_reason
@@ -295,3 +297,42 @@ def test_an_invalid_window_shows_its_reason_instead_of_a_class(qtbot, runner):
     assert "ball_007" not in panel.prediction_label.text()
     assert panel.plot.point_count() == 0, "an invalid window is not plotted as a class"
     assert invalid_reason(SimpleNamespace(live=SimpleNamespace())) == ""
+
+
+def test_a_lost_controller_stops_saying_active_and_its_prediction_is_cleared(
+        qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    assert sv.controllers.flash(people["omar"], ref=ref, target=edge.target).ok
+    view = open_view(qtbot, sv, runner, people["omar"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    view.watch_timer.setInterval(200)
+    click(qtbot, view.watch_button)
+    qtbot.waitUntil(lambda: view.plot.point_count() >= 2, timeout=5000)
+    assert view.row_of(edge.target)[2] == "active"
+    assert view.prediction_label.text().startswith(f"{ref}: ")
+    before = view.plot.values()
+
+    with qtbot.waitSignal(view.sig_watch_lost, timeout=10_000) as lost:
+        edge.stop()  # the controller is gone (killed, unplugged)
+    assert lost.args == [edge.target]
+    endpoint, _hw, state, model, error = view.row_of(edge.target)
+    assert state == "no answer", "no longer 'active'"
+    assert model == f"{ref} (last known)"
+    assert error, "the reason is in the last-error column"
+    text = view.prediction_label.text()
+    assert "does not answer" in text and ref not in text, "the old prediction is gone"
+    assert view.watching == edge.target, "it keeps trying: a controller may come back"
+    assert view.plot.values()[:len(before)] == before, "the plot keeps what it showed"
+    view.stop_watch()
+    assert runner.wait_idle(5000)
+
+
+def test_a_failed_poll_of_a_controller_without_a_model_is_not_a_lost_link():
+    assert not is_link_failure(NotFound("the controller at x runs no model"))
+    assert is_link_failure(OSError("connection refused"))
+    row = ControllerRow("tcp:h:1", "EDGE-01", "active", "pump-7:v1", "", found=True)
+    once = row_lost(row, "no answer within 1 s")
+    assert once.cells() == ("tcp:h:1", "EDGE-01", "no answer", "pump-7:v1 (last known)",
+                            "no answer within 1 s")
+    assert row_lost(once, "again").model == "pump-7:v1 (last known)", "said once"

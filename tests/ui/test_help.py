@@ -45,7 +45,7 @@ def test_the_menus_are_file_session_help(qtbot, workspace, runner):
 
 def test_the_user_guide_opens_offline_in_a_dialog(qtbot, workspace, runner):
     win = open_window(qtbot, workspace, runner, workspace.auditor)
-    win.actions.guide.trigger()
+    win.menu_actions.guide.trigger()
     guide = win.dialog
     assert guide.isVisible() and not guide.browser.openExternalLinks()
     text = guide.browser.toPlainText()
@@ -56,7 +56,7 @@ def test_the_user_guide_opens_offline_in_a_dialog(qtbot, workspace, runner):
 
 def test_about_shows_the_version_and_the_bundled_text(qtbot, workspace, runner):
     win = open_window(qtbot, workspace, runner, workspace.auditor)
-    win.actions.about.trigger()
+    win.menu_actions.about.trigger()
     about = win.dialog
     assert about.isVisible()
     shown = about.text_label.text()
@@ -66,7 +66,7 @@ def test_about_shows_the_version_and_the_bundled_text(qtbot, workspace, runner):
 
 def test_the_self_test_lists_one_line_per_check(qtbot, workspace, runner):
     win = open_window(qtbot, workspace, runner, workspace.auditor)
-    win.actions.self_test.trigger()
+    win.menu_actions.self_test.trigger()
     dialog = win.dialog
     assert isinstance(dialog, SelfTestDialog)
     with qtbot.waitSignal(dialog.sig_finished, timeout=60_000):

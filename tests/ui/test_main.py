@@ -167,7 +167,7 @@ def test_the_sign_in_is_up_before_the_workspace_is_open(qapp, admin_home, monkey
 
 def test_sign_out_brings_the_sign_in_back(qapp, admin_home, monkeypatch, no_first_start):
     asked: list[str] = []
-    poll, seen = _when_window(lambda window: window.actions.sign_out.trigger())
+    poll, seen = _when_window(lambda window: window.menu_actions.sign_out.trigger())
     monkeypatch.setattr(LoginDialog, "exec", _sign_in_as("admin", "admin-pass-1234", asked))
     assert gui_main.run_gui(home=admin_home) == 0, "cancelling the second sign-in exits"
     poll.stop()
@@ -182,7 +182,7 @@ def test_switch_user_opens_the_window_for_the_new_user(qapp, admin_home, monkeyp
                                                        no_first_start):
     def act(window):
         if window.principal.username == "admin":
-            window.actions.switch_user.trigger()
+            window.menu_actions.switch_user.trigger()
             window.dialog.username_edit.setText("erin")
             window.dialog.password_edit.setText(PASSWORDS["erin"])
             window.dialog.submit()

@@ -6,7 +6,9 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from app.core.records import ChannelInfo, DatasetInfo, RecordingInfo
 from app.core.roles import Action
@@ -59,8 +61,12 @@ def test_shows_a_recording_and_labels_a_dragged_region(qtbot, workspace, runner)
     assert runner.wait_idle(4000)
     assert viewer.recording.name == "run 1" and viewer.recording_combo.count() == 2
     assert len(viewer.curves) == 2 and viewer.duration_s == pytest.approx(4.0)
-    ticks = viewer.plot.getAxis("left")._tickLevels[0]
-    assert [text for _, text in ticks] == ["pressure [bar]", "flow [m3/h]"]
+    # Real units, lane by lane: the flow lane spans its own 19..21 m3/h, not a 0..1 lane.
+    assert viewer.axis_labels() == ["pressure (bar)", "flow (m3/h)"]
+    (p_lo, p_hi), (f_lo, f_hi) = viewer.amplitude_ranges()
+    assert p_lo == pytest.approx(-1.1, abs=0.01) and p_hi == pytest.approx(1.1, abs=0.01)
+    assert f_lo == pytest.approx(18.9, abs=0.01) and f_hi == pytest.approx(21.1, abs=0.01)
+    assert viewer.fit_button.isVisible() and viewer.fit_button.text() == "Fit"
     assert viewer.displayed_point_count() > 0
     assert viewer.label_region_button.isEnabled()
 
@@ -69,14 +75,16 @@ def test_shows_a_recording_and_labels_a_dragged_region(qtbot, workspace, runner)
     t_start, t_end = viewer.region_range()
     assert t_start == pytest.approx(1.5, abs=0.05) and t_end == pytest.approx(2.5, abs=0.05)
     assert t_end - t_start == pytest.approx(1.0, abs=1e-9)
-    assert "region 1.5" in viewer.region_label.text()
+    assert [r.getRegion() for r in viewer._regions] == [(t_start, t_end)] * 2, \
+        "every lane's region moves with the dragged one"
+    assert viewer.region_label.text().startswith(f"region {t_start:.6g} s to {t_end:.6g} s")
 
     asked = []
     viewer.ask_label = lambda title: asked.append(title) or "cavitation"
     with qtbot.waitSignal(viewer.sig_labelled, timeout=4000) as stored:
         qtbot.mouseClick(viewer.label_region_button, Qt.MouseButton.LeftButton)
     assert runner.wait_idle(4000)
-    assert asked and "Label 1.5" in asked[0]
+    assert asked and asked[0] == f"Label {t_start:.6g} s to {t_end:.6g} s"
     assert (stored.args[0].t_start, stored.args[0].t_end) == (t_start, t_end)
     shown = sv.datasets.show(erin, dataset=info.dataset_id)
     labels = [(lb.recording, lb.label, lb.t_start, lb.t_end) for lb in shown.labels]
@@ -99,6 +107,54 @@ def test_shows_a_recording_and_labels_a_dragged_region(qtbot, workspace, runner)
     assert (shown.labels[-1].recording, shown.labels[-1].label,
             shown.labels[-1].t_start) == (1, "normal", None)
     assert viewer.labels_list.item(0).text().startswith("normal: whole recording")
+
+
+def _wheel(viewer: RecordingViewer, lane: int, steps: int) -> None:
+    """Turn the mouse wheel over the middle of a lane (positive: zoom in)."""
+    view = viewer.lanes[lane].getViewBox()
+    centre = view.mapViewToScene(view.viewRect().center())
+    pos = QPointF(viewer.plot_widget.mapFromScene(centre))
+    vp = viewer.plot_widget.viewport()
+    event = QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(vp, event)
+
+
+def test_wheel_zooms_time_only_and_fit_shows_it_all(qtbot, workspace, runner):
+    sv, erin = workspace.services, workspace.engineer
+    info = _dataset(sv, erin)
+    viewer = _viewer(qtbot, sv, runner, erin)
+    with qtbot.waitSignal(viewer.sig_loaded, timeout=4000):
+        viewer.show_dataset(info)
+    assert runner.wait_idle(4000)
+    assert viewer.time_range() == pytest.approx((0.0, 4.0))
+    amplitudes = viewer.amplitude_ranges()
+
+    _wheel(viewer, 1, 3)  # over the flow lane
+    qtbot.waitUntil(lambda: viewer.time_range()[1] - viewer.time_range()[0] < 3.0,
+                    timeout=4000)
+    assert viewer.amplitude_ranges() == amplitudes, "the amplitude axes do not zoom"
+    lo, hi = viewer.time_range()
+    assert 0.0 <= lo < hi <= 4.0
+    top, bottom = (lane.getViewBox().viewRange()[0] for lane in viewer.lanes)
+    assert top == pytest.approx(bottom), "the lanes share one time axis"
+
+    qtbot.mouseClick(viewer.fit_button, Qt.MouseButton.LeftButton)
+    assert viewer.time_range() == pytest.approx((0.0, 4.0))
+    assert viewer.amplitude_ranges() == amplitudes
+
+    # A recording with one channel: one lane, still with its unit.
+    one = sv.datasets.create_from_arrays(
+        erin, action=Action.DATA_IMPORT, name="fan", channels=[ChannelInfo("acc", "g")],
+        sample_rate=100.0, provenance={"source": "test"},
+        recordings=[RecordingInput("r", np.zeros((1, 500)))])
+    with qtbot.waitSignal(viewer.sig_loaded, timeout=4000):
+        viewer.show_dataset(one)
+    assert runner.wait_idle(4000)
+    assert viewer.axis_labels() == ["acc (g)"] and len(viewer.lanes) == 1
+    assert viewer.amplitude_ranges() == [(-1.0, 1.0)], "a dead sensor's flat zero line"
+    assert viewer.time_range() == pytest.approx((0.0, 5.0))
 
 
 def test_cancelled_label_question_stores_nothing_and_roles_are_respected(qtbot, workspace,

@@ -39,7 +39,7 @@ def _sign_in(qtbot, dialog, runner, who: str) -> None:
 def test_sign_out_from_the_menu_is_audited_and_ends_the_session(qtbot, workspace, runner):
     win = open_window(qtbot, workspace, runner, workspace.engineer)
     with qtbot.waitSignal(win.sig_session_ended, timeout=5000) as ended:
-        win.actions.sign_out.trigger()
+        win.menu_actions.sign_out.trigger()
     assert ended.args[0].kind is EndKind.SIGN_OUT and ended.args[0].next_principal is None
     assert not win.isVisible()
     assert _logouts(workspace) == [("erin", "signed out")]
@@ -48,7 +48,7 @@ def test_sign_out_from_the_menu_is_audited_and_ends_the_session(qtbot, workspace
 def test_switch_user_signs_the_other_user_in_and_this_one_out(qtbot, workspace, people,
                                                               runner):
     win = open_window(qtbot, workspace, runner, people["erin"])
-    win.actions.switch_user.trigger()
+    win.menu_actions.switch_user.trigger()
     dialog = win.dialog
     assert dialog.isVisible() and "session of erin ends" in dialog.intro_label.text()
     with qtbot.waitSignal(win.sig_session_ended, timeout=5000) as ended:
@@ -62,7 +62,7 @@ def test_switch_user_signs_the_other_user_in_and_this_one_out(qtbot, workspace, 
 
 def test_a_cancelled_switch_leaves_the_session_as_it_was(qtbot, workspace, runner):
     win = open_window(qtbot, workspace, runner, workspace.engineer)
-    win.actions.switch_user.trigger()
+    win.menu_actions.switch_user.trigger()
     win.dialog.reject()
     assert win.isVisible() and win.outcome is None
     assert _logouts(workspace) == []
@@ -71,7 +71,7 @@ def test_a_cancelled_switch_leaves_the_session_as_it_was(qtbot, workspace, runne
 def test_the_lock_dialog_signs_out_without_the_locked_users_password(qtbot, workspace,
                                                                      runner):
     win = open_window(qtbot, workspace, runner, workspace.engineer)
-    win.actions.lock.trigger()
+    win.menu_actions.lock.trigger()
     assert win.locked and not win.centralWidget().isVisible()
     assert not win.menuBar().isEnabled()
     lock = win.unlock_dialog

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ class Prediction:
     scores: np.ndarray
     features: np.ndarray
     latency_s: float
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)  # every output, as run
     #: The input check's reason bits (docs/controller-protocol.md section 4); 0 is valid.
     input_reason: int = 0
 
@@ -100,7 +101,9 @@ class Engine:
             features = np.asarray(out[FEATURES], dtype=np.float64).reshape(-1)
         else:
             features = simple_features(window)
-        return Prediction(prediction, scores, features, latency, _reason(out, window))
+        return Prediction(prediction, scores, features, latency,
+                          input_reason=_reason(out, window),
+                          outputs=out)
 
 
 def _reason(out: dict[str, np.ndarray], window: np.ndarray) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.devices.controller.events import EVENT_BASE, EVENT_REGION
+from app.devices.protocol import class_stats as cs
 from app.devices.protocol import registers as r
 from app.devices.protocol.words import f32_words, u32_words
 
@@ -45,6 +46,7 @@ class RegisterImage:
             (r.DIGEST_BASE, 2 * r.MAX_DIGESTS, self._digests),
             (EVENT_BASE, EVENT_REGION, self._events),
             (r.SECURITY_BASE, r.SECURITY_COUNT, self._security),
+            (cs.CLASS_BASE, cs.CLASS_REGION, self._class_stats),
         ]
         for name, base in FEATURE_TABLES.items():
             builders.append((base, TABLE_REGS, self._feature_table(name)))
@@ -110,6 +112,9 @@ class RegisterImage:
 
     def _events(self, start: int, count: int) -> list[int]:
         return self.rt.machine.events.region()[start:start + count]
+
+    def _class_stats(self, start: int, count: int) -> list[int]:
+        return self.rt.class_stats.region()[start:start + count]
 
     def _digests(self, start: int, count: int) -> list[int]:
         first, last = start // 2, (start + count - 1) // 2

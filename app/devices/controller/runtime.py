@@ -12,6 +12,7 @@ import numpy as np
 
 from app.core.clock import Clock
 from app.devices.controller import activation
+from app.devices.controller.class_stats import ClassStats
 from app.devices.controller.engine import RunningStats
 from app.devices.controller.flashstate import ControllerConfig, MiB
 from app.devices.controller.machine import FlashMachine
@@ -57,6 +58,7 @@ class ControllerRuntime:
         self.machine = FlashMachine(self.config, on_engine=self.reset_stats)
         self.sensor = sensor
         self.stats = RunningStats()
+        self.class_stats = ClassStats()  # per predicted class, newest windows (IR 7000-)
         self._live_lock = threading.Lock()
         self.inference_count = 0
         self.prediction = math.nan
@@ -145,11 +147,13 @@ class ControllerRuntime:
             self.prediction, self.scores = result.prediction, result.scores
             self.features = result.features
             self.stats.update(result.features)
+            self.class_stats.add_window(result.outputs, window)
 
     def reset_stats(self) -> None:
         """Restart the running statistics and forget the last result (a model change)."""
         with self._live_lock:
             self.stats.reset()
+            self.class_stats.reset()
             self.prediction, self.scores, self.features = math.nan, np.zeros(0), np.zeros(0)
             self.input_reason = 0
 

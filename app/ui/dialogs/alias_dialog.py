@@ -49,7 +49,9 @@ class AliasDialog(JobDialog):
             self.alias_combo.addItem(f"{name}{where}", name)
         self.alias_combo.setCurrentIndex(-1)
         self.alias_combo.setEditText("")
-        self.alias_combo.lineEdit().setPlaceholderText("production, candidate, ...")
+        line_edit = self.alias_combo.lineEdit()  # there is one: the combo is editable
+        if line_edit is not None:
+            line_edit.setPlaceholderText("production, candidate, ...")
         self.reason_edit = QLineEdit()
         self.reason_edit.setPlaceholderText("why the alias moves (required)")
 

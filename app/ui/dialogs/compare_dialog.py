@@ -19,16 +19,18 @@ from PySide6.QtWidgets import (
 
 from app.core.principal import Principal
 from app.services import Services
-from app.ui.model_details import value_text
+from app.ui.report_rows import flat_diff
 from app.ui.styles import ERROR_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.table_text import table_rows
 
 #: Characters of a value shown in a cell; the tooltip has all of it.
 CELL_CHARS = 80
 
 
 class CompareDialog(QDialog):
-    """Pick another version; the table lists every field that differs as (this, other)."""
+    """Pick another version; the table lists every field that differs as (this, other),
+    nested fields (recipe, feature spec, lineage) opened to the ones that differ."""
 
     sig_compared = Signal(object)
     """A comparison was shown; carries the service's {field: (a, b)} dict."""
@@ -91,25 +93,25 @@ class CompareDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str, str]]:
         """The table as (field, this version, other version) text."""
-        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
-                for r in range(self.table.rowCount())]
+        return [(a, b, c) for a, b, c in table_rows(self.table, 3)]
 
     def _show(self, asked: int, other: str, diff: dict) -> None:
         if asked != self._asked:
             return  # the user picked another version meanwhile
         self.table.setRowCount(0)
         self.table.setHorizontalHeaderLabels(["field", self.ref, other])
-        for key, (a, b) in diff.items():
+        rows = flat_diff(diff)
+        for key, a, b in rows:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            for col, value in enumerate((key, value_text(a), value_text(b))):
+            for col, value in enumerate((key, a, b)):
                 item = QTableWidgetItem(value if len(value) <= CELL_CHARS
                                         else value[:CELL_CHARS - 3] + "...")
                 item.setToolTip(value)
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnToContents(0)
-        self.note_label.setText(f"{len(diff)} field{'s' if len(diff) != 1 else ''} differ"
-                                if diff else "no differences beyond the version number")
+        self.table.resizeColumnsToContents()
+        self.note_label.setText(f"{len(rows)} field{'s' if len(rows) != 1 else ''} differ"
+                                if rows else "no differences beyond the version number")
         self.sig_compared.emit(diff)
 
     def _failed(self, asked: int, exc: BaseException) -> None:

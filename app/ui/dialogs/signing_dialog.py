@@ -144,9 +144,9 @@ class SigningDialog(JobDialog):
         return [self.sign_button, *self._inputs()]
 
     def _inputs(self) -> list[QWidget]:
-        return [self.form.itemAt(i).widget() for i in range(self.form.count())
-                if self.form.itemAt(i).widget() is not None
-                and not isinstance(self.form.itemAt(i).widget(), QLabel)]
+        items = (self.form.itemAt(i) for i in range(self.form.count()))
+        widgets = (item.widget() for item in items if item is not None)
+        return [w for w in widgets if w is not None and not isinstance(w, QLabel)]
 
     def _signed(self, info: ModelVersion) -> None:
         # Closed while signing, the answer still counts (the signature was made): it is

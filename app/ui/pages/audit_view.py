@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
@@ -219,7 +220,7 @@ class AuditView(Page):
         def rule() -> str | None:
             return "a verification or export is running" if busy else None
 
-        rules: dict[QPushButton, ButtonRule] = {
+        rules: dict[QAbstractButton, ButtonRule] = {
             self.verify_button: (Action.AUDIT_VERIFY, "Verifying the audit trail",
                                  "Check the hash chain and every signed checkpoint", rule),
             self.export_button: (Action.AUDIT_EXPORT, "Exporting the audit trail",

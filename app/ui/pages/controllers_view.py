@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -19,7 +20,14 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
-from app.ui.controller_rows import approved_versions, endpoints_text, row_of_scan, row_of_status
+from app.ui.controller_rows import (
+    approved_versions,
+    endpoints_text,
+    is_link_failure,
+    row_lost,
+    row_of_scan,
+    row_of_status,
+)
 from app.ui.controller_rules import controller_rules
 from app.ui.look import icon
 from app.ui.permissions import apply_rules, may
@@ -32,6 +40,13 @@ from app.ui.widgets.page import Page
 from app.ui.widgets.watch_panel import WatchPanel
 
 log = logging.getLogger(__name__)
+
+
+class _WatchFailures(QObject):
+    """Carries a failed watch poll from the worker to the page (a queued signal: the
+    worker touches no widget)."""
+
+    sig_failed = Signal(str, object)
 
 
 class ControllersView(Page):
@@ -58,6 +73,9 @@ class ControllersView(Page):
 
     sig_watch_updated = Signal(object)
     """A watch poll arrived; carries the service's WatchResult."""
+
+    sig_watch_lost = Signal(str)
+    """The watched controller stopped answering; carries its endpoint."""
 
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
@@ -102,6 +120,8 @@ class ControllersView(Page):
         self.drift_label = self.watch.drift_label
         self.plot = self.watch.plot
         self.watch_timer = self.watch.timer
+        self._watch_failures = _WatchFailures(self)
+        self._watch_failures.sig_failed.connect(self._watch_failed)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -368,8 +388,19 @@ class ControllersView(Page):
             self._set_watch_checked(False)
             return
         watch, principal = self.services.controllers.watch, self.principal
+        failures = self._watch_failures
+
+        def poll():
+            try:
+                return watch(principal, target=target)
+            except Exception as exc:
+                # Queued to the GUI thread; a page already closed has no one to tell.
+                with contextlib.suppress(RuntimeError):
+                    failures.sig_failed.emit(target, exc)
+                raise
+
         self._set_watch_checked(True)
-        self.watch.start(target, lambda: watch(principal, target=target))
+        self.watch.start(target, poll)
         self._update_buttons()
 
     def stop_background(self) -> None:
@@ -398,6 +429,21 @@ class ControllersView(Page):
     def _watched(self, target: str, result: Any) -> None:
         self._update_row(target, None, result.status)
         self.sig_watch_updated.emit(result)
+
+    def _watch_failed(self, target: str, exc: BaseException) -> None:
+        """A poll of the watched controller failed: once it does not answer, its row stops
+        saying "active" and its last prediction is no longer shown as current."""
+        if target != self.watch.target or not is_link_failure(exc):
+            return
+        reason = describe_error(exc)
+        row = self.table.rows.get(target)
+        if row is not None and self.table.replace(row_lost(row, reason)):
+            self._update_buttons()
+            self.sig_row_updated.emit(target)
+        self.prediction_label.setText(f"{target} does not answer: no current prediction "
+                                      "(the plot keeps the earlier ones)")
+        self.prediction_label.setStyleSheet(BAD_STYLE)
+        self.sig_watch_lost.emit(target)
 
     def drift_level(self) -> str:
         """ok, warn or alarm as shown now ('' before a drift report arrived)."""

@@ -42,8 +42,16 @@ from app.ui.widgets.import_report import ImportReport
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
 from app.ui.widgets.recording_viewer import RecordingViewer
+from app.ui.widgets.table_text import table_rows
 
 log = logging.getLogger(__name__)
+
+#: The channels a CWRU import takes unless others are named: the drive-end accelerometer,
+#: as the README and ``plantml import --cwru --channel DE`` document.
+CWRU_CHANNELS = ("DE",)
+
+ALL_CHANNELS_HINT = "all, or e.g. pressure, flow"
+CWRU_CHANNELS_HINT = "DE (the drive end, as documented), or e.g. DE, FE"
 
 #: Dataset table columns.
 DATASET_COLUMNS = ("name", "id", "recordings", "channels", "duration", "created by")
@@ -93,7 +101,8 @@ class DataView(Page):
         self.name_edit.setPlaceholderText("default: the first file's name")
         self.cwru_check = QCheckBox("CWRU bearing files (label from the file name)")
         self.channels_edit = QLineEdit()
-        self.channels_edit.setPlaceholderText("all, or e.g. pressure, flow")
+        self.channels_edit.setPlaceholderText(ALL_CHANNELS_HINT)
+        self.cwru_check.toggled.connect(self._cwru_toggled)
         self.keys_edit = QLineEdit()
         self.keys_edit.setPlaceholderText("Parquet/NPZ/MAT: columns or arrays, e.g. acc")
         self.rate_spin = QDoubleSpinBox()
@@ -210,8 +219,7 @@ class DataView(Page):
 
     def dataset_rows(self) -> list[tuple[str, ...]]:
         """What the table shows, row by row."""
-        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
-                for r in range(self.table.rowCount())]
+        return table_rows(self.table)
 
     def current_id(self) -> str | None:
         """Id of the selected dataset, or None."""
@@ -244,6 +252,9 @@ class DataView(Page):
                                                 IMPORT_FILTER)
         return [Path(p) for p in paths]
 
+    def _cwru_toggled(self, on: bool) -> None:
+        self.channels_edit.setPlaceholderText(CWRU_CHANNELS_HINT if on else ALL_CHANNELS_HINT)
+
     def import_files(self, *_args: object) -> None:
         """Ask for files and import them as one dataset, with progress and Cancel; the
         validation report is shown when it ends."""
@@ -254,7 +265,8 @@ class DataView(Page):
             return
         name = self.name_edit.text().strip()
         cwru = self.cwru_check.isChecked()
-        channels = words(self.channels_edit.text()) or None
+        # CWRU files hold DE, FE and BA arrays; the documented channel is the drive end.
+        channels = words(self.channels_edit.text()) or (list(CWRU_CHANNELS) if cwru else None)
         keys = words(self.keys_edit.text()) or None
         rate = float(self.rate_spin.value()) or None
         label = self.label_edit.text().strip() or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
@@ -271,7 +272,8 @@ class ModelsView(Page):
         """Open the approve/reject dialog for the selected version."""
         return self._open_signing(ApprovalDialog)
 
-    def _open_signing(self, kind: type[SigningDialogT]) -> SigningDialogT | None:
+    def _open_signing(self, kind: Callable[[Services, TaskRunner, Principal, VersionDetails,
+                                            QWidget], SigningDialogT]) -> SigningDialogT | None:
         if self.details is None:
             return None
         dialog = kind(self.services, self.runner, self.principal, self.details, self)

@@ -33,6 +33,7 @@ from app.ui.permissions import refuse_unless_allowed
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.task_runner import TaskRunner
 from app.ui.train_format import labels_summary, line_name_for
+from app.ui.widgets.explain_panel import ExplainPanel
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
 from app.ui.widgets.train_results import TrainResults
@@ -147,6 +148,8 @@ class TrainView(Page):
         self.metrics_label = self.results.metrics_label
         self.parity_label = self.results.parity_label
         self.confusion_table = self.results.confusion_table
+        self.explain_panel = ExplainPanel(services, runner, principal)
+        self.results.result_tabs.addTab(self.explain_panel, "Explain a window")
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -297,6 +300,10 @@ class TrainView(Page):
     def _trained(self, outcome) -> None:
         self.outcome = outcome
         self.show_result(outcome.version, outcome.validation, outcome.parity)
+        info = self.datasets.get(outcome.version.dataset_id)
+        if info is not None:
+            self.explain_panel.set_target(outcome.version.ref, info,
+                                          int(outcome.version.feature_spec["window"]))
         self.jobs.show_message(f"registered {outcome.version.ref}", GOOD_STYLE)
         self.sig_trained.emit(outcome)
 

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.controller_rows import COLUMNS, ControllerRow
+from app.ui.controller_rows import COLUMNS, LOST_STATE, ControllerRow
 from app.ui.styles import ERROR_COLOUR
+from app.ui.widgets.table_text import table_rows
 
 
 class ControllerTable(QTableWidget):
@@ -62,8 +63,7 @@ class ControllerTable(QTableWidget):
 
     def text_rows(self) -> list[tuple[str, ...]]:
         """The table as text rows: endpoint, hardware id, state, active model, last error."""
-        return [tuple(self.item(r, c).text() for c in range(self.columnCount()))
-                for r in range(self.rowCount())]
+        return table_rows(self)
 
     def select(self, target: str) -> bool:
         """Select ``target``'s row; False if it is not in the table."""
@@ -94,6 +94,6 @@ class ControllerTable(QTableWidget):
             elif col == 4 and text:
                 item.setToolTip(text)
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
-            elif col == 2 and row.state in ("error", "unreachable"):
+            elif col == 2 and row.state in ("error", "unreachable", LOST_STATE):
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
             self.setItem(index, col, item)

@@ -28,6 +28,10 @@ RTU_BAUD = 115200
 KIND_ROLE = Qt.ItemDataRole.UserRole
 
 
+#: The longest endpoint the field must show whole (IPv4 host, five-digit port).
+LONGEST_TCP = "tcp:192.168.100.200:50200"
+
+
 class EndpointPanel(QGroupBox):
     """Serial ports of this computer (listed again on request, in the background) and TCP
     endpoints added by hand (kept until PlantML closes)."""
@@ -49,6 +53,9 @@ class EndpointPanel(QGroupBox):
         self.endpoint_list.currentItemChanged.connect(lambda *_a: self._changed())
         self.tcp_edit = QLineEdit()
         self.tcp_edit.setPlaceholderText("tcp:HOST:PORT")
+        # Room for a whole plant address: a cut-off endpoint is a wrong endpoint.
+        self.tcp_edit.setMinimumWidth(
+            self.tcp_edit.fontMetrics().horizontalAdvance(LONGEST_TCP) + 24)
         self.tcp_edit.returnPressed.connect(self._add_clicked)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add a controller reached over Modbus TCP")

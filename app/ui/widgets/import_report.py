@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.data_format import issue_cells, report_summary
+from app.ui.widgets.table_text import cell_text
 
 #: Validation issue table columns.
 ISSUE_COLUMNS = ("file", "where", "column", "reason", "action")
@@ -52,6 +53,6 @@ class ImportReport(QWidget):
         """The report as plain text: the summary lines, then one line per issue."""
         lines = [self.report_label.toPlainText()]
         for r in range(self.issues_table.rowCount()):
-            lines.append(" | ".join(self.issues_table.item(r, c).text()
+            lines.append(" | ".join(cell_text(self.issues_table, r, c)
                                     for c in range(self.issues_table.columnCount())))
         return "\n".join(lines)

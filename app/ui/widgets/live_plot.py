@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.ui.plot_breaks import gap_count, with_breaks
 from app.ui.ring_buffer import TAGS, LiveFeed
+from app.ui.widgets.clock_axis import CLOCK_LABEL, ClockAxis
 from app.ui.widgets.timed_redraw import TimedRedraw
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,8 @@ WAVE_PREFIX = "wave:"
 
 
 class LivePlot(TimedRedraw):
-    """Waveforms above, polled tags below, both over seconds since the first sample.
+    """Waveforms above, polled tags below, both over clock time (the acquisition's wall
+    clock); a missed buffer or an outage is drawn as a break, never as a line across it.
 
     Feed it through :attr:`feed` (``feed.on_block`` / ``feed.on_row`` are the acquisition's
     callbacks, safe on any thread); :meth:`start` runs the redraw timer, :meth:`stop` ends
@@ -41,15 +44,18 @@ class LivePlot(TimedRedraw):
         self.redraws = 0
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.wave_plot = self.graphics.addPlot(row=0, col=0, title="Waveforms")
-        self.tag_plot = self.graphics.addPlot(row=1, col=0, title="Tags")
+        # Clock time, not "time (ks)": an operator compares it with the plant's clock.
+        self.wave_plot = self.graphics.addPlot(row=0, col=0, title="Waveforms",
+                                               axisItems={"bottom": ClockAxis()})
+        self.tag_plot = self.graphics.addPlot(row=1, col=0, title="Tags",
+                                              axisItems={"bottom": ClockAxis()})
         self.tag_plot.setXLink(self.wave_plot)
         for plot in (self.wave_plot, self.tag_plot):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.addLegend(offset=(5, 5))
-            plot.setLabel("bottom", "time", "s")
+            plot.setLabel("bottom", CLOCK_LABEL)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
@@ -83,6 +89,19 @@ class LivePlot(TimedRedraw):
         x, _ = curve.getData()
         return 0 if x is None else len(x)
 
+    def break_count(self, name: str) -> int:
+        """Gaps the curve ``name`` is broken at (missing samples, outages)."""
+        curve = self._curves.get(name)
+        if curve is None:
+            return 0
+        _, y = curve.getOriginalDataset()
+        return 0 if y is None else gap_count(y)
+
+    def time_range(self) -> tuple[float, float]:
+        """The clock time span shown (seconds since the epoch)."""
+        lo, hi = self.wave_plot.viewRange()[0]
+        return float(lo), float(hi)
+
     # ---------------------------------------------------------------- drawing
 
     def redraw(self) -> None:
@@ -99,16 +118,17 @@ class LivePlot(TimedRedraw):
             self._drawn[name] = written
             if not len(t):
                 continue
-            x = t - t0
-            latest = float(x[-1]) if latest is None else max(latest, float(x[-1]))
+            latest = float(t[-1]) if latest is None else max(latest, float(t[-1]))
             if name == TAGS:
                 for j in range(values.shape[1]):
-                    self._curve(self._tag_name(j), self.tag_plot).setData(x, values[:, j])
+                    x, y = with_breaks(t, values[:, j])
+                    self._curve(self._tag_name(j), self.tag_plot).setData(x, y)
             else:
-                self._curve(name, self.wave_plot).setData(x, values[:, 0])
+                x, y = with_breaks(t, values[:, 0])
+                self._curve(name, self.wave_plot).setData(x, y)
         if latest is not None:
             # An explicit range (not auto-range) on x is what lets clip-to-view work.
-            self.wave_plot.setXRange(max(0.0, latest - self.span_s), max(latest, 1e-3),
+            self.wave_plot.setXRange(max(t0, latest - self.span_s), max(latest, t0 + 1e-3),
                                      padding=0.0)
             self.redraws += 1
 
@@ -119,7 +139,9 @@ class LivePlot(TimedRedraw):
         curve = self._curves.get(name)
         if curve is None:
             label = name.removeprefix(WAVE_PREFIX)
-            curve = plot.plot(pen=pg.intColor(len(self._curves), hues=9), name=label)
+            # connect="finite": the NaN put into each gap breaks the line there.
+            curve = plot.plot(pen=pg.intColor(len(self._curves), hues=9), name=label,
+                              connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self._curves[name] = curve

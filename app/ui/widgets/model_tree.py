@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
@@ -55,20 +57,23 @@ class ModelTree(QTreeWidget):
 
     def version_refs(self) -> list[str]:
         """Every version listed, in tree order."""
-        refs = []
-        for i in range(self.topLevelItemCount()):
-            top = self.topLevelItem(i)
-            refs.extend(str(top.child(j).data(0, REF_ROLE)) for j in range(top.childCount()))
-        return refs
+        return [str(item.data(0, REF_ROLE)) for item in self._version_items()]
 
     def item_for(self, ref: str) -> QTreeWidgetItem | None:
         """The item of version ``ref``, or None."""
+        return next((item for item in self._version_items() if item.data(0, REF_ROLE) == ref),
+                    None)
+
+    def _version_items(self) -> Iterator[QTreeWidgetItem]:
+        """The version items (the children of the lines), in tree order."""
         for i in range(self.topLevelItemCount()):
             top = self.topLevelItem(i)
+            if top is None:
+                continue
             for j in range(top.childCount()):
-                if top.child(j).data(0, REF_ROLE) == ref:
-                    return top.child(j)
-        return None
+                child = top.child(j)
+                if child is not None:
+                    yield child
 
 
 def ref_of(item: QTreeWidgetItem | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,8 +31,11 @@ from app.ui.widgets.page import Page
 
 log = logging.getLogger(__name__)
 
-#: Share of each channel's lane its trace fills (the rest separates the lanes).
-LANE_FILL = 0.9
+#: Padding above and below a lane's data range (share of the range).
+LANE_PAD = 0.05
+
+#: Width of every lane's amplitude axis, so the lanes' time axes line up.
+AXIS_WIDTH = 80
 
 #: Time-range labels drawn as shaded bands at most (the list shows them all).
 MAX_BANDS = 50
@@ -42,11 +46,14 @@ REGION_BRUSH = (0, 120, 255, 50)
 
 class RecordingViewer(Page):
     """One recording of a dataset, each channel in its own lane over seconds since the
-    recording's start; drag the blue region and press "Label region..." to label that time
-    range, or "Label recording..." to label the whole recording (what training uses).
+    recording's start, its amplitude axis in the channel's own unit (a healthy recording
+    does not look as loud as a fault); drag the blue region and press "Label region..." to
+    label that time range, or "Label recording..." to label the whole recording (what
+    training uses).
 
-    Large recordings stay fluid: the plot downsamples (peak, so spikes survive) to the
-    screen's width and clips to the visible time range.
+    The mouse wheel and dragging zoom and pan time only (the lanes share it); "Fit" shows
+    the whole recording again. Large recordings stay fluid: each lane downsamples (peak, so
+    spikes survive) to the screen's width and clips to the visible time range.
     """
 
     sig_loaded = Signal(object)
@@ -62,27 +69,26 @@ class RecordingViewer(Page):
         self.recording: RecordingInfo | None = None
         self.duration_s = 0.0
         self.curves: list[pg.PlotDataItem] = []
-        self._bands: list[pg.LinearRegionItem] = []
+        self.lanes: list[pg.PlotItem] = []
+        self._regions: list[pg.LinearRegionItem] = []
+        self._bands: list[tuple[pg.PlotItem, pg.LinearRegionItem]] = []
+        self._y_ranges: list[tuple[float, float]] = []
+        self._syncing = False
         self._request = 0
         self._busy = False
 
         self.recording_combo = QComboBox()
         self.recording_combo.setMinimumContentsLength(20)
         self.recording_combo.activated.connect(self._recording_chosen)
-        self.plot_widget = pg.PlotWidget()
-        self.plot = self.plot_widget.getPlotItem()
-        self.plot.setDownsampling(auto=True, mode="peak")
-        self.plot.setClipToView(True)
-        self.plot.setLabel("bottom", "time", "s")
-        self.plot.showGrid(x=True, alpha=0.3)
-        self.plot.setMenuEnabled(False)
-        self.region = pg.LinearRegionItem(values=(0.0, 1.0), brush=REGION_BRUSH)
-        self.region.setZValue(10)
-        self.region.setVisible(False)
-        self.plot.addItem(self.region, ignoreBounds=True)
-        # A drag's last step emits only sigRegionChangeFinished.
-        self.region.sigRegionChanged.connect(self._region_moved)
-        self.region.sigRegionChangeFinished.connect(self._region_moved)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Show the whole recording, each lane's full amplitude "
+                                   "range (the mouse wheel zooms time only)")
+        self.fit_button.clicked.connect(self._fit_clicked)
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.ci.layout.setSpacing(2)
+        # The top lane exists from the start: it holds the blue region a drag moves.
+        self.plot = self._add_lane()
+        self.region = self._regions[0]
 
         self.region_label = QLabel("")
         self.label_region_button = QPushButton("Label region...")
@@ -100,6 +106,7 @@ class RecordingViewer(Page):
         top = QHBoxLayout()
         top.addWidget(QLabel("Recording"))
         top.addWidget(self.recording_combo, 1)
+        top.addWidget(self.fit_button)
         actions = QHBoxLayout()
         actions.addWidget(self.region_label, 1)
         actions.addWidget(self.label_region_button)
@@ -121,6 +128,53 @@ class RecordingViewer(Page):
         layout.addLayout(actions)
         layout.addWidget(self.message_label)
         self._update_buttons()
+
+    # ---------------------------------------------------------------- lanes
+
+    def _add_lane(self) -> pg.PlotItem:
+        """A lane: its own amplitude axis, time shared with the top lane, wheel on time."""
+        lane = self.plot_widget.addPlot(row=len(self.lanes), col=0)
+        lane.setDownsampling(auto=True, mode="peak")
+        lane.setClipToView(True)
+        lane.showGrid(x=True, y=True, alpha=0.3)
+        lane.setMenuEnabled(False)
+        lane.hideButtons()  # the "A" button would auto-range; "Fit" above says what it does
+        # Time only: the wheel over a lane must not squash it into vertical bars.
+        lane.setMouseEnabled(x=True, y=False)
+        lane.enableAutoRange(x=False, y=False)
+        axis = lane.getAxis("left")
+        axis.setWidth(AXIS_WIDTH)
+        # "m3/h" must not become "mm3/h", nor a 2000 s recording "ks".
+        axis.enableAutoSIPrefix(False)
+        bottom = lane.getAxis("bottom")
+        bottom.enableAutoSIPrefix(False)
+        if self.lanes:
+            lane.setXLink(self.lanes[0])
+        region = pg.LinearRegionItem(values=(0.0, 1.0), brush=REGION_BRUSH)
+        region.setZValue(10)
+        region.setVisible(False)
+        lane.addItem(region, ignoreBounds=True)
+        # A drag's last step emits only sigRegionChangeFinished.
+        region.sigRegionChanged.connect(self._region_moved)
+        region.sigRegionChangeFinished.connect(self._region_moved)
+        self.lanes.append(lane)
+        self._regions.append(region)
+        return lane
+
+    def _set_lane_count(self, n: int) -> None:
+        while len(self.lanes) < n:
+            self._add_lane()
+        while len(self.lanes) > max(n, 1):
+            lane = self.lanes.pop()
+            region = self._regions.pop()
+            region.sigRegionChanged.disconnect(self._region_moved)
+            region.sigRegionChangeFinished.disconnect(self._region_moved)
+            self.plot_widget.removeItem(lane)
+        for i, lane in enumerate(self.lanes):
+            last = i == len(self.lanes) - 1
+            if last:
+                lane.setLabel("bottom", "time", units="s")  # (this shows the axis)
+            lane.showAxis("bottom", last)  # one time axis, under the bottom lane
 
     # ---------------------------------------------------------------- loading
 
@@ -173,7 +227,8 @@ class RecordingViewer(Page):
 
     def set_recording(self, info: DatasetInfo, recording: RecordingInfo,
                       data: np.ndarray) -> None:
-        """Draw ``data`` (channels, samples) of ``recording``; one lane per channel."""
+        """Draw ``data`` (channels, samples) of ``recording``; one lane per channel, each
+        in the channel's unit."""
         data = np.atleast_2d(np.asarray(data))
         self.dataset, self.recording = info, recording
         self._clear_plot()
@@ -181,43 +236,79 @@ class RecordingViewer(Page):
         n = data.shape[1]
         self.duration_s = n / rate
         x = np.arange(n, dtype=np.float64) / rate  # one axis, shared by every curve
-        lanes = len(data)
-        ticks = []
-        for i, row in enumerate(data):
-            lane = float(lanes - 1 - i)  # the first channel on top
-            y, lo, hi, all_finite = _fit_lane(row, lane)
+        self._set_lane_count(len(data))
+        self._y_ranges = []
+        for i, (row, lane) in enumerate(zip(data, self.lanes, strict=True)):
+            lo, hi, all_finite = _data_range(row)
             channel = info.channels[i] if i < len(info.channels) else None
             name = channel.name if channel else f"channel {i + 1}"
-            unit = f" [{channel.unit}]" if channel and channel.unit else ""
-            ticks.append((lane, f"{name}{unit}"))
-            # Added empty, then filled: the plot's downsampling and clipping apply at once.
-            curve = self.plot.plot(pen=pg.intColor(i, hues=max(lanes, 3)))
+            unit = channel.unit if channel and channel.unit else ""
+            lane.setLabel("left", name, units=unit or "unit not recorded")
+            # Added empty, then filled: the lane's downsampling and clipping apply at once.
+            curve = lane.plot(pen=pg.intColor(i, hues=max(len(data), 3)))
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-            curve.setData(x, y, skipFiniteCheck=all_finite)
-            curve.setToolTip(f"{name}: {lo:g} to {hi:g}{unit}")
+            curve.setData(x, row, skipFiniteCheck=all_finite)
+            suffix = f" {unit}" if unit else ""
+            curve.setToolTip(f"{name}: {lo:g} to {hi:g}{suffix}")
             self.curves.append(curve)
-        self.plot.getAxis("left").setTicks([ticks, []])
+            self._y_ranges.append(_padded(lo, hi))
         end = max(self.duration_s, 1.0 / rate)
-        self.plot.setLimits(xMin=0.0, xMax=end, yMin=-1.0, yMax=float(lanes))
-        # An explicit x range (not auto-range) lets clip-to-view drop what is off screen.
-        self.plot.setXRange(0.0, end, padding=0.0)
-        self.plot.setYRange(-0.5, lanes - 0.5, padding=0.0)
-        self.region.setBounds((0.0, end))
-        self.region.setRegion((0.4 * end, 0.6 * end))
-        self.region.setVisible(True)
+        for lane in self.lanes:
+            lane.setLimits(xMin=0.0, xMax=end)
+            # Again once labelled and laid out: a width set on a lane not yet shown is lost,
+            # and lanes of unequal widths would skew the shared time axis.
+            lane.getAxis("left").setWidth(AXIS_WIDTH)
+        # Lay the lanes out now, not at the next event: the time axis links by geometry.
+        self.plot_widget.ci.layout.activate()
+        for lane in self.lanes:
+            lane.layout.activate()
+        for region in self._regions:
+            region.setBounds((0.0, end))
+        self.fit()
+        self.set_region(0.4 * end, 0.6 * end)
+        for region in self._regions:
+            region.setVisible(True)
         self._show_labels()
         self._update_buttons()
         self.sig_loaded.emit(recording)
 
+    def fit(self) -> None:
+        """The whole recording in time, each lane its full amplitude range."""
+        if not self.curves:
+            return
+        # An explicit x range (not auto-range) lets clip-to-view drop what is off screen.
+        self.lanes[0].setXRange(0.0, max(self.duration_s, 1e-9), padding=0.0)
+        for lane, (lo, hi) in zip(self.lanes, self._y_ranges, strict=False):
+            lane.setYRange(lo, hi, padding=0.0)
+
+    def _fit_clicked(self, *_args: object) -> None:
+        self.fit()
+
+    def time_range(self) -> tuple[float, float]:
+        """The time span shown, in seconds."""
+        lo, hi = self.lanes[0].viewRange()[0]
+        return float(lo), float(hi)
+
+    def amplitude_ranges(self) -> list[tuple[float, float]]:
+        """Each lane's amplitude axis span, in its channel's unit, top lane first."""
+        return [(float(lane.viewRange()[1][0]), float(lane.viewRange()[1][1]))
+                for lane in self.lanes[:len(self.curves)]]
+
+    def axis_labels(self) -> list[str]:
+        """Each lane's amplitude axis title, e.g. ``pressure (bar)``, top lane first."""
+        return [_plain(lane.getAxis("left").labelString())
+                for lane in self.lanes[:len(self.curves)]]
+
     def _clear_plot(self) -> None:
-        for curve in self.curves:
-            self.plot.removeItem(curve)
+        for curve, lane in zip(self.curves, self.lanes, strict=False):
+            lane.removeItem(curve)
         self.curves.clear()
-        for band in self._bands:
-            self.plot.removeItem(band)
+        for lane, band in self._bands:
+            lane.removeItem(band)
         self._bands.clear()
-        self.region.setVisible(False)
+        for region in self._regions:
+            region.setVisible(False)
         self.labels_list.clear()
         self._update_buttons()
 
@@ -239,20 +330,23 @@ class RecordingViewer(Page):
 
     def _show_labels(self) -> None:
         self.labels_list.clear()
-        for band in self._bands:
-            self.plot.removeItem(band)
+        for lane, band in self._bands:
+            lane.removeItem(band)
         self._bands.clear()
+        drawn = 0
         for lb in self.labels():
             if lb.t_start is None:
                 text = f"{lb.label}: whole recording"
             else:
                 text = f"{lb.label}: {lb.t_start:.6g} s to {lb.t_end:.6g} s"
-                if len(self._bands) < MAX_BANDS:
-                    band = pg.LinearRegionItem(values=(lb.t_start, lb.t_end), movable=False,
-                                               brush=LABEL_BRUSH)
-                    band.setToolTip(lb.label)
-                    self.plot.addItem(band, ignoreBounds=True)
-                    self._bands.append(band)
+                if drawn < MAX_BANDS:
+                    drawn += 1
+                    for lane in self.lanes[:max(len(self.curves), 1)]:
+                        band = pg.LinearRegionItem(values=(lb.t_start, lb.t_end),
+                                                   movable=False, brush=LABEL_BRUSH)
+                        band.setToolTip(lb.label)
+                        lane.addItem(band, ignoreBounds=True)
+                        self._bands.append((lane, band))
             self.labels_list.addItem(f"{text} ({lb.created_by}, {lb.created_at[:19]})")
 
     def region_range(self) -> tuple[float, float]:
@@ -264,7 +358,19 @@ class RecordingViewer(Page):
         """Move the blue region (as dragging it does)."""
         self.region.setRegion((t_start, t_end))
 
-    def _region_moved(self, *_args: object) -> None:
+    def _region_moved(self, moved: object = None) -> None:
+        # One region per lane, kept together: a drag in any lane moves them all.
+        if self._syncing:
+            return
+        source = moved if isinstance(moved, pg.LinearRegionItem) else self.region
+        span = source.getRegion()
+        self._syncing = True
+        try:
+            for region in self._regions:
+                if region is not source:
+                    region.setRegion(span)
+        finally:
+            self._syncing = False
         lo, hi = self.region_range()
         self.region_label.setText(f"region {lo:.6g} s to {hi:.6g} s ({hi - lo:.4g} s)")
 
@@ -337,17 +443,28 @@ class RecordingViewer(Page):
         show_styled(self.message_label, text, style)
 
 
-def _fit_lane(row: np.ndarray, lane: float) -> tuple[np.ndarray, float, float, bool]:
-    """``row`` scaled into its lane (centre ``lane``, height LANE_FILL), its range, and
-    whether every sample is finite."""
-    row = np.asarray(row, dtype=np.float64)
+def _data_range(row: np.ndarray) -> tuple[float, float, bool]:
+    """The finite minimum and maximum of ``row`` (NaN, NaN if none) and whether every
+    sample is finite."""
+    row = np.asarray(row)
     lo, hi = float(np.min(row)), float(np.max(row))  # NaN if any sample is NaN
-    all_finite = np.isfinite(lo) and np.isfinite(hi)
-    if not all_finite:
-        finite = row[np.isfinite(row)]
-        if not len(finite):
-            return np.full(row.shape, lane), float("nan"), float("nan"), False
-        lo, hi = float(finite.min()), float(finite.max())
-    half = (hi - lo) / 2 or 1.0
-    y = (row - (lo + hi) / 2) * (LANE_FILL / 2 / half) + lane
-    return y, lo, hi, bool(all_finite)
+    if np.isfinite(lo) and np.isfinite(hi):
+        return lo, hi, True
+    finite = row[np.isfinite(row)]
+    if not len(finite):
+        return float("nan"), float("nan"), False
+    return float(finite.min()), float(finite.max()), False
+
+
+def _padded(lo: float, hi: float) -> tuple[float, float]:
+    """An amplitude span around [lo, hi]; a flat or empty lane still gets a span."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return -1.0, 1.0
+    # A flat line gets a span around its level (a dead sensor's zero: one unit).
+    pad = (hi - lo) * LANE_PAD if hi > lo else abs(lo) * LANE_PAD or 1.0
+    return lo - pad, hi + pad
+
+
+def _plain(html: str) -> str:
+    """An axis title without pyqtgraph's markup."""
+    return re.sub(r"<[^>]*>", "", html).replace("&nbsp;", " ").strip()

@@ -17,6 +17,10 @@ class TimedRedraw(QWidget):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.redraw)
 
+    def redraw(self) -> None:
+        """Draw the current data (each subclass says how)."""
+        raise NotImplementedError
+
     def start(self) -> None:
         """Start redrawing (paused while the widget is hidden)."""
         self._wanted = True

@@ -1,4 +1,4 @@
-"""The Train page's results: the registered version, metrics, parity verdict, evidence charts."""
+"""The Train page's results: the registered version, metrics, parity verdict, evidence tabs."""
 
 from __future__ import annotations
 
@@ -19,16 +19,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.model_version import Robustness
 from app.ui.styles import BAD_STYLE, GOOD_STYLE
 from app.ui.train_format import metrics_text
+from app.ui.widgets.robustness_table import RobustnessPanel
+from app.ui.widgets.table_text import cell_text
 
 #: Features shown in the importance chart (the largest mean drops).
 TOP_FEATURES = 15
 
+#: Title of the robustness tab (NOT ROBUST is added when the version is flagged).
+ROBUSTNESS_TAB = "Robustness"
+
 
 class TrainResults(QWidget):
-    """A registered version's metrics, confusion matrix, permutation importance and parity
-    verdict."""
+    """A registered version's metrics, parity verdict and robustness flag above tabs with
+    its confusion matrix, permutation importance and robustness evidence."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,11 +51,18 @@ class TrainResults(QWidget):
             Qt.TextInteractionFlag.TextSelectableByMouse)
         self.parity_label = QLabel("")
         self.parity_label.setWordWrap(True)
+        # The flag an approver will see: on top, not only inside the tab.
+        self.robust_label = QLabel("")
+        self.robust_label.setObjectName("robust_flag")
+        self.robust_label.setWordWrap(True)
         self.confusion_table = QTableWidget(0, 0)
         self.confusion_table.setObjectName("confusion_table")
         self.confusion_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Sized to the class names: a stretched column cuts a long name to "bearin...".
         self.confusion_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch)
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.confusion_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.importance_plot = pg.PlotWidget()
         self.importance_plot.setMenuEnabled(False)
         self.importance_plot.setLabel("bottom", "mean score drop when shuffled")
@@ -70,11 +83,14 @@ class TrainResults(QWidget):
         importance_layout.addWidget(self.importance_note)
         importance_layout.addWidget(self.importance_plot, 1)
         self.result_tabs.addTab(importance_page, "Permutation importance")
+        self.robustness = RobustnessPanel()
+        self.robustness_tab = self.result_tabs.addTab(self.robustness, ROBUSTNESS_TAB)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.version_label)
         layout.addWidget(self.metrics_label)
         layout.addWidget(self.parity_label)
+        layout.addWidget(self.robust_label)
         layout.addWidget(self.result_tabs, 1)
 
     def show_result(self, version, validation: dict, parity: dict) -> None:
@@ -94,10 +110,28 @@ class TrainResults(QWidget):
         metrics = validation.get("metrics", {})
         self._show_confusion(metrics.get("classes") or [], metrics.get("confusion") or [])
         self._show_importance(validation.get("importance") or {})
+        self._show_robustness(Robustness.from_report(validation.get("robustness")))
+
+    def _show_robustness(self, rob: Robustness | None) -> None:
+        self.robustness.show_robustness(rob)
+        flagged = self.robustness.not_robust
+        self.result_tabs.setTabText(self.robustness_tab,
+                                    f"{ROBUSTNESS_TAB} (NOT ROBUST)" if flagged
+                                    else ROBUSTNESS_TAB)
+        if rob is None:
+            self.robust_label.setText("")
+        elif flagged:
+            self.robust_label.setText("NOT ROBUST: approving this version needs an explicit "
+                                      "acceptance; see the Robustness tab")
+            self.robust_label.setStyleSheet(BAD_STYLE)
+        else:
+            held_out = " and every held-out condition" if rob.conditions else ""
+            self.robust_label.setText(f"Robustness: every check{held_out} passed")
+            self.robust_label.setStyleSheet(GOOD_STYLE)
 
     def confusion(self) -> list[list[int]]:
         """The confusion matrix shown (rows: truth), as numbers."""
-        return [[int(self.confusion_table.item(r, c).text())
+        return [[int(cell_text(self.confusion_table, r, c))
                  for c in range(self.confusion_table.columnCount())]
                 for r in range(self.confusion_table.rowCount())]
 

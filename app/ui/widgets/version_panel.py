@@ -8,8 +8,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QLabel,
     QPlainTextEdit,
+    QStackedWidget,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -23,12 +25,54 @@ from app.ui.model_details import (
     REPORTS,
     VersionDetails,
     display_state,
+    lineage_rows,
     lineage_text,
+    report_rows,
     state_sentence,
 )
 from app.ui.task_runner import TaskRunner
 from app.ui.time_format import format_time
 from app.ui.widgets.audit_table_model import AuditTableModel
+from app.ui.widgets.robustness_table import fill_table, readable_table
+from app.ui.widgets.table_text import table_rows
+
+#: Columns of the lineage and report tables.
+FIELD_COLUMNS = ("field", "value")
+
+
+class TableOrText(QWidget):
+    """A (field, value) table, readable at a glance, with the same content as text one
+    tick away (to copy it out, or to read a report exactly as stored)."""
+
+    def __init__(self, text_view: QPlainTextEdit, name: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text_view = text_view
+        self.table = readable_table(FIELD_COLUMNS, name)
+        self.table.setWordWrap(False)
+        self.as_text = QCheckBox("Show as text")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(text_view)
+        self.as_text.toggled.connect(lambda on: self.stack.setCurrentIndex(1 if on else 0))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.as_text)
+
+    def show_rows(self, rows: list[tuple[str, str]], text: str) -> None:
+        """Fill the table with ``rows`` and the text view with ``text``."""
+        fill_table(self.table, rows, tooltips=[value for _, value in rows])
+        self.text_view.setPlainText(text)
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.table.setRowCount(0)
+        self.text_view.clear()
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table as (field, value) text rows."""
+        return table_rows(self.table)
 
 #: Signature table columns.
 SIGNATURE_COLUMNS = ("meaning", "user", "time", "reason")
@@ -90,10 +134,18 @@ class VersionPanel(QWidget):
         self.history_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history_table.verticalHeader().setVisible(False)
         self.history_table.horizontalHeader().setStretchLastSection(True)
+        # Lineage and the JSON reports as tables (the text stays one tick away).
+        self.lineage_page = TableOrText(self.lineage_view, "lineage_table")
+        self.report_pages: dict[str, TableOrText] = {}
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.lineage_view, "Lineage")
+        self.tabs.addTab(self.lineage_page, "Lineage")
         for name in REPORTS:
-            self.tabs.addTab(self.report_views[name], REPORT_TABS.get(name, name))
+            view = self.report_views[name]
+            page: QWidget = view
+            if isinstance(view, QPlainTextEdit):
+                self.report_pages[name] = TableOrText(view, name.removesuffix(".json"))
+                page = self.report_pages[name]
+            self.tabs.addTab(page, REPORT_TABS.get(name, name))
         self.tabs.addTab(self.signature_table, "Signatures")
         self.tabs.addTab(self.history_table, "Audit trail")
         layout = QVBoxLayout(self)
@@ -129,11 +181,13 @@ class VersionPanel(QWidget):
         info = details.info
         self.title_label.setText(f"{info.ref}  ({info.kind}, {display_state(info)})")
         self.state_label.setText(state_sentence(info))
-        self.lineage_view.setPlainText(lineage_text(info))
+        self.lineage_page.show_rows(lineage_rows(info), lineage_text(info))
         for name, view in self.report_views.items():
             text = details.reports.get(name, "")
             if isinstance(view, QTextBrowser):
                 view.setMarkdown(text)
+            elif name in self.report_pages:
+                self.report_pages[name].show_rows(report_rows(text), text)
             else:
                 view.setPlainText(text)
         self.signature_table.setRowCount(0)
@@ -154,14 +208,15 @@ class VersionPanel(QWidget):
         self._request += 1
         self.title_label.setText("Select a model version")
         self.state_label.setText("")
-        self.lineage_view.clear()
-        for view in self.report_views.values():
-            view.clear()
+        self.lineage_page.clear()
+        for name, view in self.report_views.items():
+            if name in self.report_pages:
+                self.report_pages[name].clear()
+            else:
+                view.clear()
         self.signature_table.setRowCount(0)
         self.history_model.set_events([])
 
     def signature_rows(self) -> list[tuple[str, ...]]:
         """The signatures table as text rows (meaning, user, time, reason)."""
-        table = self.signature_table
-        return [tuple(table.item(r, c).text() for c in range(table.columnCount()))
-                for r in range(table.rowCount())]
+        return table_rows(self.signature_table)

@@ -146,16 +146,18 @@ class WatchPanel(QWidget):
             self.drift_label.setStyleSheet(NOTE_STYLE)
             self.drift_label.setToolTip("")
             return
+        # The level is the held one (an alarm stays red until the drift is back to ok), so
+        # the values named are those still drifting, or, while an alarm clears, the worst.
         level = drift.level
         worst = drift.at_least("warn")[:WORST_SHOWN]
+        if level == "alarm" and not worst:
+            worst = drift.at_least("ok")[:1]
         text = f"drift: {level}"
         if worst:
-            text += " - " + ", ".join(f"{f.name} (PSI {f.psi:.2f})" for f in worst)
+            text += " - " + ", ".join(drift_item(f) for f in worst)
         self.drift_label.setText(text)
         self.drift_label.setStyleSheet(DRIFT_STYLES.get(level, NOTE_STYLE))
-        self.drift_label.setToolTip("\n".join(
-            f"{f.name}: {f.level}, PSI {f.psi:.3f}, KS {f.ks:.3f}"
-            for f in drift.at_least("ok")[:10]))
+        self.drift_label.setToolTip(drift_tooltip(drift))
 
     def _failed(self, target: str, exc: BaseException) -> None:
         self._in_flight = False
@@ -174,3 +176,36 @@ def invalid_reason(result: Any) -> str:
         if reason:
             return str(reason)
     return ""
+
+
+def drift_item(f: Any) -> str:
+    """One drifting value: per class, its shift in training standard deviations; pooled
+    (an older package), its PSI."""
+    if hasattr(f, "shift") and hasattr(f, "label"):
+        return f"{f.label} {f.name} ({f.shift:+.1f} sd)"
+    return f"{f.name} (PSI {f.psi:.2f})"
+
+
+def drift_tooltip(drift: Any) -> str:
+    """What the drift was measured on and its ten worst values."""
+    lines = []
+    scored = getattr(drift, "scored", None)
+    if scored is not None:
+        lines.append("per predicted class, newest windows: " + (", ".join(
+            f"{label} {n}" for label, n in scored) or "none"))
+        unscored = getattr(drift, "unscored", ())
+        if unscored:
+            lines.append("not scored (too few windows or no reference): " + ", ".join(
+                f"{label} {n}" for label, n in unscored))
+        if getattr(drift, "invalid", 0):
+            lines.append(f"invalid windows left out: {drift.invalid}")
+        if drift.level != getattr(drift, "raw_level", drift.level):
+            lines.append(f"held at {drift.level} until the drift is back to ok "
+                         f"(now {drift.raw_level})")
+        lines += [f"{f.label} {f.name}: {f.level}, shift {f.shift:+.2f} sd, spread "
+                  f"{f.spread:.2f}x, PSI {f.psi:.3f}, KS {f.ks:.3f}"
+                  for f in drift.at_least("ok")[:10]]
+    else:
+        lines += [f"{f.name}: {f.level}, PSI {f.psi:.3f}, KS {f.ks:.3f}"
+                  for f in drift.at_least("ok")[:10]]
+    return "\n".join(lines)
