@@ -474,6 +474,7 @@ class ControllersView(Page):
         self.prediction_label.setText(f"{target} does not answer: no current prediction "
                                       "(the plot keeps the earlier ones)")
         self.prediction_label.setStyleSheet(BAD_STYLE)
+        self.watch.mark_lost()
         self.sig_watch_lost.emit(target)
 
     def drift_level(self) -> str:
