@@ -38,6 +38,7 @@ from app.ui.widgets.controller_table import ControllerTable
 from app.ui.widgets.endpoint_panel import EndpointPanel
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
+from app.ui.widgets.shadow_panel import ShadowPanel
 from app.ui.widgets.watch_panel import WatchPanel
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,11 @@ class ControllersView(Page):
         self.drift_label = self.watch.drift_label
         self.plot = self.watch.plot
         self.watch_timer = self.watch.timer
+        # A model in shadow on the watched controller: its agreement and latency.
+        shadow_status = services.controllers.shadow_status
+        self.shadow_panel = ShadowPanel(
+            runner, lambda target: shadow_status(principal, target=target))
+        self.watch.sig_updated.connect(self.shadow_panel.refresh)
         self._watch_failures = _WatchFailures(self)
         self._watch_failures.sig_failed.connect(self._watch_failed)
 
@@ -139,6 +145,7 @@ class ControllersView(Page):
         actions.addStretch(1)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.jobs)
+        right_layout.addWidget(self.shadow_panel)
         right_layout.addWidget(self.watch, 2)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -442,6 +449,7 @@ class ControllersView(Page):
     def stop_watch(self) -> None:
         """Stop polling; the plot keeps what it shows."""
         self.watch.stop()
+        self.shadow_panel.clear()
         self._set_watch_checked(False)
         self._update_buttons()
 
