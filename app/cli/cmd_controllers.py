@@ -6,8 +6,10 @@ import time
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
+from app.core.errors import UsageError
 from app.services.controller_drift import worst_names
 from app.services.controller_runtime import add_serve_arguments, run_serve
+from app.services.controller_shadow import ShadowRequirement
 
 
 def cmd_serve(args) -> int:
@@ -79,6 +81,43 @@ def cmd_watch(args) -> int:
     return 0
 
 
+def cmd_shadow(args) -> int:
+    # One process from start to commit: the transfer session that owns the staged package
+    # lives in this workstation process (docs/controller-protocol.md 6d).
+    requirement = ShadowRequirement(min_agreement=args.min_agreement,
+                                    min_windows=args.min_windows, min_seconds=args.seconds)
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        st = sv.controllers.start_shadow(me, ref=args.ref, target=args.target,
+                                         progress=TextProgress())
+        print(f"{args.ref} runs in shadow on {args.target}: {st.summary()}", flush=True)
+        while True:
+            time.sleep(min(5.0, max(0.5, args.seconds / 20)))
+            st = sv.controllers.shadow_status(me, target=args.target)
+            if not st.running:
+                print(f"the shadow ended on the controller: {st.summary()}")
+                sv.controllers.stop_shadow(me, target=args.target, drop=True,
+                                           reason="the shadow ended before its period")
+                return 1
+            if st.running_s >= args.seconds and st.compared >= args.min_windows:
+                break
+        print(f"after {st.running_s} s: {st.summary()}")
+        if not args.commit:
+            sv.controllers.stop_shadow(me, target=args.target, drop=True,
+                                       reason="shadow period only (no --commit)")
+            print("shadow stopped, the staged package dropped; the running model is unchanged")
+            return 0
+        try:
+            status = sv.controllers.commit_shadow(me, target=args.target,
+                                                  requirement=requirement)
+        except UsageError:
+            sv.controllers.stop_shadow(me, target=args.target, drop=True,
+                                       reason="the shadow period did not meet the requirement")
+            raise
+    print(f"committed: {status.summary()}")
+    return 0
+
+
 def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     ctl = sub.add_parser("controller", help="the reference controller runtime")
@@ -104,6 +143,16 @@ def register(sub) -> None:
     p.add_argument("target", help=target_help)
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_rollback)
+    p = cmds.add_parser("shadow", help="run an approved version in shadow beside the active "
+                        "model for a period, then commit it if it agreed enough (operator)")
+    p.add_argument("ref")
+    p.add_argument("target", help=target_help)
+    p.add_argument("--seconds", type=int, default=600, help="shadow period on the device")
+    p.add_argument("--min-windows", type=int, default=100)
+    p.add_argument("--min-agreement", type=float, default=0.99, help="0..1")
+    p.add_argument("--commit", action="store_true",
+                   help="commit when the requirement is met (else only report and drop)")
+    p.set_defaults(func=cmd_shadow)
     p = cmds.add_parser("watch", help="live predictions and drift")
     p.add_argument("target", help=target_help)
     p.add_argument("--count", type=int, default=5)

@@ -53,3 +53,35 @@ def test_cli_flashes_watches_and_rolls_back(services, people, home, tmp_path):
     rollbacks = services.audit.show(people["auditor"],
                                     AuditFilter(action="controller.rollback"))
     assert [e.result for e in rollbacks] == ["ok"]
+
+
+def test_cli_runs_a_version_in_shadow_then_commits_it_or_drops_it(services, people, home,
+                                                                  tmp_path):
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    who = {"home": home, "user": "operator1", "password": password_of("operator1")}
+    shadow = ("controllers", "shadow", v2)
+    period = ("--seconds", "1", "--min-windows", "5")
+    with start_controller(state_dir=tmp_path / "edge", hardware_id="EDGE-01", trust=trust,
+                          tcp="127.0.0.1:0", replay=vibration("healthy", 60_000)[None, :],
+                          commit_deadline_s=30) as edge:
+        assert plantml("controllers", "flash", v1, edge.target, **who).returncode == 0
+        r = plantml(*shadow, edge.target, *period, "--min-agreement", "1.5", **who)
+        assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.strip()
+        # Report only: the shadow runs its period, then the staged package is dropped.
+        r = plantml(*shadow, edge.target, *period, "--min-agreement", "0", **who)
+        assert r.returncode == 0, r.stderr
+        assert "runs in shadow" in r.stdout and "staged package dropped" in r.stdout
+        _, status = services.controllers.status(people["operator"], target=edge.target)
+        assert f"{status.active.name}:v{status.active.version}" == v1
+        # With --commit and a requirement met, the shadowed version takes over.
+        r = plantml(*shadow, edge.target, *period, "--min-agreement", "0", "--commit", **who)
+        assert r.returncode == 0 and "committed:" in r.stdout, r.stderr
+        _, status = services.controllers.status(people["operator"], target=edge.target)
+        assert f"{status.active.name}:v{status.active.version}" == v2
+    shadows = services.audit.show(people["auditor"], AuditFilter(action="controller.shadow",
+                                                                 newest_first=False))
+    # Started, stopped after the report-only period (with why), started again.
+    assert [(e.result, e.reason) for e in shadows] == [
+        ("ok", ""), ("ok", "shadow period only (no --commit)"), ("ok", "")]
