@@ -17,7 +17,6 @@ else this one (the workstation install, run from the repository).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import socket
 import statistics
@@ -25,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 from pymodbus.client import ModbusTcpClient
@@ -33,7 +33,20 @@ ROOT = Path(__file__).resolve().parents[1]
 EDGE_VENV = ROOT / "build" / "edge" / "venv"
 TARGET_S = 2.0
 LIBRARIES = "import numpy, onnxruntime, pymodbus.server, cryptography.hazmat.primitives"
-EMPTY_TRUST = {"keys": [], "counters": {}}
+def _trust_file(path: Path) -> None:
+    """A trust file as a plant has one: an engineer's, an approver's and a workstation's
+    command key (fresh keys; the runtime refuses a trust file that could never verify)."""
+    from datetime import datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.packages.trust import TrustStore
+
+    store, now = TrustStore(), datetime.now(UTC)
+    for user, role in (("erin", "engineer"), ("alex", "approver"), ("workstation:bench",
+                                                                     "operator")):
+        store.add_key(Ed25519PrivateKey.generate().public_key(), user, [role], now)
+    store.save(path)
 
 
 def _edge_python() -> Path | None:
@@ -65,7 +78,7 @@ def _answers(port: int) -> bool:
 def time_runtime(python: str, cwd: Path, tmp: Path, i: int) -> float:
     """Seconds from Popen to the first identity answer of one runtime start."""
     trust = tmp / "trust.json"
-    trust.write_text(json.dumps(EMPTY_TRUST), encoding="utf-8")
+    _trust_file(trust)
     port = _free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen([python, "-m", "app.devices.controller", "--state-dir",
