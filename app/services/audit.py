@@ -6,6 +6,7 @@ import json
 import sqlite3
 import zipfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -310,3 +311,14 @@ def verify_export_folder(folder: Path, key_file: Path | None = None,
     if not is_export(folder):
         raise UsageError(f"{folder} is not an audit export (no manifest.json)")
     return verify_export(Path(folder), pinned, load_anchors(anchor_files))
+
+
+def dated_export_folder(parent: Path, when: datetime) -> Path:
+    """A new folder for one export inside ``parent`` (a USB stick, say), named by the local
+    time, so a second export to the same stick never lands on the first."""
+    base = parent / f"plantml-audit-{when:%Y%m%d-%H%M%S}"
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 
 import pytest
 from PySide6.QtCore import Qt
 
+from app.services.audit import verify_export_folder
 from app.ui.pages.audit_view import AuditView
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, REFUSED_STYLE
 from app.ui.widgets.audit_table_model import COLUMNS
@@ -162,13 +164,14 @@ def test_export_with_progress_writes_the_folder(qtbot, workspace, runner, tmp_pa
         assert not view.export_button.isEnabled() and not view.verify_button.isEnabled()
     assert runner.wait_idle(5000)
 
-    assert (target / "manifest.json").is_file()
-    assert exported.args[0].folder == target
+    written = exported.args[0].folder
+    assert written.parent == target and written.name.startswith("plantml-audit-")
+    assert (written / "manifest.json").is_file()
     assert values and max(values) == 1000, "progress reached the bar"
     assert view.progress_bar.isHidden() and view.export_button.isEnabled()
     assert view.result_label.text().startswith(f"exported {exported.args[0].events} events")
     actions = [(r["action"], r["object"]) for r in _rows(view)]
-    assert ("audit.export", str(target)) in actions
+    assert ("audit.export", str(written)) in actions
 
 
 def test_export_cancelled_before_it_starts(qtbot, workspace, runner, tmp_path, monkeypatch):
@@ -185,7 +188,7 @@ def test_export_cancelled_before_it_starts(qtbot, workspace, runner, tmp_path, m
     assert runner.wait_idle(5000)
     assert view.message_label.text() == "export cancelled"
     assert not view.job_running and view.export_button.isEnabled()
-    assert not (target / "manifest.json").exists()
+    assert not list(target.glob("*/manifest.json"))
 
 
 def test_export_refusals_are_readable(qtbot, workspace, runner, tmp_path, monkeypatch):
@@ -194,18 +197,26 @@ def test_export_refusals_are_readable(qtbot, workspace, runner, tmp_path, monkey
     view.export()
     assert runner.wait_idle(5000)
     assert view.message_label.text().startswith("export not allowed: erin may not audit.export")
-    assert not (tmp_path / "x" / "manifest.json").exists()
+    assert not list((tmp_path / "x").glob("*/manifest.json"))
 
 
-def test_export_into_an_existing_export_is_refused(qtbot, workspace, runner, tmp_path,
-                                                   monkeypatch):
-    target = tmp_path / "export"
-    workspace.services.audit.export(workspace.auditor, folder=target)
+def test_two_exports_to_one_stick_land_in_two_folders(qtbot, workspace, runner, tmp_path,
+                                                      monkeypatch):
+    stick = tmp_path / "stick"
     view = _view(qtbot, workspace, runner)
-    monkeypatch.setattr(view, "choose_export_folder", lambda: target)
-    _click(qtbot, view.export_button)
-    assert runner.wait_idle(5000)
-    assert "is not empty" in view.message_label.text()
+    monkeypatch.setattr(view, "choose_export_folder", lambda: stick)
+    folders = []
+    for _ in range(2):
+        with qtbot.waitSignal(view.sig_exported, timeout=60_000) as exported:
+            _click(qtbot, view.export_button)
+        assert runner.wait_idle(60_000)
+        folders.append(exported.args[0].folder)
+    assert folders[0] != folders[1] and {f.parent for f in folders} == {stick}
+    first, second = (json.loads((f / "manifest.json").read_text(encoding="utf-8"))
+                     for f in folders)
+    assert first != second, "the second export did not overwrite the first"
+    for f in folders:
+        assert verify_export_folder(f).ok
 
 
 def test_no_folder_chosen_does_nothing(qtbot, workspace, runner, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -24,7 +25,7 @@ from app.core.principal import Principal
 from app.core.records import VerifyReport
 from app.core.roles import Action
 from app.services import Services
-from app.services.audit import AuditFilter
+from app.services.audit import AuditFilter, dated_export_folder
 from app.ui.look import icon
 from app.ui.permissions import ButtonRule, apply_rules
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, show_styled
@@ -180,16 +181,19 @@ class AuditView(Page):
     def choose_export_folder(self) -> Path | None:
         """Ask for the export folder; None if the user cancelled. Tests replace this."""
         folder = QFileDialog.getExistingDirectory(
-            self, "Export the audit trail to a folder", str(Path.home()))
+            self, "Export the audit trail into a folder (a dated folder is made inside it)",
+            str(Path.home()))
         return Path(folder) if folder else None
 
     def export(self) -> None:
-        """Ask for a folder and export the trail into it, with progress and Cancel."""
+        """Ask for a folder (a USB stick, say) and export the trail into a new dated folder
+        inside it, with progress and Cancel."""
         if self.jobs.running:
             return
-        folder = self.choose_export_folder()
-        if folder is None:
+        chosen = self.choose_export_folder()
+        if chosen is None:
             return
+        folder = dated_export_folder(chosen, datetime.now())
         principal = self.principal
         export = self.services.audit.export
         self.jobs.run(
