@@ -31,10 +31,22 @@ from app.features.spec import FeatureSpec
 from app.fieldbus.timing import fc16_ceiling_bytes_per_s, fc16_transaction_seconds
 from app.ml import Recipe, Recording, export_onnx, train, window_set
 from app.packages import TrustStore, build_package, make_body, sign_body
+from app.packages.trust import COMMAND_ROLE, key_id_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CWRU = ROOT.parent / "shared" / "data" / "cwru"
 HW = "bench-ctrl"
+
+
+class CommandKey:
+    """Signs controller commands, like the workstation's key."""
+
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        self.key_id = key_id_for(self.private.public_key())
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private.sign(message)
 
 
 @dataclass
@@ -46,6 +58,7 @@ class Forest:
     windows: np.ndarray
     packages: dict[int, Path]
     trust: Path
+    signer: CommandKey  # the workstation's command key (protocol 2), trusted as operator
 
 
 def cwru_recordings() -> list[Recording]:
@@ -78,6 +91,8 @@ def build_forest(folder: Path, versions: tuple[int, ...] = (1, 2, 3)) -> Forest:
     trust = TrustStore()
     trust.add_key(eng.public_key(), "erin", ["engineer"], now)
     trust.add_key(appr.public_key(), "alex", ["approver"], now)
+    signer = CommandKey()
+    trust.add_key(signer.private.public_key(), "bench-workstation", [COMMAND_ROLE], now)
     trust.save(folder / "trust.json")
     packages = {}
     for v in versions:
@@ -91,7 +106,7 @@ def build_forest(folder: Path, versions: tuple[int, ...] = (1, 2, 3)) -> Forest:
                 sign_body(body, appr, "approver", "alex", "approved", now)]
         packages[v] = build_package(folder / f"forest-v{v}.plantml", body, sigs, files)
     return Forest(trained, exported.onnx_bytes, ws.raw(trained.test_idx[:200]), packages,
-                  folder / "trust.json")
+                  folder / "trust.json", signer)
 
 
 class ControllerProcess:
@@ -132,14 +147,14 @@ def bench_rtu(forest: Forest, folder: Path, baud: int, quick: bool) -> None:
         try:
             ep = Endpoint.rtu(line.client_port, baud)
             size = forest.packages[1].stat().st_size
-            zipped = flash_package(ep, forest.packages[1], policy=policy,
+            zipped = flash_package(ep, forest.packages[1], signer=forest.signer, policy=policy,
                                    options=FlashOptions(compress=True))
             assert zipped.ok, zipped.status
             rate_z = zipped.wire_bytes / zipped.transfer_s
             if quick:
                 raw_s, rate, how = size / rate_z, rate_z, "estimated at the measured rate"
             else:
-                raw = flash_package(ep, forest.packages[2], policy=policy,
+                raw = flash_package(ep, forest.packages[2], signer=forest.signer, policy=policy,
                                     options=FlashOptions(compress=False))
                 assert raw.ok, raw.status
                 raw_s, rate, how = raw.transfer_s, raw.wire_bytes / raw.transfer_s, "measured"
@@ -162,7 +177,7 @@ def bench_tcp(forest: Forest, folder: Path) -> None:
     ctl = ControllerProcess(tcp_dir, forest.trust, "--tcp", "127.0.0.1:0")
     try:
         out = flash_package(Endpoint.tcp("127.0.0.1", ctl.port), forest.packages[3],
-                            options=FlashOptions(compress=False))
+                            signer=forest.signer, options=FlashOptions(compress=False))
         assert out.ok, out.status
     finally:
         ctl.stop()

@@ -70,7 +70,7 @@ def bench_runtime(forest, folder: Path) -> None:
     server = serve_tcp(rt, "127.0.0.1", 0)
     try:
         ep = Endpoint.tcp("127.0.0.1", server.port or 0)
-        assert flash_package(ep, forest.packages[1]).ok
+        assert flash_package(ep, forest.packages[1], signer=forest.signer).ok
         seen: dict[int, int] = {}
         with ControllerClient.open(ep) as c:
             deadline = time.monotonic() + 20

@@ -23,6 +23,11 @@ from app.store.durable import durable_write
 log = logging.getLogger(__name__)
 
 SIGNER_ROLES = ("engineer", "approver")
+#: The role of a key that may sign controller commands (protocol 2: docs/controller-protocol.md
+#: section 7): the role that deploys. It signs no package (check_signatures wants the signer
+#: roles above).
+COMMAND_ROLE = "operator"
+KEY_ROLES = (*SIGNER_ROLES, COMMAND_ROLE)
 _HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -79,7 +84,7 @@ def _key_from_dict(entry: object, source: str) -> TrustedKey:
     if (not isinstance(pub, str) or len(pub) != 64 or not _HEX.fullmatch(pub)
             or key_id_for(bytes.fromhex(pub)) != key.key_id):
         raise IntegrityError(f"{source}: key {key.key_id!r} does not match its public key")
-    if not isinstance(key.user, str) or not key.user or not set(key.roles) <= set(SIGNER_ROLES):
+    if not isinstance(key.user, str) or not key.user or not set(key.roles) <= set(KEY_ROLES):
         raise IntegrityError(f"{source}: key {key.key_id!r} has a bad user or roles")
     return key
 
@@ -151,8 +156,8 @@ class TrustStore:
         raw = public if isinstance(public, bytes) else public.public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         roles = tuple(dict.fromkeys(roles))
-        if not user or not roles or not set(roles) <= set(SIGNER_ROLES):
-            raise UsageError(f"a trusted key needs a user and roles among {SIGNER_ROLES}")
+        if not user or not roles or not set(roles) <= set(KEY_ROLES):
+            raise UsageError(f"a trusted key needs a user and roles among {KEY_ROLES}")
         if len(raw) != 32:
             raise UsageError("an Ed25519 public key is 32 bytes")
         key_id = key_id_for(raw)

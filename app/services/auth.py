@@ -240,6 +240,18 @@ class AuthService:
             raise AuthenticationError("the password was not confirmed; nothing was signed")
         return sig
 
+    def reauthenticate(self, principal: Principal, *, password: str, what: str) -> None:
+        """Confirm the signed-in user again before a plant-affecting step (``what``, e.g. a
+        flash): a wrong password is audited, counts toward lockout, and nothing is done."""
+        obj = f"user:{principal.username}"
+
+        def body(s: Session):
+            return confirm_password(self.ctx, self.passwords, s, principal, password, obj,
+                                    "", action="reauth")
+
+        if self.ctx.write(body) is None:
+            raise AuthenticationError(f"the password was not confirmed; {what} was not started")
+
     def idle_lock_seconds(self) -> float:
         """How long the GUI may sit without input before it locks (setting, in minutes)."""
         with self.ctx.db.reader() as s:

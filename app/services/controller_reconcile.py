@@ -11,8 +11,10 @@ from typing import Any
 
 from app.audit.reading import AuditFilter, query_events
 from app.core.principal import Principal
-from app.devices.flash import ControllerClient, Status
+from app.devices.flash import ControllerClient, Security, Status
+from app.devices.protocol.codes import ErrorCode
 from app.devices.protocol.events import Event
+from app.fieldbus import DeviceRefused
 from app.services.base import ServiceContext
 
 #: Audit actions that record what a controller runs after them.
@@ -119,3 +121,48 @@ def audit_device_events(ctx: ServiceContext, principal: Principal, role: str, ta
                                "after": {"version": e.after_version,
                                          "sha256_prefix": e.after_sha or None}})
     return events
+
+
+def last_audited_refusals(ctx: ServiceContext, target: str) -> int:
+    """The device's refusal count at the newest ``controller.refused_commands`` audited for
+    ``target`` (0: none audited yet)."""
+    with ctx.db.reader() as s:
+        events = query_events(s, AuditFilter(action="controller.refused_commands", text=target,
+                                             limit=LOOKBACK))
+    for ev in events:
+        if ev.object == target and isinstance(ev.new, dict) and "refused_count" in ev.new:
+            return int(ev.new["refused_count"])
+    return 0
+
+
+def audit_refusals(ctx: ServiceContext, principal: Principal, role: str, target: str,
+                   client: ControllerClient, boot: int = 0) -> Security | None:
+    """Audit (``controller.refused_commands``) the commands and chunks the device refused
+    for their proof or session since the last look: any master's attempt to roll back,
+    abort or begin without this workstation's signature shows in the trail. Returns the
+    security block read (None from a device without one)."""
+    try:
+        sec = client.security()
+    except DeviceRefused:
+        return None
+    before = last_audited_refusals(ctx, target)
+    if sec.refused_count == before:
+        return sec
+    # A lower count: the device's refusal record restarted (a new state folder).
+    new = sec.refused_count - before if sec.refused_count > before else sec.refused_count
+    if new <= 0:
+        return sec
+    try:
+        code = ErrorCode(sec.last_refusal_code).name.lower()
+    except ValueError:
+        code = str(sec.last_refusal_code)
+    ctx.audit_outcome(principal, role, "controller.refused_commands", target, result="refused",
+                      reason=f"the controller refused {new} unproven command(s) or chunk(s) "
+                      f"since the last look; latest: {sec.last_refusal}",
+                      new={"refused_count": sec.refused_count, "new": new, "boot": boot,
+                           "last": {"code": code, "command": sec.last_refusal_command,
+                                    "function": sec.last_refusal_function,
+                                    "key_id": sec.last_refusal_key or None,
+                                    "age_s": sec.last_refusal_age_s,
+                                    "text": sec.last_refusal_text}})
+    return sec

@@ -31,10 +31,12 @@ from app.devices.flash import (
 from app.devices.flash.class_stats import read_class_stats
 from app.fieldbus import DeviceError, Endpoint
 from app.services.base import ServiceContext
+from app.services.command_key import signer
 from app.services.controller_drift import Drift, DriftWatch
 from app.services.controller_reconcile import (
     Belief,
     audit_device_events,
+    audit_refusals,
     believed,
     reconcile,
 )
@@ -53,6 +55,9 @@ class WatchResult:
     model: str
     label: str
     drift: Drift | None  # per predicted class (ClassSummaryDrift) or pooled (DriftReport)
+    #: Why the latest window is invalid input ("flat line (dead or disconnected sensor)"),
+    #: '' when it is valid: then ``label`` is "invalid input: REASON", never a class.
+    invalid_reason: str = ""
 
 
 def endpoint(text: str) -> Endpoint:
@@ -82,6 +87,8 @@ class ControllerService:
                 try:
                     with ControllerClient.open(res.endpoint) as client:
                         audit_device_events(self.ctx, principal, role.value, text, client)
+                        audit_refusals(self.ctx, principal, role.value, text, client,
+                                       res.status.boot_count)
                 except DeviceError as exc:  # the scan itself succeeded; say so in the log
                     log.warning("device events of %s not read: %s", text, exc)
         return results
@@ -92,6 +99,7 @@ class ControllerService:
         with ControllerClient.open(endpoint(target)) as client:
             identity, status = client.identity(), client.status()
             audit_device_events(self.ctx, principal, role.value, target, client)
+            audit_refusals(self.ctx, principal, role.value, target, client, status.boot_count)
         reconcile(self.ctx, principal, role.value, target, status)
         return identity, status
 
@@ -122,7 +130,9 @@ class ControllerService:
             with tempfile.TemporaryDirectory(dir=self.ctx.blobs.root) as tmp:
                 path = self.packages.build(principal, ref=ref, out_dir=Path(tmp))
                 self.packages.verify(principal, path=path, hardware_id=identity.hardware_id)
-                outcome = flash_package(ep, path, progress=progress, cancel=cancel)
+                # Signed only now: the operator's role and the package were checked.
+                outcome = flash_package(ep, path, signer=signer(self.ctx), progress=progress,
+                                        cancel=cancel)
         except PlantMLError as exc:
             status = getattr(exc, "status", None)
             self.ctx.audit_outcome(principal, role.value, "controller.deploy", f"model:{ref}",
@@ -144,7 +154,7 @@ class ControllerService:
             raise UsageError("say why the controller rolls back")
         role = self.ctx.authorize(principal, Action.CONTROLLER_ROLLBACK, target)
         try:
-            status = rollback(endpoint(target))
+            status = rollback(endpoint(target), signer=signer(self.ctx))
         except DeviceError as exc:
             self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
                                    result="failed", reason=str(exc),
@@ -160,8 +170,10 @@ class ControllerService:
         role = self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
         ep = endpoint(target)
         with ControllerClient.open(ep) as client:
+            client.identity()  # refuses a protocol-1 controller in one sentence
             status = client.status()
             audit_device_events(self.ctx, principal, role.value, target, client)
+            audit_refusals(self.ctx, principal, role.value, target, client, status.boot_count)
         reconcile(self.ctx, principal, role.value, target, status)
         live = read_live(ep)
         if status.active is None:
@@ -175,12 +187,17 @@ class ControllerService:
         except (PlantMLError, ValueError):
             report, schema = None, {}
         classes = schema.get("classes") or []
-        if classes and np.isfinite(live.prediction) and 0 <= int(live.prediction) < len(classes):
+        invalid = live.invalid_reason
+        if invalid:
+            label = f"invalid input: {invalid}"
+        elif classes and np.isfinite(live.prediction) and \
+                0 <= int(live.prediction) < len(classes):
             label = classes[int(live.prediction)]
         snap = read_class_stats(ep) if report and report.get("class_reference") else None
         drift = self._drift.look(principal, role.value, target=target, ref=ref, report=report,
                                  schema=schema, live=live, snap=snap)
-        return WatchResult(status=status, live=live, model=ref, label=label, drift=drift)
+        return WatchResult(status=status, live=live, model=ref, label=label, drift=drift,
+                           invalid_reason=invalid)
 
 
 def _status_dict(status: Status | None) -> dict | None:

@@ -187,12 +187,14 @@ class Demo:
                       f"training reference: {level}", watch.live.inference_count > 0)
 
     def _watch(self, target: str):
-        deadline = time.monotonic() + 15
+        # Per-class drift needs 30 windows of a class (about 3 s of replay); a bound, not a
+        # pace: a slow machine gets there later, and the step says n/a if it never does.
+        deadline = time.monotonic() + 60
         while True:
             w = self.sv.controllers.watch(self.who["omar"], target=target)
-            if w.live.inference_count >= 5 or time.monotonic() > deadline:
+            if w.drift is not None or time.monotonic() > deadline:
                 return w
-            time.sleep(0.2)
+            time.sleep(0.5)
 
     def audit(self) -> None:
         sv, aud = self.sv, self.who["aud"]

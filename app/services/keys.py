@@ -13,6 +13,7 @@ from app.core.principal import Principal
 from app.core.roles import Action, Role, acting_role
 from app.packages import TrustedKey, TrustStore
 from app.services.base import ServiceContext
+from app.services.command_key import trust_entry
 from app.services.trust import load_trust, save_trust
 from app.store.durable import durable_write
 
@@ -46,12 +47,16 @@ class KeyService:
                                    result="refused", reason=problem)
             raise UsageError(problem)
         store = self.ctx.checked_read(load_trust, ("trust",))
-        # Exactly the trust-store document, so a controller can pin it as it is.
+        # Exactly the trust-store document, so a controller can pin it as it is, plus this
+        # workstation's controller-command key (protocol 2), which signs no package.
         doc = store.to_dict()
+        if store.key(self.ctx.trail.key.key_id) is None:
+            doc["keys"].append(trust_entry(self.ctx))
         durable_write(Path(path), json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"))
         self.ctx.audit_outcome(principal, Role.ADMIN.value, "keys.export", str(path),
-                               result="ok", new={"keys": len(store.keys)})
-        return len(store.keys)
+                               result="ok", new={"keys": len(store.keys),
+                                                 "command_key": self.ctx.trail.key.key_id})
+        return len(doc["keys"])
 
     def import_keys(self, principal: Principal, *, path: Path, reason: str) -> builtins.list[str]:
         """Trust the keys of an export from another workstation (revocations included);

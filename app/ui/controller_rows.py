@@ -31,13 +31,17 @@ class ControllerRow:
         return self.endpoint, self.hardware_id, self.state, self.model, self.error
 
 
-def approved_versions(services: Services, principal: Principal) -> list[str]:
-    """Refs of every approved version, line by line, newest first (runs on the worker)."""
-    refs: list[str] = []
+def approved_versions(services: Services, principal: Principal
+                      ) -> list[tuple[str, tuple[str, ...]]]:
+    """Every approved version with the hardware ids it was released for, line by line,
+    newest first (runs on the worker)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
     for line in services.registry.lines(principal):
-        refs.extend(v.ref for v in services.registry.versions(principal, line=line.name)
-                    if v.state == State.APPROVED.value)
-    return refs
+        for v in services.registry.versions(principal, line=line.name):
+            if v.state == State.APPROVED.value:
+                ids = v.release.body.get("hardware_ids", ()) if v.release is not None else ()
+                out.append((v.ref, tuple(str(h) for h in ids)))
+    return out
 
 
 def row_of_scan(text: str, result: Any) -> ControllerRow:

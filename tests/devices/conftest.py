@@ -11,7 +11,7 @@ import pytest
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.server import ControllerServer, serve_tcp
 from app.devices.flash import Endpoint, RetryPolicy
-from tests.devices.kit import make_runtime
+from tests.devices.kit import make_runtime, trust_operator
 from tests.packages.kit import Kit
 
 #: For every test that is not about a timeout. A controller on 127.0.0.1 answers in
@@ -41,7 +41,7 @@ class Controller:
 
 @pytest.fixture
 def kit(tmp_path: Path) -> Kit:
-    return Kit(root=tmp_path)
+    return trust_operator(Kit(root=tmp_path))
 
 
 @pytest.fixture

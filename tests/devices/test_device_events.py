@@ -9,16 +9,16 @@ from app.devices.flash import ControllerClient, flash_package, rollback
 from app.devices.protocol import events as ev
 from app.devices.protocol.events import Event
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import package
+from tests.devices.kit import OPERATOR, package
 
 
 def test_activations_and_rollbacks_are_kept_and_served(controller_factory, kit):
     c = controller_factory()
     p1, p2 = package(kit, 1), package(kit, 2)
-    o1 = flash_package(c.endpoint, p1, policy=PATIENT)
-    o2 = flash_package(c.endpoint, p2, policy=PATIENT)
-    rollback(c.endpoint, PATIENT)
-    with ControllerClient.open(c.endpoint, PATIENT) as client:
+    o1 = flash_package(c.endpoint, p1, policy=PATIENT, signer=OPERATOR)
+    o2 = flash_package(c.endpoint, p2, policy=PATIENT, signer=OPERATOR)
+    rollback(c.endpoint, PATIENT, signer=OPERATOR)
+    with ControllerClient.open(c.endpoint, PATIENT, signer=OPERATOR) as client:
         events = client.events()
         assert [e.kind_name for e in events] == ["activated", "committed", "activated",
                                                  "committed", "rolled_back"]
@@ -43,7 +43,7 @@ def test_activations_and_rollbacks_are_kept_and_served(controller_factory, kit):
     c.server.stop()
     c.runtime.stop()
     again = controller_factory()  # the same state folder: a reboot
-    with ControllerClient.open(again.endpoint, PATIENT) as client:
+    with ControllerClient.open(again.endpoint, PATIENT, signer=OPERATOR) as client:
         assert client.events() == events
     assert controller_factory("fresh") and not list((kit.root / "fresh").glob("events.json"))
 

@@ -27,7 +27,7 @@ from app.ml.drift_stats import (
 )
 from app.ml.refstats import reference_stats
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import package, wait_for
+from tests.devices.kit import OPERATOR, package, wait_for
 from tests.packages.kit import NOW
 
 RNG = np.random.default_rng(7)
@@ -175,10 +175,10 @@ def test_class_stats_without_input_checks_and_cut_to_the_block():
 def test_class_stats_over_modbus(controller_factory, kit):
     clock = FakeClock(NOW, frozen=True)
     ctl = controller_factory(clock=clock)
-    with ControllerClient.open(ctl.endpoint, PATIENT) as client:
+    with ControllerClient.open(ctl.endpoint, PATIENT, signer=OPERATOR) as client:
         empty = read_class_stats_from(client)
         assert empty is not None and empty.seq == 0 and empty.pages == (), "no snapshot yet"
-    assert flash_package(ctl.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(ctl.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     sensor = ctl.runtime.sensor
     clock.advance((cs.PUBLISH_EVERY + 0.5) * sensor.period_s)
     snap = wait_for(lambda: read_class_stats(ctl.endpoint, PATIENT),

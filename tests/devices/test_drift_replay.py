@@ -19,7 +19,7 @@ from app.ml.drift_class import ClassSummaryDrift, DriftAlarm
 from app.services.controller_drift import assess
 from tests.conftest import CWRU
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import model_files, wait_for
+from tests.devices.kit import OPERATOR, model_files, wait_for
 from tests.packages.kit import HW, NOW
 
 pytestmark = pytest.mark.skipif(not CWRU.is_dir() or not any(CWRU.glob("*.npz")),
@@ -65,7 +65,7 @@ def edge(cwru, controller_factory, kit):
                     input_schema=[{"name": "window", "dtype": "float32",
                                    "shape": ["batch", 1, WINDOW]}],
                     output_schema=[{"name": "label", "dtype": "int64", "shape": ["batch"]}])
-    assert flash_package(ctl.endpoint, pkg, policy=PATIENT).ok
+    assert flash_package(ctl.endpoint, pkg, policy=PATIENT, signer=OPERATOR).ok
     return ctl, clock
 
 

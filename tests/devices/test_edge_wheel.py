@@ -23,7 +23,7 @@ from app.cli.cmd_controllers import register
 from app.devices.controller.serve import edge_parser
 from app.devices.flash import ControllerClient, Endpoint, flash_package
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import package, wait_for
+from tests.devices.kit import OPERATOR, package, trust_operator, wait_for
 from tests.packages.kit import HW, Kit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,7 +217,7 @@ def test_the_edge_wheel_installs_lean_starts_and_takes_a_flash(tmp_path):
 
     # The runtime from that venv, run from an empty folder: nothing of this checkout on
     # its path.
-    kit = Kit(root=tmp_path / "kit")
+    kit = trust_operator(Kit(root=tmp_path / "kit"))
     trust, replay = tmp_path / "trust.json", tmp_path / "replay.npy"
     kit.trust.save(trust)
     t = np.arange(8000) / 2000.0
@@ -236,9 +236,9 @@ def test_the_edge_wheel_installs_lean_starts_and_takes_a_flash(tmp_path):
         endpoint = Endpoint.tcp("127.0.0.1", int(line.rsplit(":", 1)[1]))
         # From the workstation side: this repository's flash client and a signed package.
         path = package(kit, 1, created_at=datetime.now(UTC).replace(microsecond=0))
-        out = flash_package(endpoint, path, policy=PATIENT)
+        out = flash_package(endpoint, path, policy=PATIENT, signer=OPERATOR)
         assert out.ok and out.status.active.version == 1
-        with ControllerClient.open(endpoint, PATIENT) as c:
+        with ControllerClient.open(endpoint, PATIENT, signer=OPERATOR) as c:
             live = wait_for(c.live, lambda lv: lv.inference_count >= 3, "inferences")
         assert len(live.scores) == 3 and abs(live.scores.sum() - 1) < 1e-5
     finally:

@@ -1,5 +1,7 @@
 """Any Modbus master can read a controller: mbpoll (Debian package mbpoll) reads the identity
-and status blocks of the reference runtime over TCP, and rolls it back with one write."""
+and status blocks of the reference runtime over TCP. Since protocol 2 (issue 15.4) it cannot
+roll it back: one write without the workstation's proof is refused and counted, a replayed
+proof too; mbpoll carrying a proof the workstation signed on the current challenge is obeyed."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import subprocess
 
 import pytest
 
-from app.devices.flash import flash_package
+from app.devices.flash import ControllerClient, flash_package
 from app.devices.protocol import registers as r
-from app.devices.protocol.codes import Command, State
+from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.protocol.proof import CommandBlock
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import package, wait_for
+from tests.devices.kit import OPERATOR, package, wait_for
 from tests.packages.kit import HW
 
 MBPOLL = shutil.which("mbpoll")
@@ -21,10 +24,14 @@ pytestmark = pytest.mark.skipif(MBPOLL is None, reason="mbpoll is not installed 
                                 "(apt-get install mbpoll)")
 
 
-def mbpoll(port: int, *args: str) -> str:
+def run_mbpoll(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     assert MBPOLL is not None
-    done = subprocess.run([MBPOLL, "-m", "tcp", "-a", "1", "-p", str(port), "-0", "-1",
-                           *args], capture_output=True, text=True, timeout=20, check=False)
+    return subprocess.run([MBPOLL, "-m", "tcp", "-a", "1", "-p", str(port), "-0", "-1", *args],
+                          capture_output=True, text=True, timeout=20, check=False)
+
+
+def mbpoll(port: int, *args: str) -> str:
+    done = run_mbpoll(port, *args)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -34,12 +41,26 @@ def registers(out: str, start: int) -> list[int]:
     return [values[start + i] for i in range(len(values))]
 
 
+def security(port: int) -> list[int]:
+    return registers(mbpoll(port, "-t", "3", "-r", str(r.SECURITY_BASE), "-c",
+                            str(r.SECURITY_COUNT), "127.0.0.1"), r.SECURITY_BASE)
+
+
+def field(regs: list[int], name: str, base: int = r.SECURITY_BASE):
+    return r.decode(r.FIELDS[name], regs, base)
+
+
+def write_block(port: int, block: list[int]) -> subprocess.CompletedProcess[str]:
+    """mbpoll writes the 86 registers with one function-16 request."""
+    return run_mbpoll(port, "-t", "4", "-r", "0", "127.0.0.1", *map(str, block))
+
+
 def test_mbpoll_reads_identity_and_status(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
     port = controller.endpoint.port
     ident = registers(mbpoll(port, "-t", "3", "-r", "0", "-c", str(r.IDENTITY_COUNT),
                              "127.0.0.1"), 0)
-    assert ident[:2] == [0x504C, 0x4D4C] and ident[2] == r.PROTOCOL_VERSION
+    assert ident[:2] == [0x504C, 0x4D4C] and ident[2] == r.PROTOCOL_VERSION == 2
     assert r.decode(r.FIELDS["hardware_id"], ident, 0) == HW
     assert r.sealed(ident, r.FIELDS["identity_crc"], 0)
     status = registers(mbpoll(port, "-t", "3", "-r", "100", "-c", str(r.STATUS_COUNT),
@@ -49,12 +70,65 @@ def test_mbpoll_reads_identity_and_status(controller, kit):
     assert r.decode(r.FIELDS["active_name"], status, 100) == "bearing"
 
 
-def test_mbpoll_rolls_back_with_one_write(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
-    mbpoll(controller.endpoint.port, "-t", "4", "-r", "0", "127.0.0.1", str(int(
-        Command.ROLLBACK)))
+def test_mbpoll_cannot_roll_back_without_the_workstations_proof(controller, kit):
+    flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    second = flash_package(controller.endpoint, package(kit, 2), policy=PATIENT,
+                           signer=OPERATOR)
+    port = controller.endpoint.port
+    machine = controller.runtime.machine
+    # Today's attack: one function-6 write of ROLLBACK into HR 0.
+    done = run_mbpoll(port, "-t", "4", "-r", "0", "127.0.0.1", str(int(Command.ROLLBACK)))
+    assert done.returncode != 0 and "Illegal data value" in done.stderr
+    # A whole block without a signature (function 16) is no proof either.
+    unsigned = CommandBlock(int(Command.ROLLBACK), 77, hardware_id=HW).registers()
+    assert write_block(port, unsigned).returncode != 0
+    assert not machine.busy
+    assert machine.disk.slots[machine.disk.active].sha256 == second.package_sha256
+    assert machine.state is State.ACTIVE
+    sec = security(port)
+    assert field(sec, "refused_count") == 2
+    assert field(sec, "last_refusal_code") == ErrorCode.PROOF_MISSING
+    assert field(sec, "last_refusal_command") == Command.ROLLBACK
+    assert field(sec, "last_refusal_function") == 16
+    assert "without a signed proof" in field(sec, "last_refusal_text")
+
+
+def test_mbpoll_replaying_a_sniffed_rollback_is_refused(controller, kit):
+    """A master that recorded the workstation's genuine ROLLBACK cannot send it again."""
+    flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    flash_package(controller.endpoint, package(kit, 2), policy=PATIENT, signer=OPERATOR)
+    sniffed: list[list[int]] = []
+    with ControllerClient.open(controller.endpoint, PATIENT, OPERATOR) as c:
+        write = c.link.write
+
+        def tap(address, values, **kw):
+            sniffed.append(list(values))
+            return write(address, values, **kw)
+        c.link.write = tap  # type: ignore[method-assign]
+        c.rollback()
+    third = flash_package(controller.endpoint, package(kit, 3), policy=PATIENT,
+                          signer=OPERATOR)
+    port = controller.endpoint.port
+    done = write_block(controller.endpoint.port, sniffed[0])
+    assert done.returncode != 0 and "Illegal data value" in done.stderr
+    machine = controller.runtime.machine
+    assert machine.disk.slots[machine.disk.active].sha256 == third.package_sha256
+    assert field(security(port), "last_refusal_code") == ErrorCode.PROOF_REPLAYED
+
+
+def test_mbpoll_carrying_the_workstations_signed_rollback_is_obeyed(controller, kit):
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    flash_package(controller.endpoint, package(kit, 2), policy=PATIENT, signer=OPERATOR)
+    port = controller.endpoint.port
+    nonce = field(security(port), "nonce")  # mbpoll reads the challenge ...
+    # ... the workstation signs it (the same bytes its client signs) ...
+    block = CommandBlock(int(Command.ROLLBACK), 4242, nonce=nonce, hardware_id=HW
+                         ).signed_by(OPERATOR).registers()
+    assert len(block) == r.COMMAND_COUNT
+    mbpoll(port, "-t", "4", "-r", "0", "127.0.0.1", *map(str, block))  # ... mbpoll writes it
     machine = controller.runtime.machine
     wait_for(lambda: machine.busy, lambda busy: not busy, "the end of the rollback")
     active = machine.disk.slots[machine.disk.active]
     assert active.sha256 == first.package_sha256 and machine.state is State.ACTIVE
+    assert field(security(port), "nonce") != nonce  # single use: a new challenge
+    assert field(security(port), "refused_count") == 0

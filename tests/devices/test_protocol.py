@@ -16,13 +16,14 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "controller-protocol.md"
 
 
 def test_fields_do_not_overlap_and_pages_fit_one_read():
+    assert len(r.FIELDS) == sum(len(block) for block in r.BLOCKS.values()), "a name twice"
     for table in ("input", "holding"):
         fields = sorted((f for f in r.FIELDS.values() if f.table == table),
                         key=lambda f: f.address)
         for a, b in zip(fields, fields[1:], strict=False):
             assert a.end <= b.address, (a.name, b.name)
     assert r.IDENTITY_COUNT <= READ_REGISTERS and r.STATUS_COUNT <= READ_REGISTERS
-    assert r.LIVE_HEAD_COUNT <= READ_REGISTERS
+    assert r.LIVE_HEAD_COUNT <= READ_REGISTERS and r.SECURITY_COUNT <= READ_REGISTERS
     assert r.COMMAND_COUNT <= WRITE_REGISTERS
     assert r.WINDOW_HEADER_REGS + r.WINDOW_DATA_REGS == 123 == timing.FC16_MAX_REGS
     # 123 registers: 9 + 246 = 255 bytes, the largest function-16 RTU frame (256 max).

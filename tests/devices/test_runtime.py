@@ -10,7 +10,7 @@ from app.devices.controller.sensor import ReplaySensor
 from app.devices.flash import flash_package
 from app.devices.protocol.codes import ErrorCode, State
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import make_runtime, package, window_model
+from tests.devices.kit import OPERATOR, make_runtime, package, window_model
 
 
 def test_engine_runs_fixed_batch_models_row_by_row(tmp_path):
@@ -48,8 +48,8 @@ def test_replay_sensor_blocks_and_windows():
 
 def test_a_damaged_active_slot_falls_back_at_boot(controller_factory, kit, tmp_path):
     ctl = controller_factory("box")
-    first = flash_package(ctl.endpoint, package(kit, 1), policy=PATIENT)
-    assert flash_package(ctl.endpoint, package(kit, 2), policy=PATIENT).ok
+    first = flash_package(ctl.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    assert flash_package(ctl.endpoint, package(kit, 2), policy=PATIENT, signer=OPERATOR).ok
     ctl.server.stop()
     ctl.runtime.stop()
     model = tmp_path / "box" / "slot_b" / "model.onnx"

@@ -24,8 +24,9 @@ from app.devices.flash import (
 )
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.protocol.registers import MAX_CHUNK
 from app.devices.sim.linesim import LineSimulator
-from tests.devices.kit import make_runtime, package
+from tests.devices.kit import OPERATOR, make_runtime, package
 
 REQUESTS = int(os.environ.get("PLANTML_T18_REQUESTS", "500"))
 BAUD = 460800  # the faults matter here, not the rate: a fast line keeps the test short
@@ -53,12 +54,12 @@ def test_t18_requests_through_noise_never_succeed_falsely(noisy):
     rng = random.Random(18)
     truth = r.place([0] * r.IDENTITY_COUNT, 0, rt.identity_values())
     n_chunks = max(8, REQUESTS // 3)
-    data = rng.randbytes(n_chunks * 236)
+    data = rng.randbytes(n_chunks * MAX_CHUNK)
     stats = {"ok": 0, "failed": 0, "false": 0}
     line.faults.noise = NOISE
     t0 = time.monotonic()
-    with ControllerClient.open(ep, POLICY) as c:
-        c.send(Command.BEGIN, arg0=len(data), arg1=len(data), chunk_size=236,
+    with ControllerClient.open(ep, POLICY, signer=OPERATOR) as c:
+        c.send(Command.BEGIN, arg0=len(data), arg1=len(data), chunk_size=MAX_CHUNK,
                sha256=hashlib.sha256(data).hexdigest())
         sent = 0
         while stats["ok"] + stats["failed"] < REQUESTS:
@@ -72,7 +73,7 @@ def test_t18_requests_through_noise_never_succeed_falsely(noisy):
                     stats["false"] += st.acked_offset != rt.machine.transfer.acked
                     sent = st.acked_offset
                 else:
-                    part = data[sent:sent + 236]
+                    part = data[sent:sent + MAX_CHUNK]
                     c.write_chunk(sent, part, zlib.crc32(part))
                     sent += len(part)
                     stats["false"] += rt.machine.transfer.acked != sent
@@ -82,8 +83,8 @@ def test_t18_requests_through_noise_never_succeed_falsely(noisy):
                 sent = rt.machine.transfer.acked if op >= 0.5 else sent
         elapsed = time.monotonic() - t0
         line.faults.noise = 0.0
-        assert c.digests(0, sent // 236) == [zlib.crc32(data[i:i + 236])
-                                             for i in range(0, sent, 236)]
+        assert c.digests(0, sent // MAX_CHUNK) == [zlib.crc32(data[i:i + MAX_CHUNK])
+                                             for i in range(0, sent, MAX_CHUNK)]
     per_request = 2 * (1 + POLICY.timeout_retries) * POLICY.timeout_s
     assert stats["false"] == 0, stats
     assert line.stats.damaged > REQUESTS * NOISE, line.stats  # the noise was real
@@ -96,12 +97,12 @@ def test_t18_a_flash_through_noise_is_right_or_fails_clearly(noisy, kit):
     line.faults.noise = NOISE
     path = package(kit, 1, pad=1500)
     try:
-        out = flash_package(ep, path, policy=POLICY)
+        out = flash_package(ep, path, policy=POLICY, signer=OPERATOR)
     except ControllerError as exc:
         assert not isinstance(exc, FlashFailed) or exc.status.state is not State.ACTIVE
         out = None
     line.faults.noise = 0.0
-    with ControllerClient.open(ep, POLICY) as c:
+    with ControllerClient.open(ep, POLICY, signer=OPERATOR) as c:
         st = c.status()
     if out is not None:
         assert out.ok and st.active.sha256 == out.package_sha256

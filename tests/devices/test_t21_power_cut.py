@@ -27,8 +27,9 @@ from app.devices.flash import (
     read_status,
 )
 from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.protocol.registers import MAX_CHUNK
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import PATIENCE_S, package
+from tests.devices.kit import OPERATOR, PATIENCE_S, package
 from tests.packages.kit import HW, Kit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,11 +103,11 @@ def pkg(kit: Kit, version: int) -> Path:
 
 def stage(ep: Endpoint, path: Path, activate: bool = False, commit: bool = False) -> None:
     data = path.read_bytes()
-    with ControllerClient.open(ep, PATIENT) as c:
-        c.send(Command.BEGIN, arg0=len(data), arg1=len(data), chunk_size=236,
+    with ControllerClient.open(ep, PATIENT, signer=OPERATOR) as c:
+        c.send(Command.BEGIN, arg0=len(data), arg1=len(data), chunk_size=MAX_CHUNK,
                sha256=hashlib.sha256(data).hexdigest())
-        for off in range(0, len(data), 236):
-            c.write_chunk(off, data[off:off + 236], zlib.crc32(data[off:off + 236]))
+        for off in range(0, len(data), MAX_CHUNK):
+            c.write_chunk(off, data[off:off + MAX_CHUNK], zlib.crc32(data[off:off + MAX_CHUNK]))
         c.run(Command.VERIFY, PATIENCE_S)
         c.run(Command.SELF_TEST, PATIENCE_S)
         if activate:
@@ -123,19 +124,19 @@ def sha(path: Path) -> str:
 
 def test_cut_after_staging_boots_the_old_model(box, kit):
     v1, v2 = pkg(kit, 1), pkg(kit, 2)
-    assert flash_package(box.power_on(), v1, policy=PATIENT).ok
+    assert flash_package(box.power_on(), v1, policy=PATIENT, signer=OPERATOR).ok
     stage(box.endpoint, v2)
     assert read_status(box.endpoint, PATIENT).state is State.STAGED
     box.power_cut()
     st = read_status(box.power_on(), PATIENT)
     assert st.state is State.ACTIVE and st.active.sha256 == sha(v1) and st.staged is None
     assert st.boot_count == 2
-    assert flash_package(box.endpoint, v2, policy=PATIENT).ok
+    assert flash_package(box.endpoint, v2, policy=PATIENT, signer=OPERATOR).ok
 
 
 def test_cut_while_unconfirmed_reverts_at_boot(box, kit):
     v1, v2 = pkg(kit, 1), pkg(kit, 2)
-    assert flash_package(box.power_on(), v1, policy=PATIENT).ok
+    assert flash_package(box.power_on(), v1, policy=PATIENT, signer=OPERATOR).ok
     stage(box.endpoint, v2, activate=True)
     st = read_status(box.endpoint, PATIENT)
     assert st.state is State.ACTIVE_UNCONFIRMED and st.active.sha256 == sha(v2)
@@ -149,7 +150,7 @@ def test_cut_while_unconfirmed_reverts_at_boot(box, kit):
                                    "confirm-before-state"])
 def test_cut_between_commit_and_its_confirmation_reverts(box, kit, point):
     v1, v2 = pkg(kit, 1), pkg(kit, 2)
-    assert flash_package(box.power_on(), v1, policy=PATIENT).ok
+    assert flash_package(box.power_on(), v1, policy=PATIENT, signer=OPERATOR).ok
     box.power_cut()
     box.power_on(crash_at=point)
     with contextlib.suppress(ControllerError):
@@ -158,13 +159,13 @@ def test_cut_between_commit_and_its_confirmation_reverts(box, kit, point):
     st = read_status(box.power_on(), PATIENT)
     assert st.state is State.ACTIVE and st.active.sha256 == sha(v1), point
     assert st.last_error is ErrorCode.BOOT_REVERTED
-    assert flash_package(box.endpoint, v2, policy=PATIENT).ok
+    assert flash_package(box.endpoint, v2, policy=PATIENT, signer=OPERATOR).ok
 
 
 def test_random_power_cuts_during_flashing_always_boot_a_known_model(box, kit):
     rng = random.Random(21)
     committed = pkg(kit, 1)
-    assert flash_package(box.power_on(), committed, policy=PATIENT).ok
+    assert flash_package(box.power_on(), committed, policy=PATIENT, signer=OPERATOR).ok
     for version in range(2, 2 + KILLS):
         new = pkg(kit, version)
         # The cut comes at a random point of the flash's own progress (any chunk, or between
@@ -176,11 +177,11 @@ def test_random_power_cuts_during_flashing_always_boot_a_known_model(box, kit):
             if fraction >= at:
                 box.power_cut()
         with contextlib.suppress(ControllerError):
-            flash_package(box.endpoint, new, policy=PATIENT, progress=cut_at)
+            flash_package(box.endpoint, new, policy=PATIENT, progress=cut_at, signer=OPERATOR)
         box.power_cut()
         st = read_status(box.power_on(), PATIENT)
         assert st.state is State.ACTIVE, st.summary()
         assert st.active.sha256 in (sha(committed), sha(new)), st.summary()
         if st.active.sha256 == sha(committed):
-            assert flash_package(box.endpoint, new, policy=PATIENT).ok
+            assert flash_package(box.endpoint, new, policy=PATIENT, signer=OPERATOR).ok
         committed = new

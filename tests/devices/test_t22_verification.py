@@ -19,8 +19,9 @@ from app.devices.flash import (
     flash_package,
 )
 from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.protocol.registers import MAX_CHUNK
 from tests.devices.conftest import PATIENT
-from tests.devices.kit import PATIENCE_S, package, wait_for
+from tests.devices.kit import OPERATOR, PATIENCE_S, package, wait_for
 from tests.packages.kit import NOW, Kit
 
 NO_ZLIB = FlashOptions(compress=False)
@@ -40,7 +41,8 @@ def corrupt_chunk(monkeypatch):
     return arm
 
 
-def _send_all(c: ControllerClient, data: bytes, size: int = 236, sha: str | None = None) -> None:
+def _send_all(c: ControllerClient, data: bytes, size: int = MAX_CHUNK,
+              sha: str | None = None) -> None:
     c.send(Command.BEGIN, arg0=len(data), arg1=len(data), chunk_size=size,
            sha256=sha or hashlib.sha256(data).hexdigest())
     for off in range(0, len(data), size):
@@ -56,22 +58,22 @@ def _still_old(c: ControllerClient, version: int = 1) -> None:
 
 @pytest.mark.parametrize("k", [0, 5, 11])
 def test_read_back_names_the_chunk_and_nothing_is_activated(controller, kit, corrupt_chunk, k):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     corrupt_chunk(k)
     with pytest.raises(VerificationFailed, match=f"verification failed at chunk {k}:") as info:
         flash_package(controller.endpoint, package(kit, 2, pad=1000), policy=PATIENT,
-                      options=NO_ZLIB)
+                      options=NO_ZLIB, signer=OPERATOR)
     assert info.value.chunk == k
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _still_old(c)
 
 
 @pytest.mark.parametrize("k", [0, 7])
 def test_the_device_names_the_chunk_when_verifying(controller, kit, corrupt_chunk, k):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     corrupt_chunk(k)
     data = package(kit, 2, pad=1000).read_bytes()
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _send_all(c, data)
         with pytest.raises(FlashFailed) as info:
             c.run(Command.VERIFY, PATIENCE_S)
@@ -85,9 +87,9 @@ def test_the_device_names_the_chunk_when_verifying(controller, kit, corrupt_chun
 
 
 def test_a_hash_that_does_not_match_the_bytes_is_never_activated(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     data = package(kit, 2).read_bytes()
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _send_all(c, data, sha="00" * 31 + "01")
         with pytest.raises(FlashFailed, match="SHA-256 differs from BEGIN") as info:
             c.run(Command.VERIFY, PATIENCE_S)
@@ -96,20 +98,21 @@ def test_a_hash_that_does_not_match_the_bytes_is_never_activated(controller, kit
 
 
 def test_a_package_signed_by_unknown_keys_is_refused_on_the_device(controller, kit, tmp_path):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     stranger = Kit(root=tmp_path / "stranger")
     with pytest.raises(FlashFailed, match=r"package refused \(unknown_key\)"):
-        flash_package(controller.endpoint, package(stranger, 2), policy=PATIENT)
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+        flash_package(controller.endpoint, package(stranger, 2), policy=PATIENT, signer=OPERATOR)
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _still_old(c)
 
 
 def test_a_failed_self_test_is_never_activated(controller, kit):
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
     with pytest.raises(FlashFailed, match="SELF_TEST failed.*golden input 0") as info:
-        flash_package(controller.endpoint, package(kit, 2, bad_golden=True), policy=PATIENT)
+        flash_package(controller.endpoint, package(kit, 2, bad_golden=True), policy=PATIENT,
+            signer=OPERATOR)
     assert info.value.status.last_error is ErrorCode.SELF_TEST_FAILED
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _still_old(c)
 
 
@@ -118,9 +121,9 @@ def test_no_commit_before_the_deadline_reverts(controller_factory, kit):
     # not because the machine was slow (or fast) enough.
     clock = FakeClock(NOW, frozen=True)
     controller = controller_factory(clock=clock)
-    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
     data = package(kit, 2).read_bytes()
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _send_all(c, data)
         c.run(Command.VERIFY, PATIENCE_S)
         c.run(Command.SELF_TEST, PATIENCE_S)
@@ -143,8 +146,8 @@ def test_no_commit_before_the_deadline_reverts(controller_factory, kit):
 def test_a_commit_in_time_holds_however_long_the_test_takes(controller_factory, kit):
     clock = FakeClock(NOW, frozen=True)
     controller = controller_factory(clock=clock)
-    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT).ok
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+    assert flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR).ok
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         _send_all(c, package(kit, 2).read_bytes())
         c.run(Command.VERIFY, PATIENCE_S)
         c.run(Command.SELF_TEST, PATIENCE_S)
@@ -156,22 +159,27 @@ def test_a_commit_in_time_holds_however_long_the_test_takes(controller_factory, 
     assert st.state is State.ACTIVE and st.active.version == 2 and st.commit_remaining_s == 0
 
 
-def test_a_plc_can_roll_back_with_one_register_write(controller, kit):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
-        c.link.write_one(0, int(Command.ROLLBACK))
-        st = wait_for(c.status, lambda s: not s.running, "the end of the rollback")
+def test_a_plc_cannot_roll_back_with_one_register_write(controller, kit):
+    # Protocol 2 (issue 15.4): one function-6 write is no proof; the signed one is obeyed.
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    second = flash_package(controller.endpoint, package(kit, 2), policy=PATIENT, signer=OPERATOR)
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
+        with pytest.raises(DeviceRefused, match="exception 03"):
+            c.link.write_one(0, int(Command.ROLLBACK))
+        st = c.status()
+        assert st.active.sha256 == second.package_sha256 and st.state is State.ACTIVE
+        assert c.security().last_refusal_code == ErrorCode.PROOF_MISSING
+        st = c.rollback()
         assert st.active.sha256 == first.package_sha256 and st.state is State.ACTIVE
 
 
 def test_a_refused_package_leaves_the_rollback_target_alone(controller, kit, tmp_path):
-    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT)
-    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT).ok
+    first = flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    assert flash_package(controller.endpoint, package(kit, 2), policy=PATIENT, signer=OPERATOR).ok
     stranger = Kit(root=tmp_path / "stranger")
     with pytest.raises(FlashFailed, match="unknown_key"):
-        flash_package(controller.endpoint, package(stranger, 3), policy=PATIENT)
-    with ControllerClient.open(controller.endpoint, PATIENT) as c:
+        flash_package(controller.endpoint, package(stranger, 3), policy=PATIENT, signer=OPERATOR)
+    with ControllerClient.open(controller.endpoint, PATIENT, signer=OPERATOR) as c:
         st = c.rollback()
     assert st.state is State.ACTIVE and st.active.sha256 == first.package_sha256
 

@@ -12,6 +12,7 @@ from app.core.errors import PermissionDenied, UsageError
 from app.data.synthetic import STATES, vibration
 from app.packages import PackageRefused
 from app.services.audit import AuditFilter
+from app.services.command_key import signer
 from app.services.controller_runtime import start_controller
 from app.services.options import binary_options
 from app.services.recipes import make_recipe
@@ -145,7 +146,8 @@ def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people
     assert belief.active_sha256 == first.package_sha256
     # What the killed process did: the package reached the device and was committed ...
     path = services.packages.build(opr, ref=v2, out_dir=tmp_path / "v2")
-    second = flash_package(Endpoint.parse(controller.target), path)
+    second = flash_package(Endpoint.parse(controller.target), path,
+                           signer=signer(services.ctx))
     assert second.ok and second.status.active.version == 2
     # ... and all the audit holds is a deploy that failed before the device answered.
     services.ctx.audit_outcome(opr, "operator", "controller.deploy", f"model:{v2}",
@@ -169,13 +171,80 @@ def test_t158_reconcile_follows_the_device_after_a_killed_flash(services, people
     seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
     assert [(e.new["seq"], e.result) for e in reversed(seen)] == [
         (1, "activated"), (2, "committed"), (3, "activated"), (4, "committed")]
-    # ... and a rollback no workstation audited (any Modbus master) is found at the next scan.
+    # ... and a rollback no workstation audited (signed, but by a process killed before it
+    # could audit) is found at the next scan.
     from app.devices.flash import rollback
 
-    rollback(Endpoint.parse(controller.target))
+    rollback(Endpoint.parse(controller.target), signer=signer(services.ctx))
     services.controllers.scan(opr, endpoints=[controller.target])
     seen = services.audit.show(people["auditor"], AuditFilter(action="controller.device_event"))
     assert [(e.new["seq"], e.result) for e in seen[:1]] == [(5, "rolled_back")]
     assert seen[0].new["after"]["version"] == 1 and seen[0].new["before"]["version"] == 2
     assert services.controllers.current_model(opr, target=controller.target).active_sha256 \
         == first.package_sha256
+
+
+def test_15_4_unproven_commands_are_refused_and_audited_at_the_next_scan(
+        services, people, tmp_path, controller):
+    """Issue 15.4: a Modbus master without this workstation's proof cannot roll back; the
+    device counts the attempt and the next scan audits it (once). The operator's own
+    rollback, signed by the service, works."""
+    from pymodbus.client import ModbusTcpClient
+
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    opr = people["operator"]
+    assert services.controllers.flash(opr, ref=v1, target=controller.target).ok
+    second = services.controllers.flash(opr, ref=v2, target=controller.target)
+    port = int(controller.target.rpartition(":")[2])
+    plc = ModbusTcpClient("127.0.0.1", port=port, timeout=10, retries=0)
+    assert plc.connect()
+    try:
+        answer = plc.write_register(0, 6, device_id=1)  # ROLLBACK, function 6
+        assert answer.isError() and answer.exception_code == 3
+    finally:
+        plc.close()
+    _, status = services.controllers.status(opr, target=controller.target)
+    assert status.active.sha256 == second.package_sha256
+    [rec] = services.audit.show(people["auditor"],
+                                AuditFilter(action="controller.refused_commands"))
+    assert rec.object == controller.target and rec.result == "refused"
+    assert rec.new["new"] == 1 and rec.new["last"]["code"] == "proof_missing"
+    assert rec.new["last"]["function"] == 6 and rec.new["last"]["command"] == 6
+    services.controllers.scan(opr, endpoints=[controller.target])  # nothing new: no new row
+    assert len(services.audit.show(people["auditor"],
+                                   AuditFilter(action="controller.refused_commands"))) == 1
+    assert services.controllers.rollback(opr, target=controller.target,
+                                         reason="v2 noisy").active.version == 1
+
+
+def test_the_workstation_refuses_a_protocol_1_controller(services, people, controller):
+    from app.devices.flash import ProtocolError
+
+    controller.runtime.protocol_version = 1
+    with pytest.raises(ProtocolError, match="protocol 1, which obeys unsigned commands"):
+        services.controllers.status(people["operator"], target=controller.target)
+    [found] = services.controllers.scan(people["operator"], endpoints=[controller.target])
+    assert not found.found and "update its runtime" in found.error
+
+
+def test_9_1_a_dead_sensor_is_watched_as_invalid_input_not_a_class(services, people,
+                                                                   tmp_path):
+    [v1] = _trained(services, people, tmp_path)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    opr = people["operator"]
+    with start_controller(state_dir=tmp_path / "dead", hardware_id="EDGE-01", trust=trust,
+                          tcp="127.0.0.1:0", replay=np.zeros((1, 60_000))) as dead:
+        assert services.controllers.flash(opr, ref=v1, target=dead.target).ok
+        deadline = time.monotonic() + 60  # reached only if no window is ever flagged
+        while True:
+            w = services.controllers.watch(opr, target=dead.target)
+            if (w.live.invalid_count >= 2 and w.status.sensor_fault) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert w.live.invalid_count >= 2 and "flat line" in w.invalid_reason
+    assert w.label == f"invalid input: {w.invalid_reason}" and w.label not in STATES
+    # Flat (bit 2), and far below the training envelope (bit 8) too.
+    assert w.live.invalid_reason == w.invalid_reason and w.status.sensor_fault & 2
+    assert w.live.stats.count == 0 and w.drift is None  # nothing of it in the drift

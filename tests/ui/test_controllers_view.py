@@ -16,6 +16,7 @@ from app.ui.controller_rows import ControllerRow, is_link_failure, row_lost
 from app.ui.main_window import MainWindow
 from app.ui.pages.controllers_view import ControllersView
 from app.ui.widgets.watch_panel import WatchPanel, invalid_reason
+from tests.ui.conftest import PASSWORDS
 from tests.ui.controllers_kit import (
     HARDWARE_ID,
     add_and_scan,
@@ -76,7 +77,10 @@ def test_operator_flashes_through_the_view(qtbot, workspace, people, runner, edg
 
     seen = []
     view.progress_bar.valueChanged.connect(seen.append)
+    assert view.versions_for(edge.target) == [ref]
     view.choose_version = lambda: ref
+    asked = []
+    view.confirm_flash = lambda *args: asked.append(args) or PASSWORDS["omar"]
     with qtbot.waitSignal(view.sig_flashed, timeout=6000) as flashed:
         click(qtbot, view.flash_button)
         assert view.job_running and view.cancel_button.isVisible()
@@ -91,6 +95,36 @@ def test_operator_flashes_through_the_view(qtbot, workspace, people, runner, edg
     assert f"runs {ref}" in view.message_label.text()
     [event] = sv.audit.show(people["aud"], AuditFilter(action="controller.deploy"))
     assert (event.user, event.result, event.new["target"]) == ("omar", "ok", edge.target)
+    assert asked == [(edge.target, "no model", ref)], "what it replaces was said first"
+
+
+def test_a_flash_offers_only_versions_for_the_controller_and_needs_the_password(
+        qtbot, workspace, people, runner, edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    view = open_view(qtbot, sv, runner, people["omar"])
+    add_and_scan(qtbot, view, runner, edge.target)
+    # A version released for another controller is not offered for this one.
+    view.approved_for[ref] = ("EDGE-99",)
+    assert view.versions_for(edge.target) == []
+    assert view.choose_version() is None
+    assert "no approved version was released for the hardware id" in view.message_label.text()
+    view.approved_for[ref] = (HARDWARE_ID,)
+    # Cancelled at the confirmation: nothing runs.
+    view.choose_version = lambda: ref
+    view.confirm_flash = lambda *args: None
+    click(qtbot, view.flash_button)
+    assert not view.job_running
+    # A wrong password: refused and audited, the controller untouched.
+    view.confirm_flash = lambda *args: "not-the-password"
+    click(qtbot, view.flash_button)
+    qtbot.waitUntil(lambda: not view.job_running, timeout=60_000)
+    assert runner.wait_idle(60_000)
+    assert "password was not confirmed" in view.message_label.text()
+    assert view.row_of(edge.target)[3] == "no model"
+    assert not sv.audit.show(people["aud"], AuditFilter(action="controller.deploy"))
+    [refused] = sv.audit.show(people["aud"], AuditFilter(action="reauth"))
+    assert (refused.user, refused.result) == ("omar", "refused")
 
 
 def test_watch_shows_predictions_arriving_and_a_drift_level(
@@ -259,6 +293,7 @@ def test_cancelling_a_flash_keeps_the_controllers_model(
     view = open_view(qtbot, sv, runner, people["omar"])
     add_and_scan(qtbot, view, runner, edge.target)
     view.choose_version = lambda: ref
+    view.confirm_flash = lambda *args: PASSWORDS["omar"]
     try:
         click(qtbot, view.flash_button)
         assert view.cancel_button.isVisible() and view.cancel_button.isEnabled()

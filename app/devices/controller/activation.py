@@ -21,13 +21,12 @@ from app.devices.protocol.codes import ErrorCode, StagedFlag, State
 log = logging.getLogger(__name__)
 
 
-def start_activate(m: FlashState, regs: list[int] | None) -> None:
-    """ACTIVATE: run the self-tested staged slot, unconfirmed; arg0 is the commit deadline."""
+def start_activate(m: FlashState, arg0: int) -> None:
+    """ACTIVATE: run the self-tested staged slot, unconfirmed; arg0 is the commit deadline
+    (0: the default)."""
     need(m.state is State.STAGED and StagedFlag.SELF_TESTED in m.flags,
          "ACTIVATE needs a self-tested package")
-    deadline = m.cfg.commit_deadline_s
-    if regs is not None and (arg := (regs[2] << 16) | regs[3]):
-        deadline = arg
+    deadline = arg0 or m.cfg.commit_deadline_s
     if not 0 < deadline <= 3600:
         raise Reject(ILLEGAL_VALUE, ErrorCode.BAD_ARGUMENT, "deadline not in 1..3600 s")
     m.start_job("activate", lambda: _activate(m, deadline))

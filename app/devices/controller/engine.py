@@ -13,8 +13,13 @@ import onnxruntime as ort
 
 log = logging.getLogger(__name__)
 
-#: Output names of an exported PlantML model (app.ml.export): label, scores or value, features.
+#: Output names of an exported PlantML model (app.ml.export): label, scores or value, features,
+#: and the input check (app.features.validity_graph): input_ok, input_reason.
 LABEL, SCORES, VALUE, FEATURES = "label", "scores", "value", "features"
+INPUT_OK, INPUT_REASON = "input_ok", "input_reason"
+#: Reason bit the runtime sets itself for a model without the input check: non-finite
+#: samples (the one check that needs no training envelope and no model).
+NON_FINITE = 1
 
 
 class ModelLoadError(Exception):
@@ -30,6 +35,12 @@ class Prediction:
     features: np.ndarray
     latency_s: float
     outputs: dict[str, np.ndarray] = field(default_factory=dict)  # every output, as run
+    #: The input check's reason bits (docs/controller-protocol.md section 4); 0 is valid.
+    input_reason: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return self.input_reason == 0
 
 
 def simple_features(window: np.ndarray) -> np.ndarray:
@@ -90,7 +101,22 @@ class Engine:
             features = np.asarray(out[FEATURES], dtype=np.float64).reshape(-1)
         else:
             features = simple_features(window)
-        return Prediction(prediction, scores, features, latency, outputs=out)
+        return Prediction(prediction, scores, features, latency,
+                          input_reason=_reason(out, window),
+                          outputs=out)
+
+
+def _reason(out: dict[str, np.ndarray], window: np.ndarray) -> int:
+    """The window's input reason bits: the model's own check when it has one (every
+    exported PlantML model), else non-finite samples only."""
+    if INPUT_REASON in out:
+        reason = int(np.asarray(out[INPUT_REASON]).reshape(-1)[0])
+        if INPUT_OK in out and not bool(np.asarray(out[INPUT_OK]).reshape(-1)[0]):
+            return reason or NON_FINITE  # invalid without a named reason: never valid
+        return reason
+    if INPUT_OK in out and not bool(np.asarray(out[INPUT_OK]).reshape(-1)[0]):
+        return NON_FINITE
+    return 0 if np.all(np.isfinite(window)) else NON_FINITE
 
 
 class RunningStats:

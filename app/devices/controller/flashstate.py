@@ -65,6 +65,8 @@ class ControllerConfig:
     max_transfer_s: int = 3600
     idle_timeout_s: int = 600
     commit_deadline_s: int = 60
+    #: A transfer session whose owner was silent this long may be taken over (protocol 2).
+    session_takeover_s: int = 120
     link_baud: int = 0
     clock: Clock = field(default_factory=Clock)
     crash_at: str | None = None  # tests: SIGKILL the process at this named point
@@ -121,6 +123,13 @@ class FlashState:
         """Forget the transfer and whatever was staged from it."""
         self.transfer, self.staged_info, self.staged_files = None, None, {}
         self.staged_engine, self.staged_slot, self.flags = None, None, StagedFlag(0)
+
+    @property
+    def in_flash(self) -> bool:
+        """True from BEGIN until the transfer's outcome: committed, reverted, aborted,
+        refused or dropped (the span of a transfer session)."""
+        return self.transfer is not None or self.staged_slot is not None or self.state in (
+            State.VERIFYING, State.SELF_TEST, State.ACTIVE_UNCONFIRMED)
 
     @property
     def busy(self) -> bool:

@@ -45,6 +45,7 @@ class RegisterImage:
             (r.WAVE_BASE, WAVE_REGS, self._waveform),
             (r.DIGEST_BASE, 2 * r.MAX_DIGESTS, self._digests),
             (EVENT_BASE, EVENT_REGION, self._events),
+            (r.SECURITY_BASE, r.SECURITY_COUNT, self._security),
             (cs.CLASS_BASE, cs.CLASS_REGION, self._class_stats),
         ]
         for name, base in FEATURE_TABLES.items():
@@ -75,6 +76,11 @@ class RegisterImage:
     def _status(self, start: int, count: int) -> list[int]:
         page = self._page(r.STATUS_BASE, r.STATUS_COUNT, self.rt.status_values(),
                           r.FIELDS["status_crc"])
+        return page[start:start + count]
+
+    def _security(self, start: int, count: int) -> list[int]:
+        page = self._page(r.SECURITY_BASE, r.SECURITY_COUNT, self.rt.security_values(),
+                          r.FIELDS["security_crc"])
         return page[start:start + count]
 
     def _live(self, start: int, count: int) -> list[int]:

@@ -19,6 +19,7 @@ from app.devices.controller.machine import FlashMachine
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import (
+    INVALID_PREDICTION,
     SLOT_A,
     SLOT_B,
     SLOT_NONE,
@@ -43,7 +44,8 @@ class ControllerRuntime:
     def __init__(self, state_dir: Path, hardware_id: str, trust_store_path: Path, *,
                  sensor: ReplaySensor | None = None, max_package: int = 6 * MiB,
                  max_transfer_s: int = 3600, idle_timeout_s: int = 600,
-                 commit_deadline_s: int = 60, link_baud: int = 0, clock: Clock | None = None,
+                 commit_deadline_s: int = 60, session_takeover_s: int = 120,
+                 link_baud: int = 0, clock: Clock | None = None,
                  crash_at: str | None = None) -> None:
         if not hardware_id or len(hardware_id) > 28 or not hardware_id.isascii():
             raise ValueError("the hardware id must be 1 to 28 ASCII characters")
@@ -51,8 +53,8 @@ class ControllerRuntime:
             state_dir=Path(state_dir), hardware_id=hardware_id,
             trust_store_path=Path(trust_store_path), max_package=max_package,
             max_transfer_s=max_transfer_s, idle_timeout_s=idle_timeout_s,
-            commit_deadline_s=commit_deadline_s, link_baud=link_baud, clock=clock or Clock(),
-            crash_at=crash_at)
+            commit_deadline_s=commit_deadline_s, session_takeover_s=session_takeover_s,
+            link_baud=link_baud, clock=clock or Clock(), crash_at=crash_at)
         self.machine = FlashMachine(self.config, on_engine=self.reset_stats)
         self.sensor = sensor
         self.stats = RunningStats()
@@ -63,6 +65,10 @@ class ControllerRuntime:
         self.scores = np.zeros(0)
         self.features = np.zeros(0)
         self.latency_us = 0
+        self.input_reason = 0    # reason bits of the latest window (0: valid)
+        self.invalid_count = 0   # windows flagged invalid since boot
+        #: What the identity block announces (a test sets 1 to play an old controller).
+        self.protocol_version = r.PROTOCOL_VERSION
         self._since_window = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,9 +135,17 @@ class ControllerRuntime:
             return
         with self._live_lock:
             self.inference_count += 1
+            self.latency_us = int(result.latency_s * 1e6)
+            self.input_reason = result.input_reason
+            if not result.valid:
+                # A dead, saturated or NaN sensor: no class, no scores, and nothing of it in
+                # the features or the running statistics drift is judged by.
+                self.invalid_count += 1
+                self.prediction = INVALID_PREDICTION
+                self.scores = np.zeros_like(result.scores)
+                return
             self.prediction, self.scores = result.prediction, result.scores
             self.features = result.features
-            self.latency_us = int(result.latency_s * 1e6)
             self.stats.update(result.features)
             self.class_stats.add_window(result.outputs, window)
 
@@ -141,13 +155,16 @@ class ControllerRuntime:
             self.stats.reset()
             self.class_stats.reset()
             self.prediction, self.scores, self.features = math.nan, np.zeros(0), np.zeros(0)
+            self.input_reason = 0
 
     # -- what the registers show ------------------------------------------------------
     def identity_values(self) -> dict[str, Any]:
         cfg = self.config
         caps = Capability.ZLIB | Capability.RESUME | Capability.FEATURE_STATS | \
-            Capability.DIGESTS | (Capability.WAVEFORM if self.sensor is not None else 0)
-        return {"magic": r.MAGIC, "protocol_version": r.PROTOCOL_VERSION,
+            Capability.DIGESTS | Capability.SIGNED | Capability.INPUT_VALIDITY | \
+            (Capability.WAVEFORM if self.sensor is not None else 0)
+        return {"magic": r.MAGIC, "protocol_version": self.protocol_version,
+                "session_takeover_s": min(cfg.session_takeover_s, 0xFFFF),
                 "capabilities": int(caps), "max_chunk": r.MAX_CHUNK,
                 "max_package": cfg.max_package, "link_baud": cfg.link_baud,
                 "max_transfer_s": min(cfg.max_transfer_s, 0xFFFF),
@@ -182,15 +199,23 @@ class ControllerRuntime:
                 "staged_counter": staged.release_counter if staged else 0,
                 "staged_name": staged.model_name if staged else "",
                 "staged_sha256": staged.sha256 if staged else (t.sha256 if t else None),
-                "error_text": m.error_text}
+                "error_text": m.error_text, "sensor_fault": self.input_reason}
 
     def live_values(self) -> tuple[dict[str, Any], np.ndarray]:
         with self._live_lock:
             return ({"inference_count": self.inference_count, "prediction": self.prediction,
                      "n_scores": min(len(self.scores), r.MAX_SCORES),
                      "n_features": min(len(self.features), r.MAX_FEATURES),
-                     "stats_count": self.stats.count, "latency_us": self.latency_us},
+                     "stats_count": self.stats.count, "latency_us": self.latency_us,
+                     "input_reason": self.input_reason, "invalid_count": self.invalid_count},
                     self.scores.copy())
+
+    def security_values(self) -> dict[str, Any]:
+        m = self.machine
+        with m.lock:
+            if m.guard.session is not None and not m.in_flash:
+                m.guard.session = None  # its transfer ended
+            return m.guard.values(self.config.clock.monotonic())
 
     def feature_table(self, name: str) -> np.ndarray:
         with self._live_lock:

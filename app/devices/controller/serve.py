@@ -74,6 +74,9 @@ def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rate", type=float, default=12000.0, help="replay sample rate, Hz")
     ap.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     ap.add_argument("--commit-deadline", type=int, default=60)
+    ap.add_argument("--session-takeover", type=int, default=120,
+                    help="seconds a transfer session's owner may be silent before another "
+                    "master's signed BEGIN may take it over")
     ap.add_argument("--duration", type=float,
                     help="stop after this many seconds (default: until stopped)")
     ap.add_argument("--port-file", type=Path, help="write the TCP port here once listening")
@@ -106,6 +109,9 @@ def check_args(args: argparse.Namespace) -> None:
                          "characters")
     if not 1 <= args.commit_deadline <= MAX_DEADLINE_S:
         raise UsageError(f"--commit-deadline {args.commit_deadline}: the commit deadline is 1 "
+                         f"to {MAX_DEADLINE_S} seconds")
+    if not 1 <= args.session_takeover <= MAX_DEADLINE_S:
+        raise UsageError(f"--session-takeover {args.session_takeover}: the takeover time is 1 "
                          f"to {MAX_DEADLINE_S} seconds")
     _positive("--duration", args.duration)
     _positive("--rate", args.rate)
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace, prog: str) -> int:
         sensor = _replay(args, keys)
         runtime = ControllerRuntime(args.state_dir, args.hardware_id, args.trust,
                                     sensor=sensor, commit_deadline_s=args.commit_deadline,
+                                    session_takeover_s=args.session_takeover,
                                     link_baud=args.baud if args.serial else 0,
                                     crash_at=os.environ.get(CRASH_ENV) or None)
         try:

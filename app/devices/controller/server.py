@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
 HOLDING = ((r.COMMAND_BASE, r.COMMAND_COUNT), (r.WINDOW_BASE, WRITE_REGISTERS))
+_SESSION = r.FIELDS["chunk_session"]
+SECRET = frozenset(r.SECRET_HOLDING) | frozenset(range(_SESSION.address, _SESSION.end))
 #: On TCP the unit id of a device that is not a gateway should be 0xFF (Modbus Messaging on
 #: TCP/IP Implementation Guide V1.0b, 4.4.2); the configured one is served too.
 TCP_SELF = 0xFF
@@ -111,23 +113,25 @@ class ControllerServer:
         if fc == READ_HOLDING:
             return self._read_holding(req)
         assert fc in (WRITE_ONE, WRITE_MANY)
-        code = self._write(req.address, list(req.registers))
+        code = self._write(req.address, list(req.registers), fc)
         return refuse(req, code) if code is not None else written(req)
 
     def _read_holding(self, req: ProtocolRequest) -> ModbusPDU:
         if not any(base <= req.address and req.address + req.count <= base + n
                    for base, n in HOLDING):
             return refuse(req, X.ILLEGAL_DATA_ADDRESS)
-        return registers_read(req, [self._holding.get(a, 0)
+        # The proof and the session id are never read back: a master that did not sign
+        # the BEGIN cannot learn the session's id from the registers.
+        return registers_read(req, [0 if a in SECRET else self._holding.get(a, 0)
                                     for a in range(req.address, req.address + req.count)])
 
-    def _write(self, address: int, values: list[int]) -> int | None:
+    def _write(self, address: int, values: list[int], function: int) -> int | None:
         machine = self.runtime.machine
         try:
             if address == r.COMMAND_BASE and len(values) == r.COMMAND_COUNT:
                 machine.command_block(values)
-            elif address == r.COMMAND_BASE and len(values) == 1:
-                machine.command_bare(values[0])
+            elif address == r.COMMAND_BASE:
+                machine.command_unsigned(values[0], function)
             elif address == r.WINDOW_BASE and len(values) >= r.WINDOW_HEADER_REGS:
                 if self.faults.chunk_cut(before=True):
                     self._drop_now()

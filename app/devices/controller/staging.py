@@ -20,6 +20,7 @@ from app.devices.controller.slots import SlotInfo
 from app.devices.controller.transfer import Transfer, TransferError
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import BeginFlag, ErrorCode, StagedFlag, State
+from app.devices.protocol.proof import CommandBlock
 from app.devices.protocol.words import words_bytes
 from app.packages.errors import PackageRefused
 from app.packages.trust import TrustStore
@@ -28,13 +29,19 @@ from app.packages.verify import verify_package
 log = logging.getLogger(__name__)
 
 
-def begin(m: FlashState, regs: list[int]) -> None:
-    """BEGIN: check the declared transfer and start receiving into the inactive slot."""
+def begin(m: FlashState, block: CommandBlock, *, resume: bool = False) -> None:
+    """BEGIN: check the declared transfer and start receiving into the inactive slot; with
+    ``resume`` (the session's owner begins the very stream it was sending) the bytes
+    received so far are kept."""
     if m.state in (State.ACTIVE_UNCONFIRMED,):
         raise Reject(DEVICE_FAILURE, ErrorCode.BAD_STATE, "COMMIT or ROLLBACK first")
-    fields = {f.name: r.decode(f, regs, 0) for f in r.COMMAND}
-    total, length = fields["cmd_arg0"], fields["cmd_arg1"]
-    flags, size, sha = fields["cmd_flags"], fields["cmd_chunk_size"], fields["cmd_sha256"]
+    if resume and m.transfer is not None and m.state in (State.RECEIVING, State.STAGED) \
+            and m.flags in (StagedFlag(0), StagedFlag.COMPLETE):
+        m.transfer.last_chunk_at = m.cfg.clock.monotonic()
+        log.info("transfer resumed at byte %d by its owner", m.transfer.acked)
+        return
+    total, length = block.arg0, block.arg1
+    flags, size, sha = block.flags, block.chunk_size, block.sha256
     if not 0 < size <= r.MAX_CHUNK or flags & ~int(BeginFlag.ZLIB) or sha is None:
         raise Reject(ILLEGAL_VALUE, ErrorCode.BAD_ARGUMENT, "bad chunk size, flags or hash")
     if not 0 < total <= m.cfg.max_package or not 0 < length <= m.cfg.max_package:
@@ -44,7 +51,7 @@ def begin(m: FlashState, regs: list[int]) -> None:
         raise Reject(ILLEGAL_VALUE, ErrorCode.BAD_ARGUMENT, "too many chunks; use larger")
     if not flags and total != length:
         raise Reject(ILLEGAL_VALUE, ErrorCode.BAD_ARGUMENT, "lengths differ, no zlib")
-    m.clear_staging()
+    discard(m)
     m.transfer = Transfer(total, length, sha, size, bool(flags & BeginFlag.ZLIB),
                           clock=m.cfg.clock.monotonic)
     m.staged_slot = m.disk.other(m.disk.active)
@@ -54,9 +61,10 @@ def begin(m: FlashState, regs: list[int]) -> None:
 
 
 def accept_chunk(m: FlashState, regs: list[int]) -> None:
-    """A transfer window write: offset, length, CRC-32, data."""
-    offset, length = (regs[0] << 16) | regs[1], regs[2]
-    crc = (regs[3] << 16) | regs[4]
+    """A transfer window write: session (checked by the machine), offset, length, CRC-32,
+    data."""
+    offset, length = (regs[2] << 16) | regs[3], regs[4]
+    crc = (regs[5] << 16) | regs[6]
     data_regs = regs[r.WINDOW_HEADER_REGS:]
     if len(data_regs) != -(-length // 2):
         raise Reject(ILLEGAL_VALUE, ErrorCode.CHUNK_LENGTH, f"{length} bytes do not fill "

@@ -6,16 +6,34 @@ named here too, as the types this package takes and raises."""
 from app.devices.flash.client import FlashOptions, FlashOutcome, flash_package
 from app.devices.flash.device import ControllerClient
 from app.devices.flash.errors import (
+    CommandRefused,
     ControllerError,
     DoesNotFit,
     FlashCancelled,
     FlashFailed,
     ProtocolError,
+    SignerMissing,
     VerificationFailed,
 )
 from app.devices.flash.payload import PackageFacts, TransferPlan, check_fit, plan_transfer
-from app.devices.flash.scan import ScanResult, read_live, read_status, rollback, scan
-from app.devices.flash.views import FeatureStats, Identity, Live, ModelRef, Status, Waveform
+from app.devices.flash.scan import (
+    ScanResult,
+    read_live,
+    read_security,
+    read_status,
+    rollback,
+    scan,
+)
+from app.devices.flash.views import (
+    FeatureStats,
+    Identity,
+    Live,
+    ModelRef,
+    Security,
+    Status,
+    Waveform,
+)
+from app.devices.protocol.proof import CommandSigner
 from app.fieldbus import (
     DeviceBusy,
     DeviceRefused,
@@ -28,10 +46,12 @@ from app.fieldbus import (
 )
 
 __all__ = [
-    "ControllerClient", "ControllerError", "DeviceBusy", "DeviceRefused", "DoesNotFit",
+    "CommandRefused", "CommandSigner", "ControllerClient", "ControllerError", "DeviceBusy",
+    "DeviceRefused", "DoesNotFit",
     "Endpoint", "FeatureStats", "FlashCancelled", "FlashFailed", "FlashOptions",
     "FlashOutcome", "Identity", "LinkLost", "LinkStats", "LinkTimeout", "Live", "ModbusLink",
-    "ModelRef", "PackageFacts", "ProtocolError", "RetryPolicy", "ScanResult", "Status",
-    "TransferPlan", "VerificationFailed", "Waveform", "check_fit", "flash_package",
-    "plan_transfer", "read_live", "read_status", "rollback", "scan",
+    "ModelRef", "PackageFacts", "ProtocolError", "RetryPolicy", "ScanResult", "Security",
+    "SignerMissing", "Status", "TransferPlan", "VerificationFailed", "Waveform", "check_fit",
+    "flash_package", "plan_transfer", "read_live", "read_security", "read_status",
+    "rollback", "scan",
 ]

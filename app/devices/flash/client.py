@@ -11,10 +11,23 @@ from pathlib import Path
 from app.core.errors import Cancelled
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.devices.flash.device import ControllerClient
-from app.devices.flash.errors import FlashCancelled, FlashFailed, VerificationFailed
+from app.devices.flash.errors import (
+    FlashCancelled,
+    FlashFailed,
+    SignerMissing,
+    VerificationFailed,
+)
 from app.devices.flash.payload import PackageFacts, TransferPlan, check_fit, plan_transfer
 from app.devices.flash.views import Status
-from app.devices.protocol.codes import BeginFlag, Command, ErrorCode, StagedFlag, State
+from app.devices.protocol.codes import (
+    BeginFlag,
+    Command,
+    ErrorCode,
+    SessionState,
+    StagedFlag,
+    State,
+)
+from app.devices.protocol.proof import CommandSigner
 from app.fieldbus import (
     DeviceError,
     Endpoint,
@@ -84,21 +97,31 @@ class Flasher:
             st.transfer_total == len(self.plan.wire) and st.chunk_size == self.plan.chunk_size
 
     def start_offset(self) -> int:
-        """Where to go on: the acknowledged offset of our own transfer, or 0 after BEGIN."""
+        """Where to go on: the acknowledged offset of our own transfer, or 0 after BEGIN.
+
+        Within one flash the client holds its session and goes on; a later flash (a new
+        client) sends BEGIN for the same stream, which the controller takes as its owner
+        resuming (same key, same stream: the bytes received are kept)."""
         st = self.client.status()
-        if st.state in (State.RECEIVING, State.STAGED) and self._ours(st) and \
-                st.staged_flags in (StagedFlag(0), StagedFlag.COMPLETE):
+        ours = st.state in (State.RECEIVING, State.STAGED) and self._ours(st) and \
+            st.staged_flags in (StagedFlag(0), StagedFlag.COMPLETE)
+        if ours and self.client.session:
             log.info("resuming the transfer at byte %d of %d", st.acked_offset, st.transfer_total)
             return st.acked_offset
         p = self.plan
         self.client.send(Command.BEGIN, arg0=len(p.wire), arg1=len(p.package),
                          flags=int(BeginFlag.ZLIB) if p.compressed else 0,
                          chunk_size=p.chunk_size, sha256=p.sha256)
-        return 0
+        if not ours:
+            return 0
+        st = self.client.status()
+        log.info("resuming the transfer at byte %d of %d", st.acked_offset, st.transfer_total)
+        return st.acked_offset if self._ours(st) else 0
 
     def _send_from(self, offset: int) -> None:
         plan, every = self.plan, self.opt.readback_every
-        first = offset // plan.chunk_size
+        # All acknowledged (the cut came after the last chunk): nothing left to send.
+        first = plan.n_chunks if offset >= len(plan.wire) else offset // plan.chunk_size
         for index in range(first, plan.n_chunks):
             if self.cancel.cancelled:
                 raise Cancelled("cancelled by the user")
@@ -177,32 +200,42 @@ class Flasher:
             raise FlashFailed(f"after ACTIVATE the controller reports {st.summary()}",
                               step="ACTIVATE", status=st)
         self.step(Command.COMMIT, 0.98)
+        self.client.session = 0  # committed: the transfer session is over
         return self.client.status()
 
 
 def _abort_quietly(client: ControllerClient) -> Status | None:
     with contextlib.suppress(DeviceError):
-        client.send(Command.ABORT)
+        # Only while our session is still live: a failed step may already have ended it.
+        if client.session and client.security().session_state is not SessionState.NONE:
+            client.send(Command.ABORT)
+    client.session = 0
     with contextlib.suppress(DeviceError):
         return client.status()
     return None
 
 
-def flash_package(endpoint: Endpoint, package_path: Path, *, policy: RetryPolicy | None = None,
-                  options: FlashOptions | None = None, progress: ProgressFn = no_progress,
+def flash_package(endpoint: Endpoint, package_path: Path, *, signer: CommandSigner | None,
+                  policy: RetryPolicy | None = None, options: FlashOptions | None = None,
+                  progress: ProgressFn = no_progress,
                   cancel: CancelToken = NEVER_CANCELLED) -> FlashOutcome:
     """Flash the package at ``package_path`` (the caller has verified it and checked who may
     deploy it) into the controller at ``endpoint``; the controller verifies it again.
+    ``signer`` signs every command (protocol 2): a key the controller's trust file holds
+    with the operator role.
 
     Returns the outcome read back from the controller. Raises DoesNotFit before sending
     anything, VerificationFailed / FlashFailed when the controller keeps its old model,
     LinkLost / LinkTimeout when it cannot be reached (flash again to resume), and
     FlashCancelled; each error carries the status read back after it, when readable.
     """
+    if signer is None:
+        raise SignerMissing("flashing needs the workstation's command signer (protocol 2)",
+                            step="flash")
     opt, t0 = options or FlashOptions(), time.monotonic()
     facts = PackageFacts.read(package_path)
     data = Path(package_path).read_bytes()
-    client = ControllerClient(ModbusLink(endpoint, policy))
+    client = ControllerClient(ModbusLink(endpoint, policy), signer)
     try:
         progress(0.0, f"connecting to {endpoint}")
         identity = client.identity()

@@ -9,16 +9,21 @@ import time
 import numpy as np
 
 from app.core.progress import NEVER_CANCELLED, CancelToken
-from app.devices.flash.errors import ControllerError, FlashFailed, ProtocolError
-from app.devices.flash.views import FeatureStats, Identity, Live, Status, Waveform
+from app.devices.flash.errors import (
+    CommandRefused,
+    ControllerError,
+    FlashFailed,
+    ProtocolError,
+    SignerMissing,
+)
+from app.devices.flash.views import FeatureStats, Identity, Live, Security, Status, Waveform
 from app.devices.protocol import events as ev
 from app.devices.protocol import registers as r
-from app.devices.protocol.codes import Command
+from app.devices.protocol.codes import Command, ErrorCode, SessionState
 from app.devices.protocol.events import Event
+from app.devices.protocol.proof import CommandBlock, CommandSigner, session_of
 from app.devices.protocol.words import (
     bytes_words,
-    crc32_words,
-    sha_words,
     u32_words,
     words_f32,
     words_u32,
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 PAGE_TRIES = 3
 BLOCK = 124  # registers per read: at most 125; even keeps float32 pairs together
+#: A proof whose challenge another master's accepted proof consumed first is signed again
+#: on the new challenge, this many times in all.
+PROOF_TRIES = 3
 
 
 def _name(code: int) -> str:
@@ -42,16 +50,22 @@ class ControllerClient:
     """Requests of the PlantML controller protocol over one :class:`ModbusLink`.
 
     Every read of the identity or status page is checked with its CRC-32 (and re-read a
-    few times if it fails), so a frame corrupted past the Modbus CRC cannot pass.
+    few times if it fails), so a frame corrupted past the Modbus CRC cannot pass. Commands
+    are signed by ``signer`` on the device's current challenge (protocol 2); ``session`` is
+    the transfer session this client's BEGIN opened (0: none).
     """
 
-    def __init__(self, link: ModbusLink) -> None:
+    def __init__(self, link: ModbusLink, signer: CommandSigner | None = None) -> None:
         self.link = link
+        self.signer = signer
+        self.session = 0
+        self._hardware_id: str | None = None
         self._seq = random.randint(1, 0xFFFE)
 
     @classmethod
-    def open(cls, endpoint: Endpoint, policy: RetryPolicy | None = None) -> ControllerClient:
-        return cls(ModbusLink(endpoint, policy))
+    def open(cls, endpoint: Endpoint, policy: RetryPolicy | None = None,
+             signer: CommandSigner | None = None) -> ControllerClient:
+        return cls(ModbusLink(endpoint, policy), signer)
 
     def close(self) -> None:
         self.link.close()
@@ -88,16 +102,36 @@ class ControllerClient:
             raise ProtocolError(f"identity: the page failed its CRC-32 {PAGE_TRIES} times",
                                 step="identity", register=base)
         ident = Identity.decode(regs)
+        if ident.protocol_version == 1:
+            raise ProtocolError(
+                f"the controller at {self.link.endpoint} ({ident.hardware_id}) speaks PlantML "
+                "controller protocol 1, which obeys unsigned commands from any Modbus master; "
+                f"this workstation speaks protocol {r.PROTOCOL_VERSION} only: update its "
+                "runtime (plantml-edge) and give it the trust file of 'plantml keys export'",
+                step="identity", register=2)
         if ident.protocol_version != r.PROTOCOL_VERSION:
-            raise ProtocolError(f"controller speaks protocol {ident.protocol_version}; this "
-                                f"client speaks {r.PROTOCOL_VERSION}", step="identity",
+            raise ProtocolError(f"the controller at {self.link.endpoint} speaks PlantML "
+                                f"controller protocol {ident.protocol_version}; this "
+                                f"workstation speaks {r.PROTOCOL_VERSION}", step="identity",
                                 register=2)
+        self._hardware_id = ident.hardware_id
         return ident
 
     def status(self) -> Status:
         """The status block (one read, CRC-checked)."""
         return Status.decode(self._page(r.STATUS_BASE, r.STATUS_COUNT, r.FIELDS["status_crc"],
                                         "status"))
+
+    def security(self) -> Security:
+        """The security block: the current challenge, the session, the refusal record."""
+        return Security.decode(self._page(r.SECURITY_BASE, r.SECURITY_COUNT,
+                                          r.FIELDS["security_crc"], "security"))
+
+    def _security_or_none(self) -> Security | None:
+        try:
+            return self.security()
+        except DeviceError:
+            return None
 
     def events(self, after: int = 0) -> list[Event]:
         """The device's events with a sequence number above ``after``, oldest first (at most
@@ -125,6 +159,7 @@ class ControllerClient:
         """Latest prediction and scores; with ``features`` also the feature tables."""
         head = self.link.read_input(r.LIVE_BASE, r.LIVE_HEAD_COUNT, "live")
         v = {f.name: r.decode(f, head, r.LIVE_BASE) for f in r.LIVE if f.kind != "f32[]"}
+        reason = v["input_reason"]
         sf = r.FIELDS["scores"]
         scores = words_f32(head[sf.address - r.LIVE_BASE: sf.end - r.LIVE_BASE])[:v["n_scores"]]
         n = v["n_features"]
@@ -134,7 +169,8 @@ class ControllerClient:
                              self._floats(1000, n, "feature m2") if features and n else empty)
         return Live(inference_count=v["inference_count"], prediction=v["prediction"],
                     scores=scores, features=self._floats(400, n, "features")
-                    if features and n else empty, stats=stats, latency_us=v["latency_us"])
+                    if features and n else empty, stats=stats, latency_us=v["latency_us"],
+                    input_reason=reason, invalid_count=v["invalid_count"])
 
     def waveform(self, tries: int = 3) -> Waveform:
         """One whole waveform buffer: the sequence counter is read before and after, and the
@@ -167,17 +203,54 @@ class ControllerClient:
 
     def send(self, cmd: Command, *, arg0: int = 0, arg1: int = 0, flags: int = 0,
              chunk_size: int = 0, sha256: str | None = None) -> int:
-        """Write one checked command block; returns its sequence number. A refusal raises
-        DeviceRefused with the controller's own reason."""
+        """Write one signed command block (protocol 2, section 7); returns its sequence
+        number. A BEGIN opens this client's session; every other command but RESET_STATS
+        carries it. Raises CommandRefused when the controller refuses the proof or the
+        session, DeviceRefused (with the controller's reason) for any other refusal."""
+        if self.signer is None:
+            raise SignerMissing(f"{cmd.name} needs the workstation's signed proof; this "
+                                "client has no command signer", step=cmd.name)
+        if self._hardware_id is None:
+            self.identity()
+        assert self._hardware_id is not None
         seq = self._next_seq()
-        regs = [int(cmd), seq, *u32_words(arg0), *u32_words(arg1), flags, chunk_size,
-                *sha_words(sha256)]
-        regs += u32_words(crc32_words(regs))
+        session = 0 if cmd in (Command.BEGIN, Command.RESET_STATS) else self.session
+        for attempt in range(PROOF_TRIES):
+            before = self.security()
+            if session and before.session_state is SessionState.NONE:
+                # Our session ended on the device (committed, reverted, dropped): the
+                # command goes out as one outside a session.
+                session = self.session = 0
+            block = CommandBlock(int(cmd), seq, arg0, arg1, flags, chunk_size, sha256,
+                                 session, before.nonce, hardware_id=self._hardware_id
+                                 ).signed_by(self.signer)
+            try:
+                self.link.write(r.COMMAND_BASE, block.registers(), what=cmd.name)
+            except DeviceRefused as exc:
+                after = self._security_or_none()
+                if after is None or after.refused_count == before.refused_count:
+                    raise self._explained(exc) from None
+                if after.last_refusal_code == ErrorCode.PROOF_STALE and \
+                        attempt + 1 < PROOF_TRIES:
+                    log.info("%s: the challenge changed meanwhile; signing again", cmd.name)
+                    continue
+                raise self._refused(exc, after, cmd.name) from None
+            if cmd is Command.BEGIN:
+                self.session = session_of(block.signature)
+            return seq
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _refused(exc: DeviceRefused, sec: Security, what: str) -> CommandRefused:
         try:
-            self.link.write(r.COMMAND_BASE, regs, what=cmd.name)
-        except DeviceRefused as exc:
-            raise self._explained(exc) from None
-        return seq
+            name = ErrorCode(sec.last_refusal_code).name.lower()
+        except ValueError:
+            name = f"code {sec.last_refusal_code}"
+        out = CommandRefused(f"the controller refused {what} ({name}): "
+                             f"{sec.last_refusal_text}", step=what, register=exc.register,
+                             exception_code=exc.exception_code, function=exc.function)
+        out.code = sec.last_refusal_code
+        return out
 
     def wait(self, seq: int, timeout_s: float, poll_s: float = 0.05,
              cancel: CancelToken = NEVER_CANCELLED) -> Status:
@@ -207,8 +280,9 @@ class ControllerClient:
         return self.wait(self.send(cmd, **kw), timeout_s, cancel=cancel)  # type: ignore[arg-type]
 
     def write_chunk(self, offset: int, data: bytes, crc: int) -> None:
-        """One transfer window write (function 16, one request)."""
-        regs = [*u32_words(offset), len(data), *u32_words(crc), *bytes_words(data)]
+        """One transfer window write (function 16, one request) in this client's session."""
+        regs = [*u32_words(self.session), *u32_words(offset), len(data), *u32_words(crc),
+                *bytes_words(data)]
         try:
             self.link.write(r.WINDOW_BASE, regs, what="transfer")
         except DeviceRefused as exc:

@@ -7,7 +7,7 @@ The link's own errors (no answer, link lost, exception responses) are the fieldb
 from __future__ import annotations
 
 from app.core.errors import Cancelled, IntegrityError, UsageError
-from app.fieldbus.errors import DeviceError
+from app.fieldbus.errors import DeviceError, DeviceRefused
 
 #: Anything that went wrong talking to a controller: a link error or a flash step. The name
 #: callers of the flash client catch; it is the fieldbus base, so one ``except`` covers both.
@@ -36,3 +36,14 @@ class DoesNotFit(UsageError, ControllerError):
 
 class FlashCancelled(Cancelled, ControllerError):
     """The user cancelled the flash; the controller dropped the transfer."""
+
+
+class CommandRefused(DeviceRefused):
+    """The controller refused a command or chunk for its proof or its session (protocol 2):
+    ``code`` is the refusal's ErrorCode, the message the controller's own words."""
+
+    code: int = 0
+
+
+class SignerMissing(UsageError, ControllerError):
+    """A command was to be sent without the workstation's command signer."""

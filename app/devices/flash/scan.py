@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.devices.flash.device import ControllerClient
-from app.devices.flash.views import Identity, Live, Status
+from app.devices.flash.views import Identity, Live, Security, Status
+from app.devices.protocol.proof import CommandSigner
 from app.fieldbus import DeviceError, Endpoint, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,15 @@ def read_live(endpoint: Endpoint, policy: RetryPolicy | None = None) -> Live:
         return client.live()
 
 
-def rollback(endpoint: Endpoint, policy: RetryPolicy | None = None,
-             timeout_s: float = 60.0) -> Status:
-    """Make the controller go back to its previous model; returns the status read back."""
+def read_security(endpoint: Endpoint, policy: RetryPolicy | None = None) -> Security:
+    """The security block of one controller: challenge, session, refusal record."""
     with ControllerClient.open(endpoint, policy) as client:
+        return client.security()
+
+
+def rollback(endpoint: Endpoint, policy: RetryPolicy | None = None, timeout_s: float = 60.0,
+             *, signer: CommandSigner | None) -> Status:
+    """Make the controller go back to its previous model (a signed ROLLBACK); returns the
+    status read back."""
+    with ControllerClient.open(endpoint, policy, signer) as client:
         return client.rollback(timeout_s)

@@ -13,8 +13,10 @@ from app.devices.protocol.codes import (
     SLOT_NAMES,
     Capability,
     ErrorCode,
+    SessionState,
     StagedFlag,
     State,
+    describe_input,
 )
 
 
@@ -34,16 +36,17 @@ class Identity:
     max_scores: int
     wave_capacity: int
     hardware_id: str
+    session_takeover_s: int = 0
 
     @classmethod
     def decode(cls, regs: list[int]) -> Identity:
         v = {f.name: r.decode(f, regs, r.IDENTITY_BASE) for f in r.IDENTITY}
         return cls(protocol_version=v["protocol_version"],
-                   capabilities=Capability(v["capabilities"] & 0x1F),
+                   capabilities=Capability(v["capabilities"] & 0x7F),
                    **{k: v[k] for k in ("max_chunk", "max_package", "link_baud",
                                         "max_transfer_s", "idle_timeout_s", "commit_deadline_s",
                                         "max_features", "max_scores", "wave_capacity",
-                                        "hardware_id")})
+                                        "hardware_id", "session_takeover_s")})
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Status:
     chunk_size: int
     active: ModelRef | None
     staged: ModelRef | None
+    #: Input reason bits of the latest window (a sensor fault); 0 valid.
+    sensor_fault: int = 0
 
     @classmethod
     def decode(cls, regs: list[int]) -> Status:
@@ -102,7 +107,8 @@ class Status:
                    last_cmd_code=v["last_cmd_code"], last_cmd_result=v["last_cmd_result"],
                    commit_remaining_s=v["commit_remaining_s"], boot_count=v["boot_count"],
                    acked_offset=v["acked_offset"], transfer_total=v["transfer_total"],
-                   chunk_size=v["chunk_size"], active=ref("active"), staged=ref("staged"))
+                   chunk_size=v["chunk_size"], active=ref("active"), staged=ref("staged"),
+                   sensor_fault=v["sensor_fault"])
 
     @property
     def running(self) -> bool:
@@ -150,6 +156,62 @@ class Live:
     features: np.ndarray
     stats: FeatureStats
     latency_us: int
+    #: Input reason bits of the latest window (0 valid) and the windows flagged invalid
+    #: since boot; an invalid window's prediction is -1 and its scores 0.
+    input_reason: int = 0
+    invalid_count: int = 0
+
+    @property
+    def invalid_reason(self) -> str:
+        """Why the latest window is invalid input, in words; '' when it is valid."""
+        return describe_input(self.input_reason)
+
+
+@dataclass(frozen=True)
+class Security:
+    """The security block: the challenge, the session, the refusal record."""
+
+    nonce: str
+    session_state: SessionState
+    session_idle_s: int
+    session_key: str
+    refused_count: int
+    last_refusal_code: int
+    last_refusal_command: int
+    last_refusal_function: int
+    last_refusal_age_s: int
+    last_refusal_key: str
+    last_refusal_text: str
+
+    @classmethod
+    def decode(cls, regs: list[int]) -> Security:
+        v = {f.name: r.decode(f, regs, r.SECURITY_BASE) for f in r.SECURITY
+             if f.name != "security_crc"}
+        try:
+            state = SessionState(v["session_state"])
+        except ValueError:
+            state = SessionState.LIVE
+        blank = "0" * 16
+        return cls(nonce=v["nonce"], session_state=state,
+                   session_idle_s=v["session_idle_s"],
+                   session_key="" if v["session_key"] == blank else v["session_key"],
+                   refused_count=v["refused_count"], last_refusal_code=v["last_refusal_code"],
+                   last_refusal_command=v["last_refusal_command"],
+                   last_refusal_function=v["last_refusal_function"],
+                   last_refusal_age_s=v["last_refusal_age_s"],
+                   last_refusal_key="" if v["last_refusal_key"] == blank
+                   else v["last_refusal_key"], last_refusal_text=v["last_refusal_text"])
+
+    @property
+    def last_refusal(self) -> str:
+        """The latest refusal in words ('' when there was none)."""
+        if not self.refused_count:
+            return ""
+        try:
+            name = ErrorCode(self.last_refusal_code).name.lower()
+        except ValueError:
+            name = f"code {self.last_refusal_code}"
+        return f"{name}: {self.last_refusal_text}"
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,10 @@ class Command(IntEnum):
     RESET_STATS = 8  # restart the running per-feature statistics
 
 
-#: Commands a master may write alone into register 0 (function 6), without the checked block.
-BARE_COMMANDS = frozenset({Command.VERIFY, Command.SELF_TEST, Command.ACTIVATE, Command.COMMIT,
-                           Command.ROLLBACK, Command.ABORT, Command.RESET_STATS})
+#: Protocol 2: every command changes what the plant runs or what it is judged by (VERIFY frees
+#: the rollback target's slot, RESET_STATS clears the drift evidence), so every one needs the
+#: workstation's signed proof; none may be written alone into register 0 with function 6.
+SIGNED_COMMANDS = frozenset(Command)
 
 
 class ErrorCode(IntEnum):
@@ -58,6 +59,16 @@ class ErrorCode(IntEnum):
     TRANSFER_TIMEOUT = 16  # no chunk for longer than the idle timeout: transfer dropped
     BOOT_REVERTED = 17     # an unconfirmed activation found at boot was reverted
     NO_MODEL = 18          # no bootable model on the controller
+    # Refusals of a command's proof or session (protocol 2; counted in the security block,
+    # never written to last_error, so a stranger's attempts cannot hide the device's state).
+    PROOF_MISSING = 19       # a command without the signed block (function 6, or unsigned)
+    PROOF_STALE = 20         # the nonce is not the device's current challenge
+    PROOF_REPLAYED = 21      # the nonce was already used by an accepted proof
+    PROOF_WRONG_DEVICE = 22  # the proof names another hardware id
+    PROOF_UNTRUSTED_KEY = 23  # key not in the trust file, revoked, retired or not an operator's
+    PROOF_BAD_SIGNATURE = 24  # the Ed25519 signature does not verify
+    SESSION_BUSY = 25        # another master's transfer session is live
+    SESSION_MISMATCH = 26    # the session id is not the live session's (or none is live)
 
 
 #: last_cmd_result while a command still runs in the background.
@@ -72,6 +83,8 @@ class Capability(IntFlag):
     WAVEFORM = 4      # a waveform buffer is served (demo replay or a real sensor)
     FEATURE_STATS = 8  # running per-feature statistics are published
     DIGESTS = 16      # per-chunk CRC-32 of the stored bytes readable for read-back
+    SIGNED = 32       # commands need the signed proof; transfers are sessions (protocol 2)
+    INPUT_VALIDITY = 64  # each window's input check is published (sensor fault, counter)
 
 
 class StagedFlag(IntFlag):
@@ -86,6 +99,44 @@ class BeginFlag(IntFlag):
     """Bits of the BEGIN command's flags register."""
 
     ZLIB = 1
+
+
+#: Refusal codes (a command or chunk refused for its proof or session).
+REFUSALS = frozenset({ErrorCode.PROOF_MISSING, ErrorCode.PROOF_STALE, ErrorCode.PROOF_REPLAYED,
+                      ErrorCode.PROOF_WRONG_DEVICE, ErrorCode.PROOF_UNTRUSTED_KEY,
+                      ErrorCode.PROOF_BAD_SIGNATURE, ErrorCode.SESSION_BUSY,
+                      ErrorCode.SESSION_MISMATCH})
+
+
+class SessionState(IntEnum):
+    """``session_state`` of the security block."""
+
+    NONE = 0       # no transfer session
+    LIVE = 1       # a session is live: only its owner may send chunks and commands
+    ABANDONED = 2  # idle longer than session_takeover_s: a signed BEGIN may take it over
+
+
+#: Input validity reason bits (the model's ``input_reason`` output, published as
+#: ``sensor_fault`` / ``input_reason``): the same bits as app.features.validity (a test keeps
+#: them equal), spelled out here because the wire carries them.
+INPUT_REASONS: dict[int, str] = {
+    1: "non-finite samples (NaN or infinite)",
+    2: "flat line (dead or disconnected sensor)",
+    4: "clipped (saturated sensor or converter)",
+    8: "level far below the training envelope",
+    16: "level far above the training envelope",
+    32: "shaft speed outside the training envelope",
+}
+#: The prediction register's value for an invalid window: no class (the exported graph's
+#: label for it), scores all 0.
+INVALID_PREDICTION = -1.0
+
+
+def describe_input(reason: int) -> str:
+    """The reason bits in words ('' for 0; unknown bits by number)."""
+    known = [text for bit, text in INPUT_REASONS.items() if reason & bit]
+    rest = reason & ~sum(INPUT_REASONS)
+    return "; ".join(known + ([f"reason bits {rest:#x}"] if rest else []))
 
 
 #: Slot numbers as the status block shows them.

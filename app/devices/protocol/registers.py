@@ -9,13 +9,14 @@ from typing import Any
 from app.devices.protocol import words as w
 from app.fieldbus.limits import WRITE_REGISTERS
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAGIC = "PLML"
 
-#: Function 16 carries at most 123 registers; the window header takes 5 of them.
-WINDOW_HEADER_REGS = 5
+#: Function 16 carries at most 123 registers; the window header (session, offset, length,
+#: CRC-32) takes 7 of them.
+WINDOW_HEADER_REGS = 7
 WINDOW_DATA_REGS = WRITE_REGISTERS - WINDOW_HEADER_REGS
-MAX_CHUNK = 2 * WINDOW_DATA_REGS  # 236 bytes of package per request
+MAX_CHUNK = 2 * WINDOW_DATA_REGS  # 232 bytes of package per request
 
 MAX_FEATURES = 128
 MAX_SCORES = 16
@@ -32,7 +33,7 @@ class Field:
     table: str
     address: int
     count: int
-    kind: str  # u16, u32, f32, ascii, sha256, crc32, bytes, f32[]
+    kind: str  # u16, u32, f32, ascii, sha256, hex, crc32, bytes, f32[]
     doc: str
 
     @property
@@ -49,7 +50,7 @@ IDENTITY = (
     _f("magic", IN, 0, 2, "ascii", "'PLML' (0x504C 0x4D4C)"),
     _f("protocol_version", IN, 2, 1, "u16", f"{PROTOCOL_VERSION}"),
     _f("capabilities", IN, 3, 1, "u16", "bit 0 zlib, 1 resume, 2 waveform, 3 feature stats, "
-       "4 chunk digests"),
+       "4 chunk digests, 5 signed commands, 6 input validity"),
     _f("max_chunk", IN, 4, 1, "u16", f"largest chunk in bytes ({MAX_CHUNK})"),
     _f("max_package", IN, 5, 2, "u32", "largest package (and transfer stream) in bytes"),
     _f("link_baud", IN, 7, 2, "u32", "serial baud rate the controller runs at; 0 on TCP"),
@@ -60,6 +61,8 @@ IDENTITY = (
     _f("max_scores", IN, 13, 1, "u16", f"score slots ({MAX_SCORES})"),
     _f("wave_capacity", IN, 14, 1, "u16", f"waveform buffer capacity in samples "
        f"({WAVE_CAPACITY})"),
+    _f("session_takeover_s", IN, 15, 1, "u16", "a transfer session idle this long may be "
+       "taken over by another master's signed BEGIN"),
     _f("hardware_id", IN, 16, 14, "ascii", "hardware id, 28 ASCII characters, NUL-padded"),
     _f("identity_crc", IN, 30, 2, "crc32", "CRC-32 of registers 0-29"),
 )
@@ -79,6 +82,8 @@ STATUS = (
     _f("acked_offset", IN, 112, 2, "u32", "bytes received and checked, contiguous from 0"),
     _f("transfer_total", IN, 114, 2, "u32", "length of the transfer stream (BEGIN arg0)"),
     _f("chunk_size", IN, 116, 1, "u16", "chunk size of the transfer (BEGIN)"),
+    _f("sensor_fault", IN, 117, 1, "u16", "input reason bits of the latest window (sensor "
+       "fault); 0 valid"),
     _f("active_version", IN, 118, 2, "u32", "model version of the running model"),
     _f("active_counter", IN, 120, 2, "u32", "release counter of the running model"),
     _f("active_name", IN, 122, 16, "ascii", "model name of the running model (32 characters)"),
@@ -98,6 +103,9 @@ LIVE = (
     _f("stats_count", IN, 306, 2, "u32", "windows in the running statistics"),
     _f("latency_us", IN, 308, 2, "u32", "latest inference time in microseconds"),
     _f("scores", IN, 310, 2 * MAX_SCORES, "f32[]", "latest scores (probabilities)"),
+    _f("input_reason", IN, 342, 1, "u16", "input reason bits of the latest window; 0 valid"),
+    _f("invalid_count", IN, 344, 2, "u32", "windows flagged invalid since boot (kept out of "
+       "the running statistics)"),
     _f("features", IN, 400, 2 * MAX_FEATURES, "f32[]", "latest feature vector"),
     _f("feature_mean", IN, 700, 2 * MAX_FEATURES, "f32[]", "running mean per feature"),
     _f("feature_m2", IN, 1000, 2 * MAX_FEATURES, "f32[]",
@@ -114,6 +122,26 @@ DIGESTS = (
     _f("chunk_digests", IN, DIGEST_BASE, 2 * MAX_DIGESTS, "u32[]",
        "CRC-32 of stored chunk i at 10000 + 2i, computed from the stored bytes"),
 )
+SECURITY = (
+    _f("nonce", IN, 6100, 8, "hex", "the challenge the next proof must sign (16 random "
+       "bytes, new after every accepted proof)"),
+    _f("session_state", IN, 6108, 1, "u16", "0 none, 1 live, 2 abandoned (may be taken over)"),
+    _f("session_idle_s", IN, 6109, 1, "u16", "seconds since the session's last chunk or "
+       "command"),
+    _f("session_key", IN, 6110, 4, "hex", "key id of the session's owner"),
+    _f("refused_count", IN, 6114, 2, "u32", "commands and chunks refused for their proof or "
+       "session, for the life of the state folder"),
+    _f("last_refusal_code", IN, 6116, 1, "u16", "error code of the latest refusal (19-26)"),
+    _f("last_refusal_command", IN, 6117, 1, "u16", "command code it carried; 0 a chunk"),
+    _f("last_refusal_function", IN, 6118, 1, "u16", "Modbus function of the refused write "
+       "(6 or 16)"),
+    _f("last_refusal_age_s", IN, 6119, 1, "u16", "seconds since the latest refusal (65535 "
+       "at most)"),
+    _f("last_refusal_key", IN, 6120, 4, "hex", "key id the refused proof named; 0 none"),
+    _f("last_refusal_text", IN, 6124, 30, "ascii", "the latest refusal, readable "
+       "(60 characters)"),
+    _f("security_crc", IN, 6154, 2, "crc32", "CRC-32 of registers 6100-6153"),
+)
 COMMAND = (
     _f("command", HR, 0, 1, "u16", "command code; executes when written"),
     _f("cmd_seq", HR, 1, 1, "u16", "sequence number; a repeated (seq, code) is not re-run"),
@@ -122,23 +150,35 @@ COMMAND = (
     _f("cmd_flags", HR, 6, 1, "u16", "BEGIN: bit 0 zlib"),
     _f("cmd_chunk_size", HR, 7, 1, "u16", "BEGIN: chunk size in bytes"),
     _f("cmd_sha256", HR, 8, 16, "sha256", "BEGIN: SHA-256 of the package file"),
-    _f("cmd_crc", HR, 24, 2, "crc32", "CRC-32 of registers 0-23"),
+    _f("cmd_session", HR, 24, 2, "u32", "the live session's id; 0 for BEGIN and outside a "
+       "session"),
+    _f("cmd_nonce", HR, 26, 8, "hex", "the device's challenge (IR 6100-6107) being answered"),
+    _f("cmd_key_id", HR, 34, 4, "hex", "key id of the signing key (trust file)"),
+    _f("cmd_hardware_id", HR, 38, 14, "ascii", "hardware id of the device the proof is for"),
+    _f("cmd_signature", HR, 52, 32, "hex", "Ed25519 signature of the signed bytes (section 7)"),
+    _f("cmd_crc", HR, 84, 2, "crc32", "CRC-32 of registers 0-83"),
 )
 WINDOW = (
-    _f("chunk_offset", HR, 100, 2, "u32", "offset of the chunk in the transfer stream"),
-    _f("chunk_length", HR, 102, 1, "u16", "bytes of data in this chunk"),
-    _f("chunk_crc", HR, 103, 2, "crc32", "CRC-32 of the chunk's data bytes"),
-    _f("chunk_data", HR, 105, WINDOW_DATA_REGS, "bytes", "data, two bytes a register"),
+    _f("chunk_session", HR, 100, 2, "u32", "the transfer session's id (from the BEGIN proof)"),
+    _f("chunk_offset", HR, 102, 2, "u32", "offset of the chunk in the transfer stream"),
+    _f("chunk_length", HR, 104, 1, "u16", "bytes of data in this chunk"),
+    _f("chunk_crc", HR, 105, 2, "crc32", "CRC-32 of the chunk's data bytes"),
+    _f("chunk_data", HR, 107, WINDOW_DATA_REGS, "bytes", "data, two bytes a register"),
 )
 BLOCKS = {"identity": IDENTITY, "status": STATUS, "live": LIVE, "waveform": WAVEFORM,
-          "digests": DIGESTS, "command": COMMAND, "window": WINDOW}
+          "digests": DIGESTS, "security": SECURITY, "command": COMMAND, "window": WINDOW}
 FIELDS = {f.name: f for block in BLOCKS.values() for f in block}
 
 IDENTITY_BASE, IDENTITY_COUNT = 0, 32
 STATUS_BASE, STATUS_COUNT = 100, 124
-LIVE_BASE, LIVE_HEAD_COUNT = 300, 42
+LIVE_BASE, LIVE_HEAD_COUNT = 300, 46
 WAVE_BASE, WAVE_HEAD_COUNT = 1500, 6
-COMMAND_BASE, COMMAND_COUNT = 0, 26
+SECURITY_BASE, SECURITY_COUNT = 6100, 56
+COMMAND_BASE, COMMAND_COUNT = 0, 86
+#: Registers of the command block the signature covers (0-51), and the proof's registers
+#: that a holding-register read never shows (session, nonce, key, hardware id, signature).
+SIGNED_REGS = 52
+SECRET_HOLDING = range(24, 84)
 WINDOW_BASE = 100
 
 
@@ -154,6 +194,9 @@ def encode(field: Field, value: Any) -> list[int]:
         return w.ascii_words(value, field.count)
     if field.kind == "sha256":
         return w.sha_words(value)
+    if field.kind == "hex":
+        raw = bytes.fromhex(value) if value else b""
+        return w.bytes_words(raw[: 2 * field.count].ljust(2 * field.count, b"\0"))
     raise ValueError(f"field {field.name} ({field.kind}) is not a scalar")
 
 
@@ -172,6 +215,8 @@ def decode(field: Field, regs: Sequence[int], base: int) -> Any:
         return w.words_ascii(part)
     if field.kind == "sha256":
         return w.words_sha(part)
+    if field.kind == "hex":
+        return w.words_bytes(part).hex()
     raise ValueError(f"field {field.name} ({field.kind}) is not a scalar")
 
 

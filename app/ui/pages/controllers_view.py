@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -83,6 +84,7 @@ class ControllersView(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, parent)
         self.approved_refs: list[str] = []
+        self.approved_for: dict[str, tuple[str, ...]] = {}  # ref -> its hardware ids
         self._scanning = False
         self._shown_once = False
 
@@ -208,12 +210,14 @@ class ControllersView(Page):
                            on_done=self._approved_loaded, on_error=self._approved_failed,
                            cancellable=False, writes=False)
 
-    def _approved_loaded(self, refs: list[str]) -> None:
-        self.approved_refs = list(refs)
+    def _approved_loaded(self, approved: list[tuple[str, tuple[str, ...]]]) -> None:
+        self.approved_refs = [ref for ref, _ids in approved]
+        self.approved_for = dict(approved)
         self._update_buttons()
 
     def _approved_failed(self, exc: BaseException) -> None:
         self.approved_refs = []
+        self.approved_for = {}
         self.jobs.show_message("the approved versions could not be listed: "
                                f"{describe_error(exc)}", BAD_STYLE)
         self._update_buttons()
@@ -306,14 +310,33 @@ class ControllersView(Page):
 
     # ---------------------------------------------------------------- flash and rollback
 
+    def versions_for(self, target: str) -> list[str]:
+        """The approved versions released for ``target``'s hardware id, newest first."""
+        hardware_id = self.row_of(target)[1]
+        return [ref for ref in self.approved_refs if hardware_id in self.approved_for.get(ref, ())]
+
     def choose_version(self) -> str | None:
         """Ask which approved version to flash; None if cancelled. Tests replace this."""
-        if not self.approved_refs:
+        target = self.current_target() or ""
+        choices = self.versions_for(target)
+        if not choices:
+            self.jobs.show_message(f"no approved version was released for the hardware id of "
+                                   f"{target} ({self.row_of(target)[1]})", BAD_STYLE)
             return None
         ref, ok = QInputDialog.getItem(self, "Flash a model",
-                                       f"Approved version to flash into {self.current_target()}:",
-                                       self.approved_refs, 0, False)
+                                       f"Approved version to flash into {target}:",
+                                       choices, 0, False)
         return str(ref) if ok and ref else None
+
+    def confirm_flash(self, target: str, running: str, ref: str) -> str | None:
+        """Say that ``ref`` replaces ``running`` on ``target`` and ask for the password again;
+        None if cancelled. Tests replace this."""
+        text, ok = QInputDialog.getText(
+            self, "Replace the running model",
+            f"{ref} replaces {running} on {target}: the controller runs the new model once "
+            "it is verified and its self-test passes.\n\nYour password, to confirm:",
+            QLineEdit.EchoMode.Password)
+        return str(text) if ok and text else None
 
     def ask_reason(self) -> str | None:
         """Ask why the controller rolls back; None if cancelled. Tests replace this."""
@@ -330,11 +353,19 @@ class ControllersView(Page):
         ref = self.choose_version()
         if not ref:
             return
+        password = self.confirm_flash(target, self.row_of(target)[3], ref)
+        if password is None:
+            return
         flash, principal = self.services.controllers.flash, self.principal
+        reauthenticate = self.services.auth.reauthenticate
+
+        def run(progress, cancel):
+            reauthenticate(principal, password=password, what=f"the flash of {ref}")
+            return flash(principal, ref=ref, target=target, progress=progress, cancel=cancel)
+
         # What the device says after a failure (its last error) belongs in the table.
         self.jobs.run(
-            lambda progress, cancel: flash(principal, ref=ref, target=target,
-                                           progress=progress, cancel=cancel),
+            run,
             what=f"flashing {ref} into {target}", label=f"flashing {ref}",
             cancelled=f"flashing {ref} cancelled; {target} keeps its model",
             on_done=lambda outcome: self._flashed(target, ref, outcome),

@@ -1,0 +1,50 @@
+"""``plantml controllers flash / rollback / watch / scan`` as real processes against the
+reference controller (protocol 2): the CLI's commands carry the workstation's proof, so they
+work end to end, while the same controller refuses an unsigned rollback."""
+
+from __future__ import annotations
+
+from pymodbus.client import ModbusTcpClient
+
+from app.data.synthetic import vibration
+from app.services.audit import AuditFilter
+from app.services.controller_runtime import start_controller
+from tests.conftest import password_of
+from tests.services.test_controllers import _trained
+from tests.test_cli import plantml
+
+
+def test_cli_flashes_watches_and_rolls_back(services, people, home, tmp_path):
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    who = {"home": home, "user": "operator1", "password": password_of("operator1")}
+    with start_controller(state_dir=tmp_path / "edge", hardware_id="EDGE-01", trust=trust,
+                          tcp="127.0.0.1:0", replay=vibration("healthy", 60_000)[None, :],
+                          commit_deadline_s=30) as edge:
+        for ref in (v1, v2):
+            r = plantml("controllers", "flash", ref, edge.target, **who)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.startswith("committed:") and "Traceback" not in r.stderr
+        # A PLC's one-register rollback is refused ...
+        plc = ModbusTcpClient("127.0.0.1", port=int(edge.target.rpartition(":")[2]),
+                              timeout=10, retries=0)
+        assert plc.connect()
+        try:
+            assert plc.write_register(0, 6, device_id=1).isError()
+        finally:
+            plc.close()
+        # ... the operator's, through the CLI, is obeyed; scan audits the refused one.
+        r = plantml("controllers", "rollback", edge.target, "--reason", "v2 noisy", **who)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("rolled back:") and "v1" in r.stdout
+        r = plantml("controllers", "watch", edge.target, "--count", "1", **who)
+        assert r.returncode == 0 and v1 in r.stdout, r.stderr
+        r = plantml("controllers", "scan", edge.target, **who)
+        assert r.returncode == 0 and "protocol 2" in r.stdout, r.stderr
+    refused = services.audit.show(people["auditor"],
+                                  AuditFilter(action="controller.refused_commands"))
+    assert [e.new["last"]["code"] for e in refused] == ["proof_missing"]
+    rollbacks = services.audit.show(people["auditor"],
+                                    AuditFilter(action="controller.rollback"))
+    assert [e.result for e in rollbacks] == ["ok"]
