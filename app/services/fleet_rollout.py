@@ -308,13 +308,14 @@ class RolloutRunner:
             return f"{c} reports an error: {w.status.reason or w.status.summary()}"
         if w.drift is not None and w.drift.level == "alarm":
             return f"{c} raised a drift alarm on {ro.ref}"
-        invalid = getattr(w.live, "invalid_count", None)
-        if isinstance(invalid, int):
-            n0, i0 = first.setdefault(st.controller, (w.live.inference_count, invalid))
-            n, bad = w.live.inference_count - n0, invalid - i0
-            if n >= MIN_WINDOWS and bad / n > ro.invalid_share:
-                return (f"{c}: {bad} of its last {n} windows were invalid input "
-                        f"({bad / n:.0%}, more than {ro.invalid_share:.0%})")
+        # Invalid windows (dead, flat, clipped, non-finite) since the watch began: the
+        # controller counts them among its inferences too (protocol 6, IR 344).
+        n0, i0 = first.setdefault(st.controller, (w.live.inference_count, w.live.invalid_count))
+        n, bad = w.live.inference_count - n0, w.live.invalid_count - i0
+        if n >= MIN_WINDOWS and bad / n > ro.invalid_share:
+            why = f"; latest: {w.invalid_reason}" if w.invalid_reason else ""
+            return (f"{c}: {bad} of its last {n} windows were invalid input "
+                    f"({bad / n:.0%}, more than {ro.invalid_share:.0%}){why}")
         return ""
 
     # -- records ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 from app.core.clock import FakeClock
@@ -223,6 +224,32 @@ def test_canary_is_watched_on_a_fake_clock_and_a_drift_alarm_halts(services, peo
         assert _model_at(services, opr, ctl.target) == v1
 
 
+def test_an_invalid_input_surge_on_the_canary_halts(services, people, tmp_path):
+    """The canary's sensor is dead (a flat line): more than the allowed share of its windows
+    are invalid input while it is watched, so the roll-out halts and the rest keep their
+    model. The wait ends when the canary has run enough windows, not at a time."""
+    opr = people["operator"]
+    [v1] = _trained(services, people, tmp_path)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    with ExitStack() as stack:
+        dead = stack.enter_context(start_controller(
+            state_dir=tmp_path / "dead", hardware_id="EDGE-01", trust=trust,
+            tcp="127.0.0.1:0", replay=np.zeros((1, 60_000)), commit_deadline_s=30))
+        other = stack.enter_context(start_controller(
+            state_dir=tmp_path / "other", hardware_id="EDGE-01", trust=trust,
+            tcp="127.0.0.1:0", commit_deadline_s=30))
+        for name, ctl in (("a-dead", dead), ("b-ok", other)):
+            services.fleet.add(opr, name=name, endpoint=ctl.target, hardware_id="EDGE-01",
+                               group="g")
+        services.fleet.poll_s = 0.2
+        ro = services.fleet.start(opr, ref=v1, group="g", observe_s=600, invalid_share=0.5)
+        assert ro.state == HALTED and "invalid input" in ro.reason, ro.reason
+        assert "flat" in ro.reason
+        assert ro.changed == ["a-dead"] and ro.untouched == ["b-ok"]
+        assert _model_at(services, opr, other.target) is None
+
+
 # -- bus rules, with fakes at the ControllerService boundary -----------------------------
 @dataclass(frozen=True)
 class _Ref:
@@ -249,10 +276,17 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
+class _Live:
+    inference_count: int = 0
+    invalid_count: int = 0
+
+
+@dataclass(frozen=True)
 class _Watch:
     status: _Status
     drift: None = None
-    live: None = None
+    live: _Live = _Live()
+    invalid_reason: str = ""
 
 
 class FakeControllers:
