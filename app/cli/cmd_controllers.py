@@ -6,6 +6,7 @@ import time
 
 from app.cli.progress import TextProgress
 from app.cli.session import open_workspace, sign_in
+from app.services.controller_drift import worst_names
 from app.services.controller_runtime import add_serve_arguments, run_serve
 
 
@@ -62,9 +63,17 @@ def cmd_watch(args) -> int:
         me = sign_in(sv)
         for i in range(args.count):
             w = sv.controllers.watch(me, target=args.target)
-            level = w.drift.level if w.drift else "n/a"
-            print(f"{w.model}: #{w.live.inference_count} predicted {w.label}, latency "
-                  f"{w.live.latency_us} us, drift {level}", flush=True)
+            if w.drift is None:
+                drift = "n/a (not enough windows of the class yet)"
+            elif w.drift.level == "ok":
+                drift = "ok"
+            else:
+                names = worst_names(w.drift)
+                drift = w.drift.level.upper() + (f" in {names}" if names else "")
+            said = f"invalid input: {w.invalid_reason}" if w.invalid_reason else \
+                f"predicted {w.label}"
+            print(f"{w.model}: #{w.live.inference_count} {said}, latency "
+                  f"{w.live.latency_us} us, drift {drift}", flush=True)
             if i + 1 < args.count:
                 time.sleep(args.interval)
     return 0

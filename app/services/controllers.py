@@ -22,6 +22,7 @@ from app.devices.flash import (
     Identity,
     Live,
     ScanResult,
+    ShadowStatus,
     Status,
     flash_package,
     read_live,
@@ -40,6 +41,7 @@ from app.services.controller_reconcile import (
     believed,
     reconcile,
 )
+from app.services.controller_shadow import ShadowDesk, ShadowRequirement
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
 
@@ -76,6 +78,7 @@ class ControllerService:
         # The drift alarm of each controller, so an alarm is audited once when it begins
         # and once when it clears, not at every poll.
         self._drift = DriftWatch(ctx)
+        self._shadow = ShadowDesk(ctx, registry, packages)  # what this workstation shadows
 
     def scan(self, principal: Principal, *, endpoints: list[str]) -> list[ScanResult]:
         """Identity and status of each endpoint (failures reported per endpoint)."""
@@ -163,6 +166,34 @@ class ControllerService:
         self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
                                result="ok", reason=reason, new={"device": _status_dict(status)})
         return status
+
+    # -- shadow mode (docs/controller-protocol.md section 6d; app.services.controller_shadow)
+    def start_shadow(self, principal: Principal, *, target: str, ref: str,
+                     progress: ProgressFn = no_progress,
+                     cancel: CancelToken = NEVER_CANCELLED) -> ShadowStatus:
+        """Stage the approved version ``ref`` on ``target`` without activating it and run it
+        in shadow beside the running model; audited ``controller.shadow``."""
+        return self._shadow.start(principal, target=target, ref=ref, progress=progress,
+                                  cancel=cancel)
+
+    def shadow_status(self, principal: Principal, *, target: str) -> ShadowStatus:
+        """The shadow block of ``target``: agreement, windows, the staged model's latency."""
+        return self._shadow.status(principal, target=target)
+
+    def shadow_ref(self, target: str) -> str | None:
+        """The version this workstation runs in shadow on ``target`` (None: none)."""
+        return self._shadow.held(target)
+
+    def commit_shadow(self, principal: Principal, *, target: str,
+                      requirement: ShadowRequirement) -> Status:
+        """Commit the version in shadow on ``target`` if the shadow period met
+        ``requirement`` (audited ``controller.deploy``); else UsageError, still in shadow."""
+        return self._shadow.commit(principal, target=target, requirement=requirement)
+
+    def stop_shadow(self, principal: Principal, *, target: str, drop: bool = True,
+                    reason: str = "") -> Status:
+        """End the shadow on ``target``; ``drop`` drops the staged package as well."""
+        return self._shadow.stop(principal, target=target, drop=drop, reason=reason)
 
     def watch(self, principal: Principal, *, target: str) -> WatchResult:
         """Latest prediction and drift of the running model against its training reference;

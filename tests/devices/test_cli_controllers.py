@@ -4,6 +4,8 @@ work end to end, while the same controller refuses an unsigned rollback."""
 
 from __future__ import annotations
 
+import re
+
 from pymodbus.client import ModbusTcpClient
 
 from app.data.synthetic import vibration
@@ -40,6 +42,9 @@ def test_cli_flashes_watches_and_rolls_back(services, people, home, tmp_path):
         assert r.stdout.startswith("rolled back:") and "v1" in r.stdout
         r = plantml("controllers", "watch", edge.target, "--count", "1", **who)
         assert r.returncode == 0 and v1 in r.stdout, r.stderr
+        assert re.search(r"(predicted \S+|invalid input: .+), latency \d+ us, drift "
+                         r"(ok|WARN|ALARM|n/a \(not enough windows of the class yet\))",
+                         r.stdout), r.stdout
         r = plantml("controllers", "scan", edge.target, **who)
         assert r.returncode == 0 and "protocol 2" in r.stdout, r.stderr
     refused = services.audit.show(people["auditor"],

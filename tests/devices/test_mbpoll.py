@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from app.devices.flash import ControllerClient, flash_package
+from app.devices.flash import ControllerClient, flash_package, start_shadow
 from app.devices.protocol import registers as r
-from app.devices.protocol.codes import Command, ErrorCode, State
+from app.devices.protocol.codes import Command, ErrorCode, ShadowState, State
 from app.devices.protocol.proof import CommandBlock
 from tests.devices.conftest import PATIENT
 from tests.devices.kit import OPERATOR, package, wait_for
@@ -132,3 +132,31 @@ def test_mbpoll_carrying_the_workstations_signed_rollback_is_obeyed(controller, 
     assert active.sha256 == first.package_sha256 and machine.state is State.ACTIVE
     assert field(security(port), "nonce") != nonce  # single use: a new challenge
     assert field(security(port), "refused_count") == 0
+
+
+def test_mbpoll_reads_the_shadow_agreement(controller, kit):
+    """Issue 11.4: a staged model in shadow beside the active one; any Modbus master reads how
+    often the two agree and how long the staged one takes, in one sealed read."""
+    flash_package(controller.endpoint, package(kit, 1), policy=PATIENT, signer=OPERATOR)
+    started = start_shadow(controller.endpoint, package(kit, 3), policy=PATIENT,
+                           signer=OPERATOR)
+    port, base = controller.endpoint.port, r.SHADOW_BASE
+
+    def read() -> list[int]:
+        return registers(mbpoll(port, "-t", "3", "-r", str(base), "-c", str(r.SHADOW_COUNT),
+                                "127.0.0.1"), base)
+    regs = wait_for(read, lambda regs: field(regs, "shadow_compared", base) >= 40,
+                    "40 windows compared in shadow, read by mbpoll")
+    assert len(regs) == r.SHADOW_COUNT and r.sealed(regs, r.FIELDS["shadow_crc"], base)
+    assert field(regs, "shadow_state", base) == ShadowState.RUNNING
+    assert field(regs, "shadow_sha256", base) == started.package_sha256
+    assert field(regs, "shadow_version", base) == 3
+    n, agreed = field(regs, "shadow_compared", base), field(regs, "shadow_agreed", base)
+    assert field(regs, "shadow_agreement", base) == agreed * 10000 // n < 10000
+    assert field(regs, "shadow_latency_max_us", base) >= \
+        field(regs, "shadow_latency_mean_us", base) > 0
+    # The active model still runs and is the one the status block names.
+    status = registers(mbpoll(port, "-t", "3", "-r", "100", "-c", str(r.STATUS_COUNT),
+                              "127.0.0.1"), 100)
+    assert r.decode(r.FIELDS["active_version"], status, 100) == 1
+    assert r.decode(r.FIELDS["state"], status, 100) == State.STAGED

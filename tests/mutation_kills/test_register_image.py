@@ -27,8 +27,8 @@ def _reserved(block: str, base: int, count: int) -> list[int]:
     return [a for a in range(base, base + count) if a not in used]
 
 
+# The identity page has no reserved register left since IR 15 (session_takeover_s).
 @pytest.mark.parametrize("block,base,count", [
-    ("identity", r.IDENTITY_BASE, r.IDENTITY_COUNT),
     ("status", r.STATUS_BASE, r.STATUS_COUNT),
 ])
 def test_reserved_registers_of_a_page_read_zero(tmp_path, block, base, count):

@@ -248,3 +248,64 @@ def test_9_1_a_dead_sensor_is_watched_as_invalid_input_not_a_class(services, peo
     # Flat (bit 2), and far below the training envelope (bit 8) too.
     assert w.live.invalid_reason == w.invalid_reason and w.status.sensor_fault & 2
     assert w.live.stats.count == 0 and w.drift is None  # nothing of it in the drift
+
+
+def test_11_4_a_version_runs_in_shadow_and_commits_only_after_its_shadow_period(
+        services, people, tmp_path, controller):
+    from app.services.controller_shadow import ShadowRequirement
+    from tests.devices.kit import wait_for
+
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    opr, target = people["operator"], controller.target
+    first = services.controllers.flash(opr, ref=v1, target=target)
+    with pytest.raises(PermissionDenied):
+        services.controllers.start_shadow(people["engineer"], ref=v2, target=target)
+    with pytest.raises(UsageError, match="staged nothing in shadow"):
+        services.controllers.commit_shadow(opr, target=target,
+                                           requirement=ShadowRequirement(0.0))
+    started = services.controllers.start_shadow(opr, ref=v2, target=target)
+    assert started.running and started.version == 2
+    assert services.controllers.shadow_ref(target) == v2
+    shadow = wait_for(lambda: services.controllers.shadow_status(opr, target=target),
+                      lambda s: s.compared >= 20, "20 windows compared in shadow")
+    assert shadow.agreement is not None and 0.0 <= shadow.agreement <= 1.0
+    assert shadow.latency_mean_us > 0
+    # The shadow never took over: the controller still runs and publishes version 1.
+    _, status = services.controllers.status(opr, target=target)
+    assert status.active.sha256 == first.package_sha256 and status.staged.version == 2
+    # A roll-out that wants an hour of shadow is refused now; the package stays in shadow.
+    with pytest.raises(UsageError, match="stays in shadow.*of the 3600 s required"):
+        services.controllers.commit_shadow(
+            opr, target=target, requirement=ShadowRequirement(0.0, min_seconds=3600))
+    assert services.controllers.shadow_status(opr, target=target).running
+    status = services.controllers.commit_shadow(
+        opr, target=target, requirement=ShadowRequirement(0.0, min_windows=20))
+    assert status.active.version == 2 and status.staged is None
+    assert not services.controllers.shadow_status(opr, target=target).running
+    assert services.controllers.shadow_ref(target) is None
+    assert services.controllers.current_model(opr, target=target).active_sha256 == \
+        status.active.sha256
+    events = [e for e in services.audit.show(people["auditor"],
+                                             AuditFilter(action="controller."))
+              if e.action in ("controller.shadow", "controller.deploy")]
+    trail = [(e.action, e.result) for e in reversed(events)]
+    # flash v1; the engineer refused by the policy; shadow; commit refused; commit
+    assert trail == [("controller.deploy", "ok"), ("controller.deploy", "refused"),
+                     ("controller.shadow", "ok"), ("controller.deploy", "refused"),
+                     ("controller.deploy", "ok")], trail
+    committed = events[0].new
+    assert committed["via"] == "shadow" and committed["shadow"]["compared"] >= 20
+    assert committed["requirement"]["min_windows"] == 20
+
+
+def test_11_4_a_shadow_stopped_and_dropped_leaves_the_old_model(services, people, tmp_path,
+                                                                 controller):
+    v1, v2 = _trained(services, people, tmp_path, versions=2)
+    opr, target = people["operator"], controller.target
+    first = services.controllers.flash(opr, ref=v1, target=target)
+    services.controllers.start_shadow(opr, ref=v2, target=target)
+    status = services.controllers.stop_shadow(opr, target=target, reason="not now")
+    assert status.staged is None and status.active.sha256 == first.package_sha256
+    assert not services.controllers.shadow_status(opr, target=target).running
+    stops = services.audit.show(people["auditor"], AuditFilter(action="controller.shadow_stop"))
+    assert [(e.result, e.reason) for e in stops] == [("ok", "not now")]

@@ -343,10 +343,11 @@ def test_a_lost_controller_stops_saying_active_and_its_prediction_is_cleared(
     add_and_scan(qtbot, view, runner, edge.target)
     view.watch_timer.setInterval(200)
     click(qtbot, view.watch_button)
-    qtbot.waitUntil(lambda: view.plot.point_count() >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: view.plot.point_count() >= 2, timeout=60_000)
     assert view.row_of(edge.target)[2] == "active"
     assert view.prediction_label.text().startswith(f"{ref}: ")
     before = view.plot.values()
+    assert view.watch.drift_label.text().startswith("drift: ")
 
     with qtbot.waitSignal(view.sig_watch_lost, timeout=10_000) as lost:
         edge.stop()  # the controller is gone (killed, unplugged)
@@ -359,6 +360,8 @@ def test_a_lost_controller_stops_saying_active_and_its_prediction_is_cleared(
     assert "does not answer" in text and ref not in text, "the old prediction is gone"
     assert view.watching == edge.target, "it keeps trying: a controller may come back"
     assert view.plot.values()[:len(before)] == before, "the plot keeps what it showed"
+    assert view.drift_level() == "", "no green or red verdict for data that stopped"
+    assert "does not answer" in view.watch.drift_label.text()
     view.stop_watch()
     assert runner.wait_idle(5000)
 

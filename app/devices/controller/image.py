@@ -47,6 +47,7 @@ class RegisterImage:
             (EVENT_BASE, EVENT_REGION, self._events),
             (r.SECURITY_BASE, r.SECURITY_COUNT, self._security),
             (cs.CLASS_BASE, cs.CLASS_REGION, self._class_stats),
+            (r.SHADOW_BASE, r.SHADOW_COUNT, self._shadow),
         ]
         for name, base in FEATURE_TABLES.items():
             builders.append((base, TABLE_REGS, self._feature_table(name)))
@@ -115,6 +116,9 @@ class RegisterImage:
 
     def _class_stats(self, start: int, count: int) -> list[int]:
         return self.rt.class_stats.region()[start:start + count]
+
+    def _shadow(self, start: int, count: int) -> list[int]:
+        return self.rt.machine.shadow.region()[start:start + count]
 
     def _digests(self, start: int, count: int) -> list[int]:
         first, last = start // 2, (start + count - 1) // 2

@@ -14,6 +14,7 @@ from app.devices.controller.flashstate import (
     Reject,
 )
 from app.devices.controller.guard import CommandGuard, Refused, Session
+from app.devices.controller.shadow import Shadow
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Command, ErrorCode, State
 from app.devices.protocol.proof import CommandBlock, session_of
@@ -54,6 +55,7 @@ class FlashMachine(FlashState):
                                   config.trust_store_path, config.clock,
                                   config.session_takeover_s)
         self._last_block: tuple[int, Reject | None] | None = None
+        self.shadow = Shadow(self)  # the staged model beside the active one (SHADOW)
 
     # -- requests -----------------------------------------------------------------------
     def command_block(self, regs: list[int]) -> None:
@@ -101,8 +103,8 @@ class FlashMachine(FlashState):
             g.session = None  # the transfer it belonged to ended (commit, revert, drop)
         live = g.session
         code = block.command
-        if code == Command.RESET_STATS:
-            return  # the statistics are no part of a transfer
+        if code in (Command.RESET_STATS, Command.SHADOW_STOP):
+            return  # the statistics and stopping a comparison are no part of a transfer
         if code == Command.BEGIN:
             # The owner (the key that began it) may resume its stream or begin anew.
             if live is None or g.abandoned(now) or live.key_id == block.key_id:
@@ -145,6 +147,10 @@ class FlashMachine(FlashState):
                 self._abort()
             elif cmd is Command.RESET_STATS:
                 self.on_engine()
+            elif cmd is Command.SHADOW:
+                self.shadow.start()
+            elif cmd is Command.SHADOW_STOP:
+                self.shadow.stop()
             else:
                 _JOBS[cmd](self, block)
         except Reject as exc:

@@ -13,7 +13,7 @@ import numpy as np
 from app.core.clock import Clock
 from app.devices.controller import activation
 from app.devices.controller.class_stats import ClassStats
-from app.devices.controller.engine import RunningStats
+from app.devices.controller.engine import Prediction, RunningStats
 from app.devices.controller.flashstate import ControllerConfig, MiB
 from app.devices.controller.machine import FlashMachine
 from app.devices.controller.sensor import ReplaySensor
@@ -133,6 +133,10 @@ class ControllerRuntime:
         except Exception:  # a bad window must not stop the controller
             log.exception("inference failed")
             return
+        self._publish(window, result)
+        self.machine.shadow.observe(window, result)  # after publishing: shadow.py
+
+    def _publish(self, window: np.ndarray, result: Prediction) -> None:
         with self._live_lock:
             self.inference_count += 1
             self.latency_us = int(result.latency_s * 1e6)
@@ -162,6 +166,7 @@ class ControllerRuntime:
         cfg = self.config
         caps = Capability.ZLIB | Capability.RESUME | Capability.FEATURE_STATS | \
             Capability.DIGESTS | Capability.SIGNED | Capability.INPUT_VALIDITY | \
+            Capability.SHADOW | \
             (Capability.WAVEFORM if self.sensor is not None else 0)
         return {"magic": r.MAGIC, "protocol_version": self.protocol_version,
                 "session_takeover_s": min(cfg.session_takeover_s, 0xFFFF),

@@ -24,12 +24,20 @@ from app.devices.flash.scan import (
     rollback,
     scan,
 )
+from app.devices.flash.shadow import (
+    ShadowStart,
+    promote_shadow,
+    read_shadow,
+    start_shadow,
+    stop_shadow,
+)
 from app.devices.flash.views import (
     FeatureStats,
     Identity,
     Live,
     ModelRef,
     Security,
+    ShadowStatus,
     Status,
     Waveform,
 )
@@ -51,7 +59,8 @@ __all__ = [
     "Endpoint", "FeatureStats", "FlashCancelled", "FlashFailed", "FlashOptions",
     "FlashOutcome", "Identity", "LinkLost", "LinkStats", "LinkTimeout", "Live", "ModbusLink",
     "ModelRef", "PackageFacts", "ProtocolError", "RetryPolicy", "ScanResult", "Security",
-    "SignerMissing", "Status", "TransferPlan", "VerificationFailed", "Waveform", "check_fit",
-    "flash_package", "plan_transfer", "read_live", "read_security", "read_status",
-    "rollback", "scan",
+    "ShadowStart", "ShadowStatus", "SignerMissing", "Status", "TransferPlan",
+    "VerificationFailed", "Waveform", "check_fit", "flash_package", "plan_transfer",
+    "promote_shadow", "read_live", "read_security", "read_shadow", "read_status", "rollback",
+    "scan", "start_shadow", "stop_shadow",
 ]

@@ -185,14 +185,19 @@ class Flasher:
                                          status=st) from None
             raise
 
-    def run(self) -> Status:
+    def stage(self) -> Status:
+        """Transfer, read back, VERIFY and SELF_TEST: the package waits, staged and
+        self-tested, in the inactive slot (the running model is untouched)."""
         t0 = time.monotonic()
         self.transfer()
         self.transfer_s = time.monotonic() - t0
         self.progress(0.86, "read-back")
         self.readback()
         self.step(Command.VERIFY, 0.88)
-        self.step(Command.SELF_TEST, 0.92)
+        return self.step(Command.SELF_TEST, 0.92)
+
+    def run(self) -> Status:
+        self.stage()
         deadline = self.opt.commit_deadline_s or 0
         st = self.step(Command.ACTIVATE, 0.95, arg0=deadline)
         if st.state is not State.ACTIVE_UNCONFIRMED or st.active is None or \

@@ -16,7 +16,15 @@ from app.devices.flash.errors import (
     ProtocolError,
     SignerMissing,
 )
-from app.devices.flash.views import FeatureStats, Identity, Live, Security, Status, Waveform
+from app.devices.flash.views import (
+    FeatureStats,
+    Identity,
+    Live,
+    Security,
+    ShadowStatus,
+    Status,
+    Waveform,
+)
 from app.devices.protocol import events as ev
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import Command, ErrorCode, SessionState
@@ -28,7 +36,15 @@ from app.devices.protocol.words import (
     words_f32,
     words_u32,
 )
-from app.fieldbus import DeviceError, DeviceRefused, Endpoint, LinkTimeout, ModbusLink, RetryPolicy
+from app.fieldbus import (
+    DeviceError,
+    DeviceRefused,
+    Endpoint,
+    ExceptionCode,
+    LinkTimeout,
+    ModbusLink,
+    RetryPolicy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +143,17 @@ class ControllerClient:
         return Security.decode(self._page(r.SECURITY_BASE, r.SECURITY_COUNT,
                                           r.FIELDS["security_crc"], "security"))
 
+    def shadow_status(self) -> ShadowStatus | None:
+        """The shadow block (section 6d), CRC-checked; None from a controller without shadow
+        mode (exception 02 at its address)."""
+        try:
+            regs = self._page(r.SHADOW_BASE, r.SHADOW_COUNT, r.FIELDS["shadow_crc"], "shadow")
+        except DeviceRefused as exc:
+            if exc.exception_code == ExceptionCode.ILLEGAL_DATA_ADDRESS:
+                return None
+            raise
+        return ShadowStatus.decode(regs)
+
     def _security_or_none(self) -> Security | None:
         try:
             return self.security()
@@ -214,7 +241,9 @@ class ControllerClient:
             self.identity()
         assert self._hardware_id is not None
         seq = self._next_seq()
-        session = 0 if cmd in (Command.BEGIN, Command.RESET_STATS) else self.session
+        # BEGIN opens a session; RESET_STATS and SHADOW_STOP are no part of one.
+        session = 0 if cmd in (Command.BEGIN, Command.RESET_STATS, Command.SHADOW_STOP) \
+            else self.session
         for attempt in range(PROOF_TRIES):
             before = self.security()
             if session and before.session_state is SessionState.NONE:
@@ -303,6 +332,17 @@ class ControllerClient:
             return self.status()
         except DeviceError:
             return None
+
+    def shadow(self) -> ShadowStatus | None:
+        """SHADOW: run the self-tested staged package beside the active model (in this
+        client's session); returns the shadow block read back."""
+        self.send(Command.SHADOW)
+        return self.shadow_status()
+
+    def shadow_stop(self) -> ShadowStatus | None:
+        """SHADOW_STOP: end the comparison (the staged package stays staged)."""
+        self.send(Command.SHADOW_STOP)
+        return self.shadow_status()
 
     def rollback(self, timeout_s: float = 60.0) -> Status:
         """Go back to the previous model (or revert an unconfirmed activation)."""

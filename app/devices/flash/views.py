@@ -14,6 +14,7 @@ from app.devices.protocol.codes import (
     Capability,
     ErrorCode,
     SessionState,
+    ShadowState,
     StagedFlag,
     State,
     describe_input,
@@ -42,7 +43,7 @@ class Identity:
     def decode(cls, regs: list[int]) -> Identity:
         v = {f.name: r.decode(f, regs, r.IDENTITY_BASE) for f in r.IDENTITY}
         return cls(protocol_version=v["protocol_version"],
-                   capabilities=Capability(v["capabilities"] & 0x7F),
+                   capabilities=Capability(v["capabilities"] & 0xFF),
                    **{k: v[k] for k in ("max_chunk", "max_package", "link_baud",
                                         "max_transfer_s", "idle_timeout_s", "commit_deadline_s",
                                         "max_features", "max_scores", "wave_capacity",
@@ -212,6 +213,74 @@ class Security:
         except ValueError:
             name = f"code {self.last_refusal_code}"
         return f"{name}: {self.last_refusal_text}"
+
+
+@dataclass(frozen=True)
+class ShadowStatus:
+    """The shadow block: the staged model running beside the active one, how often the two
+    agreed and how long the staged one takes (docs/controller-protocol.md section 6d)."""
+
+    state: ShadowState
+    slot: str
+    version: int
+    counter: int
+    sha256: str | None
+    compared: int
+    agreed: int
+    failures: int
+    latency_us: int
+    latency_mean_us: int
+    latency_max_us: int
+    running_s: int
+
+    @classmethod
+    def decode(cls, regs: list[int]) -> ShadowStatus:
+        v = {f.name: r.decode(f, regs, r.SHADOW_BASE) for f in r.SHADOW
+             if f.name != "shadow_crc"}
+        try:
+            state = ShadowState(v["shadow_state"])
+        except ValueError:
+            state = ShadowState.RUNNING
+        return cls(state=state, slot=SLOT_NAMES.get(v["shadow_slot"], "?"),
+                   version=v["shadow_version"], counter=v["shadow_counter"],
+                   sha256=v["shadow_sha256"], compared=v["shadow_compared"],
+                   agreed=v["shadow_agreed"], failures=v["shadow_failures"],
+                   latency_us=v["shadow_latency_us"],
+                   latency_mean_us=v["shadow_latency_mean_us"],
+                   latency_max_us=v["shadow_latency_max_us"], running_s=v["shadow_running_s"])
+
+    @property
+    def running(self) -> bool:
+        return self.state is ShadowState.RUNNING
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of compared windows on which both models agreed; None before the first."""
+        return self.agreed / self.compared if self.compared else None
+
+    def meets(self, *, min_agreement: float, min_windows: int = 1,
+              min_seconds: int = 0) -> str:
+        """'' if this shadow period allows a commit, else why not, in one sentence."""
+        if not self.running:
+            return "no shadow comparison is running"
+        if self.running_s < min_seconds:
+            return f"the shadow ran {self.running_s} s of the {min_seconds} s required"
+        if self.compared < max(1, min_windows):
+            return f"the shadow compared {self.compared} windows of the {max(1, min_windows)} " \
+                   "required"
+        agreement = self.agreement or 0.0
+        if agreement < min_agreement:
+            return f"the shadow agreed on {agreement:.2%} of {self.compared} windows, below " \
+                   f"the {min_agreement:.2%} required"
+        return ""
+
+    def summary(self) -> str:
+        if not self.running:
+            return "shadow off"
+        share = "-" if self.agreement is None else f"{self.agreement:.1%}"
+        return (f"shadow v{self.version} (slot {self.slot}): agreement {share} of "
+                f"{self.compared} windows, latency {self.latency_us} us (mean "
+                f"{self.latency_mean_us}, max {self.latency_max_us}), {self.running_s} s")
 
 
 @dataclass(frozen=True)

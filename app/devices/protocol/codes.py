@@ -29,6 +29,8 @@ class Command(IntEnum):
     ROLLBACK = 6    # go back to the previous slot
     ABORT = 7       # drop the transfer or the staged package; the running model stays
     RESET_STATS = 8  # restart the running per-feature statistics
+    SHADOW = 9       # run the self-tested staged model beside the active one (IR 6400-)
+    SHADOW_STOP = 10  # stop the shadow comparison (the staged package stays)
 
 
 #: Protocol 2: every command changes what the plant runs or what it is judged by (VERIFY frees
@@ -85,6 +87,7 @@ class Capability(IntFlag):
     DIGESTS = 16      # per-chunk CRC-32 of the stored bytes readable for read-back
     SIGNED = 32       # commands need the signed proof; transfers are sessions (protocol 2)
     INPUT_VALIDITY = 64  # each window's input check is published (sensor fault, counter)
+    SHADOW = 128      # SHADOW / SHADOW_STOP and the shadow block (IR 6400-6437)
 
 
 class StagedFlag(IntFlag):
@@ -106,6 +109,13 @@ REFUSALS = frozenset({ErrorCode.PROOF_MISSING, ErrorCode.PROOF_STALE, ErrorCode.
                       ErrorCode.PROOF_WRONG_DEVICE, ErrorCode.PROOF_UNTRUSTED_KEY,
                       ErrorCode.PROOF_BAD_SIGNATURE, ErrorCode.SESSION_BUSY,
                       ErrorCode.SESSION_MISMATCH})
+
+
+class ShadowState(IntEnum):
+    """``shadow_state`` of the shadow block."""
+
+    OFF = 0      # no staged model runs beside the active one
+    RUNNING = 1  # the staged model runs on every window the active one runs on
 
 
 class SessionState(IntEnum):

@@ -50,7 +50,7 @@ IDENTITY = (
     _f("magic", IN, 0, 2, "ascii", "'PLML' (0x504C 0x4D4C)"),
     _f("protocol_version", IN, 2, 1, "u16", f"{PROTOCOL_VERSION}"),
     _f("capabilities", IN, 3, 1, "u16", "bit 0 zlib, 1 resume, 2 waveform, 3 feature stats, "
-       "4 chunk digests, 5 signed commands, 6 input validity"),
+       "4 chunk digests, 5 signed commands, 6 input validity, 7 shadow mode"),
     _f("max_chunk", IN, 4, 1, "u16", f"largest chunk in bytes ({MAX_CHUNK})"),
     _f("max_package", IN, 5, 2, "u32", "largest package (and transfer stream) in bytes"),
     _f("link_baud", IN, 7, 2, "u32", "serial baud rate the controller runs at; 0 on TCP"),
@@ -158,6 +158,27 @@ COMMAND = (
     _f("cmd_signature", HR, 52, 32, "hex", "Ed25519 signature of the signed bytes (section 7)"),
     _f("cmd_crc", HR, 84, 2, "crc32", "CRC-32 of registers 0-83"),
 )
+SHADOW = (
+    _f("shadow_state", IN, 6400, 1, "u16", "0 off, 1 running: the staged model runs beside "
+       "the active one"),
+    _f("shadow_slot", IN, 6401, 1, "u16", "slot of the shadow model: 0 none, 1 A, 2 B"),
+    _f("shadow_version", IN, 6402, 2, "u32", "model version of the shadow model"),
+    _f("shadow_counter", IN, 6404, 2, "u32", "release counter of the shadow model"),
+    _f("shadow_compared", IN, 6406, 2, "u32", "windows both models ran on since SHADOW"),
+    _f("shadow_agreed", IN, 6408, 2, "u32", "of them windows with the same label (both "
+       "invalid input counts as agreed)"),
+    _f("shadow_agreement", IN, 6410, 1, "u16", "agreed / compared x 10000; 0 before the "
+       "first window"),
+    _f("shadow_failures", IN, 6411, 1, "u16", "windows the shadow model failed to run on "
+       "(counted as disagreements)"),
+    _f("shadow_latency_us", IN, 6412, 2, "u32", "the shadow model's latest inference time, "
+       "microseconds"),
+    _f("shadow_latency_mean_us", IN, 6414, 2, "u32", "its mean inference time since SHADOW"),
+    _f("shadow_latency_max_us", IN, 6416, 2, "u32", "its longest inference time since SHADOW"),
+    _f("shadow_running_s", IN, 6418, 2, "u32", "seconds since SHADOW started the comparison"),
+    _f("shadow_sha256", IN, 6420, 16, "sha256", "SHA-256 of the shadow model's package file"),
+    _f("shadow_crc", IN, 6436, 2, "crc32", "CRC-32 of registers 6400-6435"),
+)
 WINDOW = (
     _f("chunk_session", HR, 100, 2, "u32", "the transfer session's id (from the BEGIN proof)"),
     _f("chunk_offset", HR, 102, 2, "u32", "offset of the chunk in the transfer stream"),
@@ -166,7 +187,8 @@ WINDOW = (
     _f("chunk_data", HR, 107, WINDOW_DATA_REGS, "bytes", "data, two bytes a register"),
 )
 BLOCKS = {"identity": IDENTITY, "status": STATUS, "live": LIVE, "waveform": WAVEFORM,
-          "digests": DIGESTS, "security": SECURITY, "command": COMMAND, "window": WINDOW}
+          "digests": DIGESTS, "security": SECURITY, "shadow": SHADOW, "command": COMMAND,
+          "window": WINDOW}
 FIELDS = {f.name: f for block in BLOCKS.values() for f in block}
 
 IDENTITY_BASE, IDENTITY_COUNT = 0, 32
@@ -174,6 +196,7 @@ STATUS_BASE, STATUS_COUNT = 100, 124
 LIVE_BASE, LIVE_HEAD_COUNT = 300, 46
 WAVE_BASE, WAVE_HEAD_COUNT = 1500, 6
 SECURITY_BASE, SECURITY_COUNT = 6100, 56
+SHADOW_BASE, SHADOW_COUNT = 6400, 38
 COMMAND_BASE, COMMAND_COUNT = 0, 86
 #: Registers of the command block the signature covers (0-51), and the proof's registers
 #: that a holding-register read never shows (session, nonce, key, hardware id, signature).

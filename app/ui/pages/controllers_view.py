@@ -40,6 +40,7 @@ from app.ui.widgets.endpoint_panel import EndpointPanel
 from app.ui.widgets.fleet_panel import FleetPanel
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
+from app.ui.widgets.shadow_panel import ShadowPanel
 from app.ui.widgets.watch_panel import WatchPanel
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,11 @@ class ControllersView(Page):
         self.drift_label = self.watch.drift_label
         self.plot = self.watch.plot
         self.watch_timer = self.watch.timer
+        # A model in shadow on the watched controller: its agreement and latency.
+        shadow_status = services.controllers.shadow_status
+        self.shadow_panel = ShadowPanel(
+            runner, lambda target: shadow_status(principal, target=target))
+        self.watch.sig_updated.connect(self.shadow_panel.refresh)
         self._watch_failures = _WatchFailures(self)
         self._watch_failures.sig_failed.connect(self._watch_failed)
 
@@ -141,6 +147,7 @@ class ControllersView(Page):
         actions.addStretch(1)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.jobs)
+        right_layout.addWidget(self.shadow_panel)
         right_layout.addWidget(self.watch, 2)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -464,6 +471,7 @@ class ControllersView(Page):
     def stop_watch(self) -> None:
         """Stop polling; the plot keeps what it shows."""
         self.watch.stop()
+        self.shadow_panel.clear()
         self._set_watch_checked(False)
         self._update_buttons()
 
@@ -496,6 +504,7 @@ class ControllersView(Page):
         self.prediction_label.setText(f"{target} does not answer: no current prediction "
                                       "(the plot keeps the earlier ones)")
         self.prediction_label.setStyleSheet(BAD_STYLE)
+        self.watch.mark_lost()
         self.sig_watch_lost.emit(target)
 
     def drift_level(self) -> str:

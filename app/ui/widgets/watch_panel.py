@@ -93,6 +93,15 @@ class WatchPanel(QWidget):
         if self.plot.running:
             self.plot.stop()
 
+    def mark_lost(self) -> None:
+        """The watched controller stopped answering: its last drift verdict is no longer
+        current, so the banner says that instead of staying green or red."""
+        self.drift_label.setText("drift: unknown - the controller does not answer")
+        self.drift_label.setStyleSheet(NOTE_STYLE)
+        self.drift_label.setToolTip("The last verdict was for data that is no longer "
+                                    "arriving; watching goes on and shows a new one once the "
+                                    "controller answers again.")
+
     def drift_level(self) -> str:
         """ok, warn or alarm as shown now ('' before a drift report arrived)."""
         text = self.drift_label.text()
