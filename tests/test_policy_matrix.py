@@ -46,6 +46,7 @@ package.import        . . x . .  operator: deploy approved packages from another
 controller.deploy     . . x . .  operator: deploy approved packages to controllers
 controller.rollback   . . x . .  operator: roll back
 controller.watch      x . x x .  operator: watch; engineer: drift leads back to step 1; auditor
+fleet.edit            . . x . .  operator: deploy to controllers (the inventory a roll-out reaches)
 """
 COLUMNS = (Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN)
 
@@ -74,11 +75,14 @@ RELEASE = frozenset({Action.MODEL_PROPOSE, Action.MODEL_APPROVE, Action.PACKAGE_
                      Action.PACKAGE_EXPORT, Action.PACKAGE_IMPORT, Action.KEYS_MANAGE})
 CONTROLLER = frozenset({Action.CONTROLLER_DEPLOY, Action.CONTROLLER_ROLLBACK,
                         Action.CONTROLLER_WATCH})
+#: Tried in tests/services/test_fleet.py.
+FLEET = frozenset({Action.FLEET_EDIT})
 
 
 def test_t23_policy_table_is_the_written_matrix():
     assert {a for _, a in EXPECTED} == set(Action), "the matrix must name every action"
-    assert set(Action) == HERE | RELEASE | CONTROLLER, "every action must be tried somewhere"
+    assert set(Action) == HERE | RELEASE | CONTROLLER | FLEET, \
+        "every action must be tried somewhere"
     table = {(r, a): r in POLICY[a] for r in Role for a in Action}
     wrong = sorted(f"{a.value} as {r.value}: policy {table[r, a]}, matrix {EXPECTED[r, a]}"
                    for (r, a) in EXPECTED if table[r, a] != EXPECTED[r, a])

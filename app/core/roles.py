@@ -45,6 +45,7 @@ class Action(StrEnum):
     CONTROLLER_DEPLOY = "controller.deploy"
     CONTROLLER_ROLLBACK = "controller.rollback"
     CONTROLLER_WATCH = "controller.watch"
+    FLEET_EDIT = "fleet.edit"
 
 
 ENG, APR, OPR, AUD, ADM = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
@@ -86,6 +87,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CONTROLLER_DEPLOY: frozenset({OPR}),
     Action.CONTROLLER_ROLLBACK: frozenset({OPR}),
     Action.CONTROLLER_WATCH: frozenset({OPR, ENG, AUD}),
+    # The inventory says which controllers a roll-out reaches: part of deploying.
+    Action.FLEET_EDIT: frozenset({OPR}),
 }
 
 assert set(POLICY) == set(Action), "every action needs a row in the policy table"

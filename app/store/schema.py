@@ -11,6 +11,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -220,3 +221,63 @@ class AliasHistoryRow(Base):
     moved_at: Mapped[str] = mapped_column(String(40))
     moved_by: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class FleetControllerRow(Base):
+    """A controller of the plant's inventory: where it is reached and where it stands."""
+
+    __tablename__ = "fleet_controllers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    endpoint: Mapped[str] = mapped_column(String(300), unique=True)
+    hardware_id: Mapped[str] = mapped_column(String(100))
+    line: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200))
+    group_name: Mapped[str] = mapped_column(String(100), index=True)
+    added_at: Mapped[str] = mapped_column(String(40))
+    added_by: Mapped[str] = mapped_column(String(64))
+
+
+class RolloutRow(Base):
+    """A roll-out of one approved version to a group; its state survives a restart."""
+
+    __tablename__ = "fleet_rollouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(140))
+    group_name: Mapped[str] = mapped_column(String(100))
+    canary: Mapped[str] = mapped_column(String(100))
+    batch_size: Mapped[int] = mapped_column(Integer)
+    parallel: Mapped[int] = mapped_column(Integer)
+    observe_s: Mapped[float] = mapped_column(Float)
+    invalid_share: Mapped[float] = mapped_column(Float)
+    # running, halted, stopped (cancelled; resumable) or done
+    state: Mapped[str] = mapped_column(String(16))
+    # The highest batch whose observation passed (-1: none yet).
+    observed_batch: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    workstation: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
+class RolloutStepRow(Base):
+    """One controller of a roll-out, written before and after it is flashed."""
+
+    __tablename__ = "fleet_rollout_steps"
+    __table_args__ = (UniqueConstraint("rollout_id", "position", name="uq_rollout_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("fleet_rollouts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int] = mapped_column(Integer)  # 0 is the canary
+    controller: Mapped[str] = mapped_column(String(100))
+    endpoint: Mapped[str] = mapped_column(String(300))
+    # pending, flashing, done, skipped (already ran the version) or failed
+    state: Mapped[str] = mapped_column(String(16))
+    before_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    before_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    after_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    after_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    finished_at: Mapped[str | None] = mapped_column(String(40), nullable=True)

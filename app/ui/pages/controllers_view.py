@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +37,7 @@ from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.controller_table import ControllerTable
 from app.ui.widgets.endpoint_panel import EndpointPanel
+from app.ui.widgets.fleet_panel import FleetPanel
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.page import Page
 from app.ui.widgets.shadow_panel import ShadowPanel
@@ -153,10 +155,30 @@ class ControllersView(Page):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        # The Fleet tab: the inventory and roll-outs to a group (issue 11.3).
+        self.fleet = FleetPanel(services, runner, principal, lambda: self.approved_refs)
+        self.tabs = QTabWidget()
+        devices = QWidget()
+        devices_layout = QVBoxLayout(devices)
+        devices_layout.setContentsMargins(0, 0, 0, 0)
+        devices_layout.addWidget(splitter, 1)
+        devices_layout.addWidget(self.message_label)
+        self.tabs.addTab(devices, "Scan and flash")
+        self.tabs.addTab(self.fleet, "Fleet")
+        self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
-        layout.addWidget(self.message_label)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs, 1)
         self._update_buttons()
+
+    def show_fleet(self) -> None:
+        """Bring the Fleet tab to the front (it loads the inventory)."""
+        self.tabs.setCurrentWidget(self.fleet)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.fleet:
+            self.fleet.reload()
+            self.load_approved()
 
     # ---------------------------------------------------------------- endpoints
 
