@@ -42,7 +42,7 @@ class Identity:
     def decode(cls, regs: list[int]) -> Identity:
         v = {f.name: r.decode(f, regs, r.IDENTITY_BASE) for f in r.IDENTITY}
         return cls(protocol_version=v["protocol_version"],
-                   capabilities=Capability(v["capabilities"] & 0x7F),
+                   capabilities=Capability(v["capabilities"] & 0xFF),
                    **{k: v[k] for k in ("max_chunk", "max_package", "link_baud",
                                         "max_transfer_s", "idle_timeout_s", "commit_deadline_s",
                                         "max_features", "max_scores", "wave_capacity",

@@ -85,6 +85,7 @@ class Capability(IntFlag):
     DIGESTS = 16      # per-chunk CRC-32 of the stored bytes readable for read-back
     SIGNED = 32       # commands need the signed proof; transfers are sessions (protocol 2)
     INPUT_VALIDITY = 64  # each window's input check is published (sensor fault, counter)
+    CAPTURE = 128     # the ring of latest raw windows is readable (protocol 3, HR 1000-)
 
 
 class StagedFlag(IntFlag):
