@@ -46,6 +46,8 @@ package.import        . . x . .  operator: deploy approved packages from another
 controller.deploy     . . x . .  operator: deploy approved packages to controllers
 controller.rollback   . . x . .  operator: roll back
 controller.watch      x . x x .  operator: watch; engineer: drift leads back to step 1; auditor
+controller.capture    x . x . .  operator: an alarm's windows; engineer: acquire data
+data.feedback         x . x . .  operator: says whether a prediction was right; engineer: label
 """
 COLUMNS = (Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN)
 
@@ -74,11 +76,14 @@ RELEASE = frozenset({Action.MODEL_PROPOSE, Action.MODEL_APPROVE, Action.PACKAGE_
                      Action.PACKAGE_EXPORT, Action.PACKAGE_IMPORT, Action.KEYS_MANAGE})
 CONTROLLER = frozenset({Action.CONTROLLER_DEPLOY, Action.CONTROLLER_ROLLBACK,
                         Action.CONTROLLER_WATCH})
+#: Tried in tests/services/test_capture.py.
+CAPTURE = frozenset({Action.CONTROLLER_CAPTURE, Action.DATA_FEEDBACK})
 
 
 def test_t23_policy_table_is_the_written_matrix():
     assert {a for _, a in EXPECTED} == set(Action), "the matrix must name every action"
-    assert set(Action) == HERE | RELEASE | CONTROLLER, "every action must be tried somewhere"
+    assert set(Action) == HERE | RELEASE | CONTROLLER | CAPTURE, \
+        "every action must be tried somewhere"
     table = {(r, a): r in POLICY[a] for r in Role for a in Action}
     wrong = sorted(f"{a.value} as {r.value}: policy {table[r, a]}, matrix {EXPECTED[r, a]}"
                    for (r, a) in EXPECTED if table[r, a] != EXPECTED[r, a])

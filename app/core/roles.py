@@ -45,6 +45,8 @@ class Action(StrEnum):
     CONTROLLER_DEPLOY = "controller.deploy"
     CONTROLLER_ROLLBACK = "controller.rollback"
     CONTROLLER_WATCH = "controller.watch"
+    CONTROLLER_CAPTURE = "controller.capture"
+    DATA_FEEDBACK = "data.feedback"
 
 
 ENG, APR, OPR, AUD, ADM = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
@@ -86,6 +88,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CONTROLLER_DEPLOY: frozenset({OPR}),
     Action.CONTROLLER_ROLLBACK: frozenset({OPR}),
     Action.CONTROLLER_WATCH: frozenset({OPR, ENG, AUD}),
+    # The windows behind an alarm or a doubtful prediction become a dataset: the operator
+    # who watches, or the engineer for whom drift leads back to step 1 (issue 12.1).
+    Action.CONTROLLER_CAPTURE: frozenset({OPR, ENG}),
+    # The operator says whether a captured prediction was right; the engineer labels anyway.
+    Action.DATA_FEEDBACK: frozenset({OPR, ENG}),
 }
 
 assert set(POLICY) == set(Action), "every action needs a row in the policy table"
