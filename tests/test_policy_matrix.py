@@ -47,6 +47,8 @@ controller.deploy     . . x . .  operator: deploy approved packages to controlle
 controller.rollback   . . x . .  operator: roll back
 controller.watch      x . x x .  operator: watch; engineer: drift leads back to step 1; auditor
 fleet.edit            . . x . .  operator: deploy to controllers (the inventory a roll-out reaches)
+controller.capture    x . x . .  operator: an alarm's windows; engineer: acquire data
+data.feedback         x . x . .  operator: says whether a prediction was right; engineer: label
 """
 COLUMNS = (Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN)
 
@@ -78,10 +80,13 @@ CONTROLLER = frozenset({Action.CONTROLLER_DEPLOY, Action.CONTROLLER_ROLLBACK,
 #: Tried in tests/services/test_fleet.py.
 FLEET = frozenset({Action.FLEET_EDIT})
 
+#: Tried in tests/services/test_capture.py.
+CAPTURE = frozenset({Action.CONTROLLER_CAPTURE, Action.DATA_FEEDBACK})
+
 
 def test_t23_policy_table_is_the_written_matrix():
     assert {a for _, a in EXPECTED} == set(Action), "the matrix must name every action"
-    assert set(Action) == HERE | RELEASE | CONTROLLER | FLEET, \
+    assert set(Action) == HERE | RELEASE | CONTROLLER | FLEET | CAPTURE, \
         "every action must be tried somewhere"
     table = {(r, a): r in POLICY[a] for r in Role for a in Action}
     wrong = sorted(f"{a.value} as {r.value}: policy {table[r, a]}, matrix {EXPECTED[r, a]}"

@@ -1,4 +1,5 @@
-"""``plantml controller serve`` and ``plantml controllers scan|status|flash|rollback|watch``."""
+"""``plantml controller serve`` and ``plantml controllers scan|status|flash|rollback|watch|
+capture``."""
 
 from __future__ import annotations
 
@@ -76,6 +77,9 @@ def cmd_watch(args) -> int:
                 f"predicted {w.label}"
             print(f"{w.model}: #{w.live.inference_count} {said}, latency "
                   f"{w.live.latency_us} us, drift {drift}", flush=True)
+            if w.captured is not None:
+                print(f"drift alarm: {len(w.captured.provenance['window_ids'])} windows "
+                      f"captured as dataset {w.captured.dataset_id[:12]}", flush=True)
             if i + 1 < args.count:
                 time.sleep(args.interval)
     return 0
@@ -115,6 +119,23 @@ def cmd_shadow(args) -> int:
                                        reason="the shadow period did not meet the requirement")
             raise
     print(f"committed: {status.summary()}")
+    return 0
+
+
+def cmd_capture(args) -> int:
+    with open_workspace(args) as sv:
+        me = sign_in(sv)
+        info = sv.controllers.capture(me, target=args.target, windows=args.windows,
+                                      progress=TextProgress())
+    prov = info.provenance
+    missed = f", {len(prov['missed'])} left the ring before they were read" \
+        if prov["missed"] else ""
+    print(f"dataset {info.dataset_id[:12]} ({info.name}): {len(prov['window_ids'])} windows "
+          f"{prov['window_ids'][0]}-{prov['window_ids'][-1]} in {len(info.recordings)} "
+          f"recording(s){missed}; model {prov['model'] or 'unknown'}; "
+          f"{prov['time_range'][0]} to {prov['time_range'][1]}")
+    print("predictions are proposed labels only: confirm, reject or relabel them with "
+          "'plantml feedback'")
     return 0
 
 
@@ -158,3 +179,7 @@ def register(sub) -> None:
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--interval", type=float, default=1.0)
     p.set_defaults(func=cmd_watch)
+    p = cmds.add_parser("capture", help="the newest raw windows as a dataset snapshot")
+    p.add_argument("target", help=target_help)
+    p.add_argument("--windows", type=int, default=64, help="how many (1 to 4096)")
+    p.set_defaults(func=cmd_capture)

@@ -15,6 +15,7 @@ from app.cli import (
     cmd_datasets,
     cmd_doctor,
     cmd_explain,
+    cmd_feedback,
     cmd_fleet,
     cmd_misc,
     cmd_models,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_release.register(sub)
     cmd_controllers.register(sub)
     cmd_fleet.register(sub)
+    cmd_feedback.register(sub)
     cmd_misc.register(sub)
     cmd_doctor.register(sub)
     return parser

@@ -46,6 +46,8 @@ class Action(StrEnum):
     CONTROLLER_ROLLBACK = "controller.rollback"
     CONTROLLER_WATCH = "controller.watch"
     FLEET_EDIT = "fleet.edit"
+    CONTROLLER_CAPTURE = "controller.capture"
+    DATA_FEEDBACK = "data.feedback"
 
 
 ENG, APR, OPR, AUD, ADM = Role.ENGINEER, Role.APPROVER, Role.OPERATOR, Role.AUDITOR, Role.ADMIN
@@ -89,6 +91,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CONTROLLER_WATCH: frozenset({OPR, ENG, AUD}),
     # The inventory says which controllers a roll-out reaches: part of deploying.
     Action.FLEET_EDIT: frozenset({OPR}),
+    # The windows behind an alarm or a doubtful prediction become a dataset: the operator
+    # who watches, or the engineer for whom drift leads back to step 1 (issue 12.1).
+    Action.CONTROLLER_CAPTURE: frozenset({OPR, ENG}),
+    # The operator says whether a captured prediction was right; the engineer labels anyway.
+    Action.DATA_FEEDBACK: frozenset({OPR, ENG}),
 }
 
 assert set(POLICY) == set(Action), "every action needs a row in the policy table"

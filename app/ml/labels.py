@@ -102,9 +102,24 @@ def _sample(t: float, spec: FeatureSpec) -> int:
     return int(round(t * spec.sample_rate))
 
 
+def merge_touching(ordered: list[Range], spec: FeatureSpec) -> list[Range]:
+    """Sorted ranges with those of one label that touch (one ends on the sample the next
+    starts at) joined: one stretch of the machine in that state, as feedback labels captured
+    windows one by one, is one segment, so it can be split in time."""
+    merged: list[Range] = []
+    for t0, t1, label in ordered:
+        if merged and merged[-1][2] == label and \
+                _sample(t0, spec) == _sample(merged[-1][1], spec):
+            merged[-1] = (merged[-1][0], t1, label)
+        else:
+            merged.append((t0, t1, label))
+    return merged
+
+
 def segments(rec: RecordingInfo, ranges: list[Range], signal: np.ndarray, spec: FeatureSpec,
              dataset_id: str) -> list[Recording]:
-    """One training recording per labelled time range of a recording without a label."""
+    """One training recording per labelled time range of a recording without a label (ranges
+    of one label that touch, end on start, count as one)."""
     ordered = sorted(ranges)
     for (a0, a1, _), (b0, _b1, _) in zip(ordered, ordered[1:], strict=False):
         if b0 < a1:
@@ -113,7 +128,7 @@ def segments(rec: RecordingInfo, ranges: list[Range], signal: np.ndarray, spec: 
                              f"from {b0:g} s overlap; give the recording one label or "
                              "separate ranges")
     out = []
-    for t0, t1, label in ordered:
+    for t0, t1, label in merge_touching(ordered, spec):
         lo, hi = _sample(t0, spec), _sample(t1, spec)
         if hi - lo >= spec.window:
             out.append(Recording(id=f"{rec.index}:{rec.name}@{t0:g}s", label=label,
@@ -207,7 +222,7 @@ def _geometry(info: DatasetInfo, spec: FeatureSpec
             from_ranges += sum(int(np.sum((t0s >= _sample(a, spec)) & (t1s <= _sample(b, spec))))
                                for a, b, _ in ranges)
         elif ranges:
-            for a, b, label in sorted(ranges):
+            for a, b, label in merge_touching(sorted(ranges), spec):
                 length = _sample(b, spec) - _sample(a, spec)
                 n = max(0, (length - spec.window) // spec.hop + 1)
                 labels.append(np.full(n, label, dtype=object))

@@ -26,6 +26,7 @@ from app.services.controllers import ControllerService
 from app.services.data_in import DataInService
 from app.services.datasets import DatasetService
 from app.services.explanations import ExplanationService
+from app.services.feedback import FeedbackService
 from app.services.fleet import FleetService
 from app.services.health import Health
 from app.services.keys import KeyService
@@ -74,8 +75,9 @@ class Services:
         self.approvals = ApprovalService(ctx, passwords)
         self.packages = PackageService(ctx, paths.home)
         self.keys = KeyService(ctx)
-        self.controllers = ControllerService(ctx, self.registry, self.packages)
+        self.controllers = ControllerService(ctx, self.registry, self.packages, self.datasets)
         self.fleet = FleetService(ctx, self.controllers)
+        self.feedback = FeedbackService(ctx, self.datasets)
         #: True when this workstation joined an existing shared registry at this opening.
         self.joined = False
 

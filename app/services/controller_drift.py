@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.audit.reading import AuditFilter, query_events
 from app.core.principal import Principal
 from app.devices.flash import Live
 from app.devices.flash.class_stats import ClassStats
@@ -83,6 +84,9 @@ class DriftWatch:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._alarms: dict[str, tuple[str, DriftAlarm]] = {}  # target -> (model, alarm)
+        #: True after a look at which an alarm began; then alarm_seq is its drift.alarm event.
+        self.began = False
+        self.alarm_seq = 0
 
     def look(self, principal: Principal, role: str, *, target: str, ref: str,
              report: dict[str, Any] | None, schema: dict[str, Any], live: Live,
@@ -92,6 +96,7 @@ class DriftWatch:
             self._alarms[target] = (ref, DriftAlarm())
         alarm = self._alarms[target][1]
         before = alarm.level
+        self.began = False
         drift = assess(report, schema, live, snap, alarm)
         if drift is None:
             return None
@@ -100,8 +105,14 @@ class DriftWatch:
             self.ctx.audit_outcome(principal, role, "drift.alarm", f"model:{ref}",
                                    result="detected", reason=f"drift in {worst_names(drift)}",
                                    new={"target": target, "windows": windows})
+            self.began, self.alarm_seq = True, self._newest_alarm()
         elif before == "alarm" and drift.level != "alarm":
             self.ctx.audit_outcome(principal, role, "drift.cleared", f"model:{ref}",
                                    result="cleared", reason="drift back within the reference",
                                    new={"target": target, "windows": windows})
         return drift
+
+    def _newest_alarm(self) -> int:
+        with self.ctx.db.reader() as s:
+            events = query_events(s, AuditFilter(action="drift.alarm", limit=1))
+        return events[0].seq if events else 0

@@ -15,6 +15,7 @@ from app.core.errors import NotFound, PlantMLError, UsageError
 from app.core.lifecycle import State
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
+from app.core.records import DatasetInfo
 from app.core.roles import Action
 from app.devices.flash import (
     ControllerClient,
@@ -32,6 +33,7 @@ from app.devices.flash import (
 from app.devices.flash.class_stats import read_class_stats
 from app.fieldbus import DeviceError, Endpoint
 from app.services.base import ServiceContext
+from app.services.capture import AUTO_WINDOWS, CaptureService
 from app.services.command_key import signer
 from app.services.controller_drift import Drift, DriftWatch
 from app.services.controller_reconcile import (
@@ -42,6 +44,7 @@ from app.services.controller_reconcile import (
     reconcile,
 )
 from app.services.controller_shadow import ShadowDesk, ShadowRequirement
+from app.services.datasets import DatasetService
 from app.services.packages import PackageService
 from app.services.registry import RegistryService
 
@@ -60,6 +63,8 @@ class WatchResult:
     #: Why the latest window is invalid input ("flat line (dead or disconnected sensor)"),
     #: '' when it is valid: then ``label`` is "invalid input: REASON", never a class.
     invalid_reason: str = ""
+    #: The snapshot a drift alarm that began at this look captured by itself (issue 12.1).
+    captured: DatasetInfo | None = None
 
 
 def endpoint(text: str) -> Endpoint:
@@ -71,10 +76,11 @@ class ControllerService:
     """The workstation side of deployment and monitoring."""
 
     def __init__(self, ctx: ServiceContext, registry: RegistryService,
-                 packages: PackageService) -> None:
+                 packages: PackageService, datasets: DatasetService | None = None) -> None:
         self.ctx = ctx
         self.registry = registry
         self.packages = packages
+        self._capture = CaptureService(ctx, datasets or DatasetService(ctx), registry)
         # The drift alarm of each controller, so an alarm is audited once when it begins
         # and once when it clears, not at every poll.
         self._drift = DriftWatch(ctx)
@@ -227,8 +233,31 @@ class ControllerService:
         snap = read_class_stats(ep) if report and report.get("class_reference") else None
         drift = self._drift.look(principal, role.value, target=target, ref=ref, report=report,
                                  schema=schema, live=live, snap=snap)
+        captured = self._on_alarm(principal, target, ref) if self._drift.began else None
         return WatchResult(status=status, live=live, model=ref, label=label, drift=drift,
-                           invalid_reason=invalid)
+                           invalid_reason=invalid, captured=captured)
+
+    def capture(self, principal: Principal, *, target: str, windows: int,
+                progress: ProgressFn = no_progress,
+                cancel: CancelToken = NEVER_CANCELLED) -> DatasetInfo:
+        """The controller's newest ``windows`` raw windows as an immutable snapshot, with
+        provenance (controller, model, window ids, time range) and the predictions kept as
+        proposed labels (docs/controller-protocol.md 6e)."""
+        if not 1 <= windows <= 4096:
+            raise UsageError(f"capture 1 to 4096 windows, not {windows}")
+        return self._capture.capture(principal, target=target, endpoint=endpoint(target),
+                                     windows=windows, progress=progress, cancel=cancel)
+
+    def _on_alarm(self, principal: Principal, target: str, ref: str) -> DatasetInfo | None:
+        """A drift alarm that just began captures the windows behind it (audited with the
+        snapshot, or as failed); the watch goes on either way."""
+        trigger = {"kind": "drift alarm", "model": ref, "alarm_seq": self._drift.alarm_seq}
+        try:
+            return self._capture.capture(principal, target=target, endpoint=endpoint(target),
+                                         windows=AUTO_WINDOWS, trigger=trigger)
+        except PlantMLError as exc:  # audited by the capture (or the role check)
+            log.warning("the drift alarm at %s was not captured: %s", target, exc)
+            return None
 
 
 def _status_dict(status: Status | None) -> dict | None:

@@ -47,10 +47,12 @@ class DatasetService:
                cancel: CancelToken = NEVER_CANCELLED) -> DatasetInfo:
         """Register a new snapshot whose samples ``fill(writer)`` streams in.
 
-        ``action`` is DATA_IMPORT or DATA_ACQUIRE, whose role is checked first.
+        ``action`` is DATA_IMPORT, DATA_ACQUIRE or CONTROLLER_CAPTURE, whose role is checked
+        first.
         """
-        if action not in (Action.DATA_IMPORT, Action.DATA_ACQUIRE):
-            raise UsageError(f"datasets are created by import or acquisition, not {action}")
+        if action not in (Action.DATA_IMPORT, Action.DATA_ACQUIRE, Action.CONTROLLER_CAPTURE):
+            raise UsageError(f"datasets are created by import, acquisition or capture, not "
+                             f"{action}")
         if not name.strip():
             raise UsageError("give the dataset a name")
         role = self.ctx.authorize(principal, action, f"dataset:{name}")

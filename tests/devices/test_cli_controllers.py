@@ -46,7 +46,19 @@ def test_cli_flashes_watches_and_rolls_back(services, people, home, tmp_path):
                          r"(ok|WARN|ALARM|n/a \(not enough windows of the class yet\))",
                          r.stdout), r.stdout
         r = plantml("controllers", "scan", edge.target, **who)
-        assert r.returncode == 0 and "protocol 2" in r.stdout, r.stderr
+        assert r.returncode == 0 and "protocol 3" in r.stdout, r.stderr
+        # Capture (12.1) and feedback (12.2) from the command line.
+        r = plantml("controllers", "capture", edge.target, "--windows", "3", **who)
+        assert r.returncode == 0 and r.stdout.startswith("dataset "), r.stderr
+        dataset = r.stdout.split()[1]
+        r = plantml("feedback", dataset, "list", **who)
+        assert r.returncode == 0 and r.stdout.count("no feedback") == 3, r.stderr
+        first = int(r.stdout.split()[1].rstrip(":"))
+        r = plantml("feedback", dataset, str(first), "relabel", "healthy", "--note",
+                    "checked on site", **who)
+        assert r.returncode == 0 and "relabel, labelled 'healthy'" in r.stdout, r.stderr
+        r = plantml("feedback", dataset, str(first + 1), "reject", **who)
+        assert r.returncode == 2 and "say why you reject it" in r.stderr
     refused = services.audit.show(people["auditor"],
                                   AuditFilter(action="controller.refused_commands"))
     assert [e.new["last"]["code"] for e in refused] == ["proof_missing"]

@@ -60,7 +60,7 @@ def test_mbpoll_reads_identity_and_status(controller, kit):
     port = controller.endpoint.port
     ident = registers(mbpoll(port, "-t", "3", "-r", "0", "-c", str(r.IDENTITY_COUNT),
                              "127.0.0.1"), 0)
-    assert ident[:2] == [0x504C, 0x4D4C] and ident[2] == r.PROTOCOL_VERSION == 2
+    assert ident[:2] == [0x504C, 0x4D4C] and ident[2] == r.PROTOCOL_VERSION == 3
     assert r.decode(r.FIELDS["hardware_id"], ident, 0) == HW
     assert r.sealed(ident, r.FIELDS["identity_crc"], 0)
     status = registers(mbpoll(port, "-t", "3", "-r", "100", "-c", str(r.STATUS_COUNT),

@@ -12,6 +12,7 @@ import numpy as np
 
 from app.core.clock import Clock
 from app.devices.controller import activation
+from app.devices.controller.capture import DEFAULT_DEPTH, CaptureRing
 from app.devices.controller.class_stats import ClassStats
 from app.devices.controller.engine import Prediction, RunningStats
 from app.devices.controller.flashstate import ControllerConfig, MiB
@@ -46,7 +47,7 @@ class ControllerRuntime:
                  max_transfer_s: int = 3600, idle_timeout_s: int = 600,
                  commit_deadline_s: int = 60, session_takeover_s: int = 120,
                  link_baud: int = 0, clock: Clock | None = None,
-                 crash_at: str | None = None) -> None:
+                 crash_at: str | None = None, capture_ring: int = DEFAULT_DEPTH) -> None:
         if not hardware_id or len(hardware_id) > 28 or not hardware_id.isascii():
             raise ValueError("the hardware id must be 1 to 28 ASCII characters")
         self.config = ControllerConfig(
@@ -59,6 +60,7 @@ class ControllerRuntime:
         self.sensor = sensor
         self.stats = RunningStats()
         self.class_stats = ClassStats()  # per predicted class, newest windows (IR 7000-)
+        self.capture = CaptureRing(capture_ring)  # latest raw windows (HR 1000-, 6e)
         self._live_lock = threading.Lock()
         self.inference_count = 0
         self.prediction = math.nan
@@ -133,6 +135,7 @@ class ControllerRuntime:
         except Exception:  # a bad window must not stop the controller
             log.exception("inference failed")
             return
+        self.capture.add(self, window, result)  # before publishing: the id is the count to be
         self._publish(window, result)
         self.machine.shadow.observe(window, result)  # after publishing: shadow.py
 
@@ -166,7 +169,7 @@ class ControllerRuntime:
         cfg = self.config
         caps = Capability.ZLIB | Capability.RESUME | Capability.FEATURE_STATS | \
             Capability.DIGESTS | Capability.SIGNED | Capability.INPUT_VALIDITY | \
-            Capability.SHADOW | \
+            Capability.SHADOW | Capability.CAPTURE | \
             (Capability.WAVEFORM if self.sensor is not None else 0)
         return {"magic": r.MAGIC, "protocol_version": self.protocol_version,
                 "session_takeover_s": min(cfg.session_takeover_s, 0xFFFF),

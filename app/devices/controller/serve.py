@@ -74,6 +74,8 @@ def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rate", type=float, default=12000.0, help="replay sample rate, Hz")
     ap.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     ap.add_argument("--commit-deadline", type=int, default=60)
+    ap.add_argument("--capture-ring", type=int, default=64,
+                    help="latest raw windows kept for capture (1 to 4096)")
     ap.add_argument("--session-takeover", type=int, default=120,
                     help="seconds a transfer session's owner may be silent before another "
                     "master's signed BEGIN may take it over")
@@ -113,6 +115,9 @@ def check_args(args: argparse.Namespace) -> None:
     if not 1 <= args.session_takeover <= MAX_DEADLINE_S:
         raise UsageError(f"--session-takeover {args.session_takeover}: the takeover time is 1 "
                          f"to {MAX_DEADLINE_S} seconds")
+    if not 1 <= args.capture_ring <= 4096:
+        raise UsageError(f"--capture-ring {args.capture_ring}: the capture ring holds 1 to "
+                         "4096 windows")
     _positive("--duration", args.duration)
     _positive("--rate", args.rate)
     _positive("--speed", args.speed)
@@ -169,7 +174,8 @@ def run(args: argparse.Namespace, prog: str) -> int:
                                     sensor=sensor, commit_deadline_s=args.commit_deadline,
                                     session_takeover_s=args.session_takeover,
                                     link_baud=args.baud if args.serial else 0,
-                                    crash_at=os.environ.get(CRASH_ENV) or None)
+                                    crash_at=os.environ.get(CRASH_ENV) or None,
+                                    capture_ring=args.capture_ring)
         try:
             server = serve(runtime, tcp=args.tcp, serial=args.serial, baud=args.baud,
                            unit=args.unit)

@@ -16,6 +16,7 @@ from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from app.devices.controller.capture import CaptureRefused, is_select
 from app.devices.controller.faults import ServerFaults
 from app.devices.controller.flashstate import Reject
 from app.devices.controller.image import RegisterImage
@@ -117,6 +118,8 @@ class ControllerServer:
         return refuse(req, code) if code is not None else written(req)
 
     def _read_holding(self, req: ProtocolRequest) -> ModbusPDU:
+        if (words := self.runtime.capture.read(req.address, req.count)) is not None:
+            return registers_read(req, words)  # the capture block (6e), read-only but select
         if not any(base <= req.address and req.address + req.count <= base + n
                    for base, n in HOLDING):
             return refuse(req, X.ILLEGAL_DATA_ADDRESS)
@@ -139,9 +142,12 @@ class ControllerServer:
                 machine.chunk(values)
                 if self.faults.chunk_cut(before=False):
                     self._drop_now()
+            elif is_select(address, len(values)):
+                self.runtime.capture.select(values)  # no proof: it changes nothing that runs
+                return None
             else:
                 return X.ILLEGAL_DATA_ADDRESS
-        except Reject as exc:
+        except (Reject, CaptureRefused) as exc:
             return exc.exc_code
         self._holding.update(zip(range(address, address + len(values)), values, strict=True))
         return None

@@ -125,6 +125,12 @@ class ControllerClient:
                 f"this workstation speaks protocol {r.PROTOCOL_VERSION} only: update its "
                 "runtime (plantml-edge) and give it the trust file of 'plantml keys export'",
                 step="identity", register=2)
+        if ident.protocol_version == 2:
+            raise ProtocolError(
+                f"the controller at {self.link.endpoint} ({ident.hardware_id}) speaks PlantML "
+                "controller protocol 2, which keeps no windows for capture; this workstation "
+                f"speaks protocol {r.PROTOCOL_VERSION} only: update its runtime (plantml-edge)",
+                step="identity", register=2)
         if ident.protocol_version != r.PROTOCOL_VERSION:
             raise ProtocolError(f"the controller at {self.link.endpoint} speaks PlantML "
                                 f"controller protocol {ident.protocol_version}; this "

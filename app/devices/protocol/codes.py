@@ -88,6 +88,7 @@ class Capability(IntFlag):
     SIGNED = 32       # commands need the signed proof; transfers are sessions (protocol 2)
     INPUT_VALIDITY = 64  # each window's input check is published (sensor fault, counter)
     SHADOW = 128      # SHADOW / SHADOW_STOP and the shadow block (IR 6400-6437)
+    CAPTURE = 256     # the ring of latest raw windows is readable (protocol 3, HR 1000-)
 
 
 class StagedFlag(IntFlag):

@@ -9,7 +9,7 @@ from typing import Any
 from app.devices.protocol import words as w
 from app.fieldbus.limits import WRITE_REGISTERS
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 MAGIC = "PLML"
 
 #: Function 16 carries at most 123 registers; the window header (session, offset, length,
@@ -50,7 +50,8 @@ IDENTITY = (
     _f("magic", IN, 0, 2, "ascii", "'PLML' (0x504C 0x4D4C)"),
     _f("protocol_version", IN, 2, 1, "u16", f"{PROTOCOL_VERSION}"),
     _f("capabilities", IN, 3, 1, "u16", "bit 0 zlib, 1 resume, 2 waveform, 3 feature stats, "
-       "4 chunk digests, 5 signed commands, 6 input validity, 7 shadow mode"),
+       "4 chunk digests, 5 signed commands, 6 input validity, 7 shadow mode, "
+       "8 window capture"),
     _f("max_chunk", IN, 4, 1, "u16", f"largest chunk in bytes ({MAX_CHUNK})"),
     _f("max_package", IN, 5, 2, "u32", "largest package (and transfer stream) in bytes"),
     _f("link_baud", IN, 7, 2, "u32", "serial baud rate the controller runs at; 0 on TCP"),
@@ -186,9 +187,41 @@ WINDOW = (
     _f("chunk_crc", HR, 105, 2, "crc32", "CRC-32 of the chunk's data bytes"),
     _f("chunk_data", HR, 107, WINDOW_DATA_REGS, "bytes", "data, two bytes a register"),
 )
+#: Window capture (protocol 3, section 6e): the master selects one window of the ring by its
+#: id; the page and the samples below then show that window, frozen, however the ring moves.
+CAPTURE_BASE, CAPTURE_COUNT = 1000, 76
+CAPTURE_DATA_BASE = 2000          # holding register of the selected window's first sample
+MAX_CAPTURE_SAMPLES = 16384       # float32 samples of one window (all channels together)
+CAPTURE = (
+    _f("capture_select", HR, 1000, 2, "u32", "write a window id to select that window (0 "
+       "clears); reads back the selected id"),
+    _f("capture_depth", HR, 1002, 1, "u16", "windows the ring keeps (64 unless set at serve)"),
+    _f("capture_held", HR, 1003, 1, "u16", "windows in the ring now"),
+    _f("capture_newest", HR, 1004, 2, "u32", "id of the newest window; 0 none yet"),
+    _f("capture_oldest", HR, 1006, 2, "u32", "id of the oldest window still held"),
+    _f("capture_id", HR, 1008, 2, "u32", "id of the selected window; 0 none selected"),
+    _f("capture_time_s", HR, 1010, 2, "u32", "UTC time of the window's last sample, Unix "
+       "seconds"),
+    _f("capture_time_ms", HR, 1012, 1, "u16", "and its milliseconds"),
+    _f("capture_channels", HR, 1013, 1, "u16", "channels of the selected window"),
+    _f("capture_samples", HR, 1014, 1, "u16", "samples per channel"),
+    _f("capture_input_reason", HR, 1015, 1, "u16", "input reason bits (section 4); 0 valid"),
+    _f("capture_rate", HR, 1016, 2, "f32", "sample rate in Hz"),
+    _f("capture_label", HR, 1018, 2, "f32", "the label index the model predicted; -1.0 "
+       "invalid input"),
+    _f("capture_n_scores", HR, 1020, 1, "u16", "score slots in use"),
+    _f("capture_model_version", HR, 1022, 2, "u32", "model version that classified it"),
+    _f("capture_model_sha256", HR, 1024, 16, "sha256", "SHA-256 of that model's package"),
+    _f("capture_scores", HR, 1040, 2 * MAX_SCORES, "f32[]", "its scores (probabilities)"),
+    _f("capture_data_crc", HR, 1072, 2, "crc32", "CRC-32 of the samples' registers (HR 2000 "
+       "on, 2 x channels x samples)"),
+    _f("capture_crc", HR, 1074, 2, "crc32", "CRC-32 of registers 1000-1073"),
+    _f("capture_data", HR, CAPTURE_DATA_BASE, 2 * MAX_CAPTURE_SAMPLES, "f32[]",
+       "the selected window's samples, float32, channel after channel"),
+)
 BLOCKS = {"identity": IDENTITY, "status": STATUS, "live": LIVE, "waveform": WAVEFORM,
           "digests": DIGESTS, "security": SECURITY, "shadow": SHADOW, "command": COMMAND,
-          "window": WINDOW}
+          "window": WINDOW, "capture": CAPTURE}
 FIELDS = {f.name: f for block in BLOCKS.values() for f in block}
 
 IDENTITY_BASE, IDENTITY_COUNT = 0, 32

@@ -35,6 +35,7 @@ from app.ui.look import icon
 from app.ui.permissions import apply_rules, may
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.capture_panel import CapturePanel
 from app.ui.widgets.controller_table import ControllerTable
 from app.ui.widgets.endpoint_panel import EndpointPanel
 from app.ui.widgets.fleet_panel import FleetPanel
@@ -131,6 +132,9 @@ class ControllersView(Page):
             runner, lambda target: shadow_status(principal, target=target))
         self.watch.sig_updated.connect(self.shadow_panel.refresh)
         self._watch_failures = _WatchFailures(self)
+        # Capture and feedback (issue 12): a drift alarm's own capture shows up in it too.
+        self.capture_panel = CapturePanel(services, runner, principal, self.table.selected_found)
+        self.watch.sig_updated.connect(self.capture_panel.show_captured)
         self._watch_failures.sig_failed.connect(self._watch_failed)
 
         right = QWidget()
@@ -149,6 +153,7 @@ class ControllersView(Page):
         right_layout.addWidget(self.jobs)
         right_layout.addWidget(self.shadow_panel)
         right_layout.addWidget(self.watch, 2)
+        right_layout.addWidget(self.capture_panel, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.endpoint_panel)
@@ -314,6 +319,7 @@ class ControllersView(Page):
                                  watching=self.watch.target is not None)
         apply_rules(self.principal, {getattr(self, f"{name}_button"): rule
                                      for name, rule in rules.items()})
+        self.capture_panel.update_buttons()
 
     # ---------------------------------------------------------------- flash and rollback
 
