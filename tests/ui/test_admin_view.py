@@ -232,10 +232,14 @@ def test_trust_file_export_asks_before_replacing_and_matches_the_keys(qtbot, wor
         click(qtbot, view.export_keys_button)
     assert runner.wait_idle(5000)
     doc = json.loads(target.read_text(encoding="utf-8"))
-    assert sorted(k["key_id"] for k in doc["keys"]) == sorted(
-        k.key_id for k in sv.keys.list(admin))
+    signing = {k.key_id for k in sv.keys.list(admin)}
+    assert len(signing) == 3, "erin, avery and dual sign releases"
+    written = {k["key_id"]: k for k in doc["keys"]}
+    assert signing <= set(written)
+    # ... and this workstation's command key, the only one a controller obeys (protocol 2).
+    [command] = [k for key_id, k in written.items() if key_id not in signing]
+    assert command["user"].startswith("workstation:") and command["roles"] == ["operator"]
     n = len(doc["keys"])
-    assert n == 3, "erin, avery and dual sign releases"
     assert f"{n} trusted keys written to {target}" in view.message_label.text()
     assert events(sv, admin, "keys.export")[0].result == "ok"
 
