@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from app.audit.chain import (
     FIELDS,
@@ -29,6 +30,7 @@ from app.audit.chain import (
     walk_chain,
 )
 from app.audit.checkpoints import make_checkpoint
+from app.audit.expected import expected_checkpoints
 from app.audit.export import FORMAT_V1, write_export
 from app.audit.export_verify import verify_export
 from app.audit.keyprotect import default_protector, protector_named
@@ -38,6 +40,7 @@ from app.core.canonical import canonical_bytes
 from app.core.errors import IntegrityError
 from app.core.progress import CancelToken, no_progress
 from app.core.records import VerifyReport
+from app.store.schema import AuditEventRow
 
 
 def _body(i: int) -> str:
@@ -229,13 +232,14 @@ def test_the_checkpoint_at_an_approval_removed_from_an_export_is_named(tmp_path,
 
 def test_a_failed_approval_needs_no_checkpoint(tmp_path, key):
     folder = tmp_path / "x"
-    rows = _export_rows(["user.create", "model.approve"])
+    rows = _export_rows(["user.create", "model.approve", "user.login"])
     # The second event is a refused approval: no checkpoint is written for it.
-    body = rows[1][1].replace('"result":"ok"', '"result":"denied"')
+    body = rows[1][1].replace('"result":"ok"', '"result":"refused"')
     rows[1] = (2, body, rows[0][3], chain_hash(2, rows[0][3], body))
-    closing = make_checkpoint(key, 2, rows[1][3], TS.isoformat(), "ws1")
-    write_export(folder, lambda: iter(rows), 2, closing, key,
-                 VerifyReport(ok=True, events_checked=2, last_seq=2),
+    rows[2] = (3, rows[2][1], rows[1][3], chain_hash(3, rows[1][3], rows[2][1]))
+    closing = make_checkpoint(key, 3, rows[2][3], TS.isoformat(), "ws1")
+    write_export(folder, lambda: iter(rows), 3, closing, key,
+                 VerifyReport(ok=True, events_checked=3, last_seq=3),
                  progress=no_progress, cancel=CancelToken(), interval=100)
     assert verify_export(folder).ok
 
@@ -399,3 +403,51 @@ def test_dpapi_is_refused_off_windows_naming_why():
         protector_named("dpapi")
     assert str(err.value) == "DPAPI exists only on Windows"
     assert default_protector().name == "owner-only-file"
+
+
+def _listing(folder: Path, key: AuditKey, files) -> IntegrityError:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest.pop("signature")
+    manifest["files"] = files
+    manifest["signature"] = key.sign(canonical_bytes(manifest))
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    with pytest.raises(IntegrityError) as err:
+        verify_export(folder)
+    return err.value
+
+
+def test_a_manifest_without_a_file_list_is_named(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    assert str(_listing(folder, key, None)) == f"{folder / 'manifest.json'}: lists no files"
+
+
+@pytest.mark.parametrize("name", ["../outside.txt", "..\\outside.txt"])
+def test_a_listed_file_outside_the_export_folder_is_not_read(tmp_path, key, name):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"evidence from elsewhere")
+    files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
+    files[name] = {"sha256": hashlib.sha256(outside.read_bytes()).hexdigest(),
+                   "length": outside.stat().st_size}
+    err = _listing(folder, key, files)
+    assert str(err) == f"{folder / name}: listed in the manifest but missing"
+
+
+# --- Where a workspace's trail must have checkpoints ---
+
+def test_only_successful_exports_approvals_and_seals_demand_a_checkpoint(services):
+    with services.db.transaction() as s:
+        for action, result in [("model.train", "ok"), ("model.approve", "refused"),
+                               ("audit.export", "ok"), ("user.login", "ok"),
+                               ("security.state", "ok"), ("model.approve", "ok")]:
+            services.ctx.trail.append(s, user="ann", role="approver", action=action,
+                                      result=result)
+    with services.db.reader() as s:
+        rows = [(seq, json.loads(body)) for seq, body in s.execute(
+            select(AuditEventRow.seq, AuditEventRow.body).order_by(AuditEventRow.seq))]
+        expected = expected_checkpoints(s, 5)
+    must = {seq for seq, ev in rows
+            if ev["action"] in ("audit.export", "model.approve", "security.state")
+            and ev["result"] == "ok"}
+    assert len(must) >= 3 and len(rows) > len(must) + 2  # ordinary and refused events too
+    assert expected.at == must
