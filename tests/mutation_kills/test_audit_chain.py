@@ -336,12 +336,18 @@ def _win32crypt(account: bytes) -> SimpleNamespace:
     def mac(entropy: bytes | None) -> str:
         return hmac.new(account, entropy or b"", hashlib.sha256).hexdigest()
 
+    def flags_ok(flags) -> None:
+        if not isinstance(flags, int):  # pywin32 parses Flags as an integer
+            raise TypeError("an integer is required (got type NoneType)")
+
     def protect(data, description, entropy, reserved, prompt, flags):
+        flags_ok(flags)
         blob = {"desc": description, "mac": mac(entropy),
                 "data": bytes(b ^ 0x5A for b in data).hex()}
         return json.dumps(blob).encode()
 
     def unprotect(blob, entropy, reserved, prompt, flags):
+        flags_ok(flags)
         doc = json.loads(blob)
         if not hmac.compare_digest(doc["mac"], mac(entropy)):
             raise RuntimeError("(-2146893813, 'CryptUnprotectData', "
@@ -451,3 +457,27 @@ def test_only_successful_exports_approvals_and_seals_demand_a_checkpoint(service
             and ev["result"] == "ok"}
     assert len(must) >= 3 and len(rows) > len(must) + 2  # ordinary and refused events too
     assert expected.at == must
+
+
+def test_every_interval_the_trail_was_written_with_counts(services):
+    # Created with 5; the interval was once 4 and is 2 now; another setting changed too.
+    with services.db.transaction() as s:
+        for obj, old, new in [("setting:audit.checkpoint_interval", 4, 2),
+                              ("setting:security.idle_lock_minutes", 999, 30)]:
+            services.ctx.trail.append(s, user="admin", role="admin", action="settings.change",
+                                      obj=obj, old=old, new=new)
+    with services.db.reader() as s:
+        expected = expected_checkpoints(s, 2)
+    # At least one every 5 events (the largest), one at every multiple of lcm(2, 4, 5).
+    assert (expected.interval, expected.every) == (5, 20)
+
+
+def test_a_key_file_naming_an_unknown_protector_is_named(tmp_path):
+    AuditKey.load_or_create(tmp_path / "keys")
+    path = tmp_path / "keys" / KEY_NAME
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["protector"] = "tpm"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(IntegrityError) as err:
+        AuditKey.load_or_create(tmp_path / "keys")
+    assert str(err.value) == "the audit key is protected by 'tpm', which PlantML does not know"
