@@ -4,7 +4,7 @@ that exercise it, and the mutation score per module.
 
 Run (from the repository root, after `pip install -e ".[test,mutation]"`):
 
-    python bench/mutation.py run GROUP [--max-children N] [--fresh]
+    python bench/mutation.py run GROUP [--max-children N] [--fresh] [--only PATTERN ...]
     python bench/mutation.py retest GROUP       # re-run the mutants that are not killed
     python bench/mutation.py score [GROUP ...] [--json FILE] [--survivors]
     python bench/mutation.py show GROUP [MUTANT ...]  # diffs, by default of those not killed
@@ -12,6 +12,11 @@ Run (from the repository root, after `pip install -e ".[test,mutation]"`):
 With --before (run, retest, score), the group runs without tests/mutation_kills/ (the tests
 written to kill the survivors) in its own folder build/mutation/GROUP-before/: the score the
 integrity code had before them.
+
+A run that was stopped (Ctrl-C) keeps its results: `run` again goes on with the mutants not
+yet checked, `retest` re-runs only those checked and not killed. ``--only`` runs just the
+mutants whose names match the patterns (fnmatch, e.g. ``"app.audit.chain.*"``), checked or
+not: a group too big for one sitting is done module by module.
 
 GROUP is one of the names in GROUPS below (or `all`). Each group runs in its own scratch
 folder build/mutation/GROUP/, so its mutants, its results cache and its test selection are
@@ -157,7 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     rc = 0
     for name in _names(args.group):
         where = prepare(name, fresh=args.fresh, before=args.before)
-        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children)])
+        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children),
+                                  *args.only])
     return rc
 
 
@@ -166,7 +172,8 @@ def cmd_retest(args: argparse.Namespace) -> int:
     for name in _names(args.group):
         where = prepare(name, fresh=False, before=args.before)
         todo = [key for module in results(name, args.before).values()
-                for key, status in module.items() if status not in CAUGHT]
+                for key, status in module.items()
+                if status not in CAUGHT and status != "not checked"]
         if not todo:
             print(f"{name}: nothing left to retest")
             continue
@@ -189,24 +196,31 @@ def cmd_score(args: argparse.Namespace) -> int:
     for name in _names(args.group or ["all"]):
         for module, statuses in results(name, args.before).items():
             counted = [s for s in statuses.values() if s != "skipped"]
+            checked = [s for s in counted if s != "not checked"]
             caught = sum(s in CAUGHT for s in counted)
-            left = sorted(k for k, s in statuses.items() if s not in CAUGHT and s != "skipped")
+            left = sorted(k for k, s in statuses.items()
+                          if s not in CAUGHT and s not in ("skipped", "not checked"))
+            # The score is of the mutants checked; it is the module's own once checked
+            # equals mutants (a stopped run leaves some unchecked).
             table.append({"group": name, "module": module, "mutants": len(counted),
-                          "killed": caught,
-                          "score": round(100.0 * caught / len(counted), 1) if counted else None,
+                          "checked": len(checked), "killed": caught,
+                          "score": round(100.0 * caught / len(checked), 1) if checked else None,
                           "not_killed": {k: statuses[k] for k in left}})
     width = max((len(r["module"]) for r in table), default=10)
-    print(f"{'module':<{width}}  mutants  killed  score")
+    print(f"{'module':<{width}}  mutants  checked  killed  score")
     for r in table:
         score = "-" if r["score"] is None else f"{r['score']:.1f} %"
-        print(f"{r['module']:<{width}}  {r['mutants']:>7}  {r['killed']:>6}  {score:>7}")
+        print(f"{r['module']:<{width}}  {r['mutants']:>7}  {r['checked']:>7}  {r['killed']:>6}"
+              f"  {score:>7}")
         if args.survivors:
             for key, status in r["not_killed"].items():
                 print(f"    {status:<12} {key}")
     total = sum(r["mutants"] for r in table)
+    checked_all = sum(r["checked"] for r in table)
     killed = sum(r["killed"] for r in table)
-    if total:
-        print(f"{'all':<{width}}  {total:>7}  {killed:>6}  {100.0 * killed / total:.1f} %")
+    if checked_all:
+        print(f"{'all':<{width}}  {total:>7}  {checked_all:>7}  {killed:>6}  "
+              f"{100.0 * killed / checked_all:.1f} %")
     if args.json:
         Path(args.json).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     return 0
@@ -234,6 +248,8 @@ def main() -> int:
         if cmd == "run":
             p.add_argument("--fresh", action="store_true",
                            help="drop the group's earlier mutants and results first")
+            p.add_argument("--only", nargs="+", default=[], metavar="PATTERN",
+                           help="only the mutants whose names match (fnmatch)")
     p = sub.add_parser("show", help="the diff of each mutant named, or of every one not killed")
     p.add_argument("group")
     p.add_argument("mutants", nargs="*")

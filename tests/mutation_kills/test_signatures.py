@@ -4,14 +4,17 @@ rules unchecked)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.packages import sign_body
+from app.core.errors import UsageError
+from app.packages import TrustStore, sign_body
 from app.packages.errors import PackageRefused
+from app.packages.manifest import body_sha256
 from app.packages.signatures import MEANING_OF_ROLE, check_signatures
 from app.packages.trust import key_id_for
 from tests.packages.kit import NOW, Kit, payload
@@ -165,3 +168,36 @@ def test_a_bad_signing_time_is_named_by_signature(tmp_path):
     err = _refused(body, sigs, kit.trust)
     assert err.reason_code == "manifest"
     assert str(err) == "signature 1 signed_at 'yesterday' is not an ISO 8601 time"
+
+
+@pytest.mark.parametrize("role,meaning,want", [
+    ("engineer", "approved", "a 'engineer' signature on a package must mean 'released', "
+                             "not 'approved'"),
+    ("auditor", "approved", "a 'auditor' signature on a package must mean 'nothing', "
+                            "not 'approved'"),
+])
+def test_signing_with_the_wrong_meaning_is_refused_before_signing(tmp_path, role, meaning,
+                                                                   want):
+    kit, body, _ = _setup(tmp_path)
+    with pytest.raises(UsageError) as err:
+        sign_body(body, kit.engineer, role, "erin", meaning, NOW)
+    assert str(err.value) == want
+
+
+def test_a_damaged_retirement_time_in_the_trust_store_is_named(tmp_path):
+    # A trust store edited by hand (or damaged) with a retirement time that is no time.
+    kit, body, sigs = _setup(tmp_path)
+    doc = kit.trust.to_dict()
+    doc["keys"][0]["retired_at"] = "soon"
+    trust = TrustStore.from_dict(doc)
+    err = _refused(body, sigs, trust)
+    assert err.reason_code == "manifest"
+    assert str(err) == "retired_at 'soon' is not an ISO 8601 time"
+
+
+def test_verified_signatures_are_logged_with_the_body_hash(tmp_path, caplog):
+    kit, body, sigs = _setup(tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="app.packages.signatures"):
+        check_signatures(body, sigs, kit.trust)
+    assert [r.getMessage() for r in caplog.records if r.name == "app.packages.signatures"] == \
+        [f"package {body_sha256(body)[:12]}: 2 signatures verified"]
