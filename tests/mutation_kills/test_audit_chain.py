@@ -9,6 +9,8 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import stat
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -459,17 +461,19 @@ def test_only_successful_exports_approvals_and_seals_demand_a_checkpoint(service
     assert expected.at == must
 
 
-def test_every_interval_the_trail_was_written_with_counts(services):
-    # Created with 5; the interval was once 4 and is 2 now; another setting changed too.
+@pytest.mark.parametrize("old,new,now,want", [
+    (4, 2, 2, (5, 20)),  # created with 5, once 4, now 2: at least every 5, at lcm(2, 4, 5)
+    (1, 5, 5, (5, 5)),   # once 1: a checkpoint at every event then, lcm(1, 5) = 5
+])
+def test_every_interval_the_trail_was_written_with_counts(services, old, new, now, want):
     with services.db.transaction() as s:
-        for obj, old, new in [("setting:audit.checkpoint_interval", 4, 2),
-                              ("setting:security.idle_lock_minutes", 999, 30)]:
+        for obj, before, after in [("setting:audit.checkpoint_interval", old, new),
+                                   ("setting:security.idle_lock_minutes", 999, 30)]:
             services.ctx.trail.append(s, user="admin", role="admin", action="settings.change",
-                                      obj=obj, old=old, new=new)
+                                      obj=obj, old=before, new=after)
     with services.db.reader() as s:
-        expected = expected_checkpoints(s, 2)
-    # At least one every 5 events (the largest), one at every multiple of lcm(2, 4, 5).
-    assert (expected.interval, expected.every) == (5, 20)
+        expected = expected_checkpoints(s, now)
+    assert (expected.interval, expected.every) == want
 
 
 def test_a_key_file_naming_an_unknown_protector_is_named(tmp_path):
@@ -481,3 +485,45 @@ def test_a_key_file_naming_an_unknown_protector_is_named(tmp_path):
     with pytest.raises(IntegrityError) as err:
         AuditKey.load_or_create(tmp_path / "keys")
     assert str(err.value) == "the audit key is protected by 'tpm', which PlantML does not know"
+
+
+def test_a_fresh_key_folder_is_made_owner_only_with_nothing_to_repair(tmp_path):
+    keys = tmp_path / "new" / "workspace" / "keys"  # the parents do not exist yet either
+    key = AuditKey.load_or_create(keys)
+    assert key.changes == ()
+    if os.name == "posix":
+        assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+        assert stat.S_IMODE((keys / KEY_NAME).stat().st_mode) == 0o600
+    assert AuditKey.load_or_create(keys).changes == ()
+
+
+def test_a_decoded_event_keeps_its_old_value():
+    body = event_body(ts=TS, user="u", role="admin", workstation="w", action="settings.change",
+                      obj="setting:x", old={"minutes": 15}, new={"minutes": 20}, reason="",
+                      result="ok")
+    ev = to_event(1, body, GENESIS, chain_hash(1, GENESIS, body))
+    assert (ev.old, ev.new) == ({"minutes": 15}, {"minutes": 20})
+
+
+def test_each_break_says_exactly_what_was_found():
+    rows = _rows(3)
+    seq, body, _prev, _ = rows[1]
+    rows[1] = (seq, body, "f" * 64, chain_hash(seq, "f" * 64, body))
+    with pytest.raises(ChainBreak) as err:
+        list(walk_chain(rows))
+    assert err.value.problem == ("the link to the previous event does not match (an event "
+                                 "before it was changed, removed or reordered)")
+    rows = _rows(3)
+    rows[2] = (3, rows[2][1].replace("u3", "u4"), rows[2][2], rows[2][3])
+    with pytest.raises(ChainBreak) as err:
+        list(walk_chain(rows))
+    assert err.value.problem == "the event's content does not match its hash (the row was altered)"
+
+
+def test_an_offset_with_seconds_is_floored_to_the_minute():
+    # Local mean time (New York before 1883 was UTC-4:56:02): whole minutes, rounded down.
+    lmt = timezone(-timedelta(hours=4, minutes=56, seconds=2))
+    data = json.loads(event_body(ts=datetime(1880, 1, 1, tzinfo=lmt), user="u", role="r",
+                                 workstation="w", action="a", obj="o", old=None, new=None,
+                                 reason="", result="ok"))
+    assert data["utc_offset_min"] == -297
