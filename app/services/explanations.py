@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.errors import UsageError
+from app.core.errors import NotFound, UsageError
 from app.core.principal import Principal
+from app.core.roles import Action
 from app.features.spec import FeatureSpec
 from app.features.validity import describe
 from app.ml.explain import Explanation
@@ -112,6 +113,31 @@ class ExplanationService:
                          target=label or None)
         return WindowExplanation(ref=version.ref, label=label, invalid="", explanation=result,
                                  window=w, channels=spec.channels, sample_rate=spec.sample_rate)
+
+    def explain_controller(self, principal: Principal, *, target: str) -> WindowExplanation:
+        """The newest window the controller at ``target`` classified, read from its capture
+        ring (protocol 3, nothing is stored), explained for the version it runs."""
+        from app.devices.flash import ControllerClient
+        from app.devices.flash.capture import read_window, ring
+        from app.fieldbus import DeviceError, Endpoint
+
+        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, target)
+        try:
+            with ControllerClient.open(Endpoint.parse(target)) as client:
+                client.identity()  # refuses protocol 1 and 2 in one sentence
+                status = client.status()
+                extent = ring(client)
+                window = read_window(client, extent.newest) if extent.held else None
+        except DeviceError as exc:
+            raise UsageError(f"the controller at {target} could not be read: {exc}") from exc
+        if status.active is None or window is None:
+            raise NotFound(f"the controller at {target} has no classified window to explain "
+                           "yet (it runs no model, or none since it booted)")
+        ref = f"{status.active.name}:v{status.active.version}"
+        if window.model_version != status.active.version:
+            raise UsageError(f"the newest window at {target} was classified by version "
+                             f"{window.model_version}, not by {ref} now running; try again")
+        return self.explain_window(principal, ref=ref, window=window.samples)
 
     def _spec(self, principal: Principal, ref: str) -> FeatureSpec:
         return FeatureSpec.from_dict(dict(self.registry.show(principal, ref=ref).feature_spec))

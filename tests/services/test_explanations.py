@@ -87,3 +87,38 @@ def test_the_cli_prints_the_top_contributions(services, people, trained, home):
                               "--json"], capture_output=True, text=True, env=env,
                              timeout=300, check=False)
     assert json.loads(as_json.stdout)["invalid"].startswith("flat line")
+
+
+def test_the_controllers_newest_window_is_explained_for_the_model_it_runs(services, people,
+                                                                          tmp_path):
+    import time
+
+    from app.core.errors import NotFound
+    from app.data.synthetic import vibration
+    from app.services.controller_runtime import start_controller
+    from tests.services.test_capture import HW, _release
+    from tests.services.vibration_kit import RATE, two_states
+
+    eng, opr = people["engineer"], people["operator"]
+    ds = two_states(services, eng)
+    v = services.training.train(eng, dataset=ds.dataset_id, line="pump-7",
+                                recipe=Recipe(params={"n_estimators": 25}), window=WINDOW,
+                                hop=WINDOW).version
+    _release(services, people, v.ref)
+    trust = tmp_path / "trust.json"
+    services.keys.export(people["admin"], path=trust)
+    signal = vibration("bearing_fault", int(20 * RATE), seed=4)
+    with start_controller(state_dir=tmp_path / "edge", hardware_id=HW, trust=trust,
+                          tcp="127.0.0.1:0", replay=signal[None, :]) as edge:
+        with pytest.raises(NotFound, match="no classified window to explain"):
+            services.explanations.explain_controller(opr, target=edge.target)
+        assert services.controllers.flash(opr, ref=v.ref, target=edge.target).ok
+        deadline = time.monotonic() + 120  # a bound, not a pace
+        while services.controllers.watch(opr, target=edge.target).live.inference_count < 3 \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = services.explanations.explain_controller(opr, target=edge.target)
+    assert r.ref == v.ref and r.label == "bearing_fault" and r.invalid == ""
+    e = r.explanation
+    assert e is not None and e.base + e.contributions.sum() == pytest.approx(e.output, abs=1e-6)
+    assert r.window.shape == (1, WINDOW)

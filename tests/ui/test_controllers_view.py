@@ -374,3 +374,30 @@ def test_a_failed_poll_of_a_controller_without_a_model_is_not_a_lost_link():
     assert once.cells() == ("tcp:h:1", "EDGE-01", "no answer", "pump-7:v1 (last known)",
                             "no answer within 1 s")
     assert row_lost(once, "again").model == "pump-7:v1 (last known)", "said once"
+
+
+def test_the_newest_prediction_of_a_controller_is_explained(qtbot, workspace, people, runner,
+                                                            edge, tmp_path):
+    sv = workspace.services
+    [ref] = trained(sv, people, tmp_path)
+    view = open_view(qtbot, sv, runner, people["erin"])  # engineers may watch and read models
+    add_and_scan(qtbot, view, runner, edge.target)
+    assert view.explainer.button.isEnabled(), view.explainer.button.toolTip()
+    # No model yet: one sentence, no window.
+    click(qtbot, view.explainer.button)
+    qtbot.waitUntil(lambda: "explaining failed" in view.message_label.text(), timeout=60_000)
+    assert "no classified window to explain" in view.message_label.text()
+    assert sv.controllers.flash(people["omar"], ref=ref, target=edge.target).ok
+    qtbot.waitUntil(lambda: sv.controllers.watch(people["erin"], target=edge.target)
+                    .live.inference_count >= 2, timeout=60_000)
+    with qtbot.waitSignal(view.explainer.sig_explained, timeout=60_000) as explained:
+        click(qtbot, view.explainer.button)
+    result = explained.args[0]
+    assert result.ref == ref and result.explanation is not None
+    assert view.explainer.dialog is not None and view.explainer.dialog.isVisible()
+    assert view.explainer.view.shown == result.explanation.top(12)
+    view.explainer.dialog.close()
+    # An approver reads models but does not watch controllers: greyed, and told why.
+    approver = open_view(qtbot, sv, runner, people["avery"])
+    assert not approver.explainer.button.isEnabled()
+    assert "avery" in approver.explainer.button.toolTip()

@@ -32,7 +32,7 @@ from app.ui.controller_rows import (
 )
 from app.ui.controller_rules import controller_rules
 from app.ui.look import icon
-from app.ui.permissions import apply_rules, may
+from app.ui.permissions import apply_rules, may, refusal_text
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.capture_panel import CapturePanel
@@ -40,6 +40,7 @@ from app.ui.widgets.controller_table import ControllerTable
 from app.ui.widgets.endpoint_panel import EndpointPanel
 from app.ui.widgets.fleet_panel import FleetPanel
 from app.ui.widgets.job_controls import JobControls
+from app.ui.widgets.latest_explainer import LatestExplainer
 from app.ui.widgets.page import Page
 from app.ui.widgets.shadow_panel import ShadowPanel
 from app.ui.widgets.watch_panel import WatchPanel
@@ -113,6 +114,8 @@ class ControllersView(Page):
         self.watch_button.toggled.connect(self._watch_toggled)
         self.jobs = JobControls(runner)
         self.jobs.sig_busy_changed.connect(lambda _busy: self._update_buttons())
+        self.explainer = LatestExplainer(services, runner, principal, self.table.selected_found,
+                                         self.jobs.show_message, self)
         self.progress_bar = self.jobs.progress_bar
         self.cancel_button = self.jobs.cancel_button
         self.message_label = self.jobs.message_label
@@ -148,6 +151,7 @@ class ControllersView(Page):
         actions = QHBoxLayout()
         for button in self.action_buttons():
             actions.addWidget(button)
+        actions.addWidget(self.explainer.button)
         actions.addStretch(1)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.jobs)
@@ -320,6 +324,12 @@ class ControllersView(Page):
         apply_rules(self.principal, {getattr(self, f"{name}_button"): rule
                                      for name, rule in rules.items()})
         self.capture_panel.update_buttons()
+        missing = next((a for a in (Action.CONTROLLER_WATCH, Action.MODEL_READ)
+                        if not may(self.principal, a)), None)
+        self.explainer.button.setEnabled(missing is None and
+                                         self.table.selected_found() is not None)
+        self.explainer.button.setToolTip("" if missing is None else refusal_text(
+            self.principal, missing, "Explaining a prediction"))
 
     # ---------------------------------------------------------------- flash and rollback
 
