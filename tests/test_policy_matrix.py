@@ -94,17 +94,16 @@ def test_t23_policy_table_is_the_written_matrix():
     assert not wrong, wrong
 
 
-_counter = itertools.count()
-_retirable = itertools.count(1)
-
-
 def _calls(services, tmp_path, dataset_id):
     """Action -> a call performing it as the given principal."""
+    # Counters of this call only: a second run of the test in one process (mutmut's) starts
+    # again at the first seed version.
+    counter, retirable = itertools.count(), itertools.count(1)
     return {
         Action.DATA_IMPORT: lambda p: services.datasets.create_from_arrays(
             p, action=Action.DATA_IMPORT, name="d", channels=[ChannelInfo("x")],
             sample_rate=100.0, provenance={}, recordings=[
-                RecordingInput(name="r", data=np.full((1, 50), float(next(_counter))))]),
+                RecordingInput(name="r", data=np.full((1, 50), float(next(counter))))]),
         Action.DATA_ACQUIRE: lambda p: _past_the_role_check(lambda: services.data_in.acquire(
             p, tagmap=tmp_path / "no-such-tagmap.toml", duration_s=1.0)),
         Action.DATA_LABEL: lambda p: services.datasets.label(
@@ -118,9 +117,9 @@ def _calls(services, tmp_path, dataset_id):
         Action.MODEL_ALIAS: lambda p: services.registry.set_alias(
             p, ref="seed-line:v1", alias="candidate", reason="trial"),
         Action.MODEL_RETIRE: lambda p: services.registry.retire(
-            p, ref=f"seed-line:v{next(_retirable)}", reason="done"),
+            p, ref=f"seed-line:v{next(retirable)}", reason="done"),
         Action.USER_ADD: lambda p: services.users.add(
-            p, username=f"new{next(_counter)}", password="new-user-password", roles=["operator"]),
+            p, username=f"new{next(counter)}", password="new-user-password", roles=["operator"]),
         Action.USER_LIST: services.users.list,
         Action.USER_SET_PASSWORD: lambda p: services.users.set_password(
             p, username="operator1", password=password_of("operator1")),
@@ -134,7 +133,7 @@ def _calls(services, tmp_path, dataset_id):
         Action.SECURITY_RESEAL: lambda p: _past_the_role_check(
             lambda: services.audit.reseal(p, reason="reviewed")),
         Action.AUDIT_EXPORT: lambda p: services.audit.export(
-            p, folder=tmp_path / f"export-{next(_counter)}"),
+            p, folder=tmp_path / f"export-{next(counter)}"),
     }
 
 
