@@ -56,7 +56,7 @@ class ChallengerService:
         new = self.datasets.show(principal, dataset=new_data)
         _check_compatible(champ.ref, old, new, channels, float(spec["sample_rate"]))
         progress(0.0, "combining the snapshots")
-        combined = self._combine(principal, old, new, channels)
+        combined = self._combine(principal, old, new, channels, cancel)
         recipe = Recipe.from_dict(dict(champ.recipe))
         trained = self.training.train(
             principal, dataset=combined.dataset_id, line=champ.line, recipe=recipe,
@@ -81,7 +81,7 @@ class ChallengerService:
         return Comparison.from_report(report)
 
     def _combine(self, principal: Principal, old: DatasetInfo, new: DatasetInfo,
-                 channels: list[str]) -> DatasetInfo:
+                 channels: list[str], cancel: CancelToken = NEVER_CANCELLED) -> DatasetInfo:
         """One snapshot: the old recordings, then the new, on ``channels``, with each one's
         newest whole-recording label given at creation and its time-range labels after."""
         recordings: list[RecordingInput] = []
@@ -91,6 +91,7 @@ class ChallengerService:
             rows = [names.index(c) for c in channels]
             _, arrays = self.datasets.load(principal, dataset=info.dataset_id)
             for rec, data in arrays:
+                cancel.raise_if_cancelled()
                 whole = ""
                 for lb in info.labels:
                     if lb.recording != rec.index:
@@ -104,6 +105,8 @@ class ChallengerService:
                     name=f"{source}/{rec.name}", data=data[rows], label=whole,
                     interrupted=rec.interrupted, start_time=rec.start_time,
                     condition=rec.condition))
+        # Cancelled while reading: nothing written, not even the combined snapshot.
+        cancel.raise_if_cancelled()
         by_name = {c.name: c for c in old.channels}
         combined = self.datasets.create_from_arrays(
             principal, action=Action.DATA_IMPORT,

@@ -168,7 +168,15 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(built)
             if name == "Audit":
                 built.sig_verified.connect(lambda _report: self.refresh_audit_state())
+            elif name == "Controllers":
+                built.sig_open_version.connect(self.open_version)
         return built
+
+    def open_version(self, ref: str) -> None:
+        """Show the Models page with ``ref`` selected (once its list has reloaded)."""
+        self.show_page("Models")
+        # After the page is shown: its first showEvent reloads without a selection.
+        self.models_view.refresh(select=ref)
 
     @property
     def data_view(self):

@@ -5,7 +5,7 @@
     <name>MainWindow</name>
     <message>
         <source>Data</source>
-        <extracomment>``translate("MainWindow", "text")``: the literal calls are what lupdate extracts into resources/translations/*.ts (context "MainWindow", the one the catalogues have).</extracomment>
+        <extracomment>``translate(&quot;MainWindow&quot;, &quot;text&quot;)``: the literal calls are what lupdate extracts into resources/translations/*.ts (context &quot;MainWindow&quot;, the one the catalogues have).</extracomment>
         <translation>Daten</translation>
     </message>
     <message>
@@ -221,6 +221,126 @@
     <message>
         <source>The job was asked to stop; PlantML closes as soon as it has. Nothing it finished is lost.</source>
         <translation>Der Auftrag wurde gebeten anzuhalten; PlantML schließt, sobald er es getan hat. Nichts, was er abgeschlossen hat, geht verloren.</translation>
+    </message>
+    <message>
+        <source>a challenger is being trained</source>
+        <translation>ein Herausforderer wird gerade trainiert</translation>
+    </message>
+    <message>
+        <source>show a captured snapshot first: capture windows, or watch until a drift alarm captures them</source>
+        <translation>zuerst einen erfassten Snapshot anzeigen: Fenster erfassen oder beobachten, bis ein Drift-Alarm sie erfasst</translation>
+    </message>
+    <message>
+        <source>confirm or relabel the captured windows first: a prediction is not a label</source>
+        <translation>zuerst die erfassten Fenster bestätigen oder neu labeln: eine Vorhersage ist kein Label</translation>
+    </message>
+    <message>
+        <source>windows {0}-{1} carry no label: confirm or relabel one of them too</source>
+        <translation>die Fenster {0}-{1} tragen kein Label: bestätigen oder labeln Sie auch eines davon neu</translation>
+    </message>
+    <message>
+        <source>Training a challenger</source>
+        <translation>Das Trainieren eines Herausforderers</translation>
+    </message>
+    <message>
+        <source>Train a new version on the champion&apos;s data plus these labelled windows, with the champion&apos;s recipe, and compare both</source>
+        <translation>Eine neue Version mit dem Rezept des Champions auf dessen Daten und diesen gelabelten Fenstern trainieren und beide vergleichen</translation>
+    </message>
+    <message>
+        <source>the controller ran no model when these windows were captured, so there is no champion</source>
+        <translation>die Steuerung führte beim Erfassen dieser Fenster kein Modell aus, daher gibt es keinen Champion</translation>
+    </message>
+    <message>
+        <source>{0}, which the controller ran, cannot be read here: {1}</source>
+        <translation>{0}, das die Steuerung ausführte, kann hier nicht gelesen werden: {1}</translation>
+    </message>
+    <message>
+        <source>{0} is a {1}; a challenger is trained against a classifier only</source>
+        <translation>{0} ist ein {1}; ein Herausforderer wird nur gegen einen Klassifikator trainiert</translation>
+    </message>
+    <message>
+        <source>Train challenger...</source>
+        <translation>Herausforderer trainieren...</translation>
+    </message>
+    <message>
+        <source>training a challenger to {0}</source>
+        <translation>Herausforderer zu {0} wird trainiert</translation>
+    </message>
+    <message>
+        <source>training the challenger</source>
+        <translation>das Training des Herausforderers</translation>
+    </message>
+    <message>
+        <source>training the challenger cancelled: no version was registered</source>
+        <translation>Training des Herausforderers abgebrochen: keine Version wurde registriert</translation>
+    </message>
+    <message>
+        <source>{0} was trained as the challenger of {1} and awaits approval on the Models page (propose it there first).</source>
+        <translation>{0} wurde als Herausforderer von {1} trainiert und wartet auf der Seite Modelle auf die Freigabe (schlagen Sie die Version dort zuerst vor).</translation>
+    </message>
+    <message>
+        <source>{0} was trained as the challenger of {1} but did not pass the parity gate ({2}), so it cannot be approved.</source>
+        <translation>{0} wurde als Herausforderer von {1} trainiert, hat die Paritätsprüfung aber nicht bestanden ({2}) und kann daher nicht freigegeben werden.</translation>
+    </message>
+    <message>
+        <source>On the same {0} held-out windows ({1} of them from the captured data): accuracy {2} for the champion, {3} for the challenger; on the captured windows {4} and {5}.</source>
+        <translation>Auf denselben {0} zurückgehaltenen Fenstern ({1} davon aus den erfassten Daten): Genauigkeit {2} für den Champion, {3} für den Herausforderer; auf den erfassten Fenstern {4} und {5}.</translation>
+    </message>
+    <message>
+        <source>Challenger {0} against {1}</source>
+        <translation>Herausforderer {0} gegen {1}</translation>
+    </message>
+    <message>
+        <source>class</source>
+        <translation>Klasse</translation>
+    </message>
+    <message>
+        <source>held-out windows</source>
+        <translation>zurückgehaltene Fenster</translation>
+    </message>
+    <message>
+        <source>champion {0}</source>
+        <translation>Champion {0}</translation>
+    </message>
+    <message>
+        <source>challenger {0}</source>
+        <translation>Herausforderer {0}</translation>
+    </message>
+    <message>
+        <source>Recall per true class: the share of its windows each model named right.</source>
+        <translation>Trefferquote je wahrer Klasse: der Anteil ihrer Fenster, den jedes Modell richtig benannte.</translation>
+    </message>
+    <message>
+        <source>Rows: true class; columns: predicted class (the same held-out windows)</source>
+        <translation>Zeilen: wahre Klasse; Spalten: vorhergesagte Klasse (dieselben zurückgehaltenen Fenster)</translation>
+    </message>
+    <message>
+        <source>Champion {0}</source>
+        <translation>Champion {0}</translation>
+    </message>
+    <message>
+        <source>Challenger {0}</source>
+        <translation>Herausforderer {0}</translation>
+    </message>
+    <message>
+        <source>Accuracy per class</source>
+        <translation>Genauigkeit je Klasse</translation>
+    </message>
+    <message>
+        <source>Confusion matrices</source>
+        <translation>Konfusionsmatrizen</translation>
+    </message>
+    <message>
+        <source>Robustness of the challenger</source>
+        <translation>Robustheit des Herausforderers</translation>
+    </message>
+    <message>
+        <source>Open on the Models page</source>
+        <translation>Auf der Seite Modelle öffnen</translation>
+    </message>
+    <message>
+        <source>Show {0} on the Models page, where it is proposed and approved</source>
+        <translation>{0} auf der Seite Modelle zeigen, wo die Version vorgeschlagen und freigegeben wird</translation>
     </message>
 </context>
 </TS>

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.errors import UsageError
+from app.core.errors import Cancelled, UsageError
+from app.core.progress import CancelToken
 from app.core.records import ChannelInfo
 from app.core.roles import Action
 from app.data.synthetic import vibration
@@ -83,4 +84,23 @@ def test_unfit_new_data_is_refused_before_anything_is_written(services, people, 
     with pytest.raises(UsageError, match="in m/s2 in dataset .* but in g"):
         services.challenger.challenge(eng, champion=champion.ref, new_data=in_ms2.dataset_id)
     assert len(services.datasets.list(eng)) == before + 3  # the three test inputs, no more
+    assert [v.ref for v in services.registry.versions(eng, line="pump-7")] == [champion.ref]
+
+
+def test_a_challenge_cancelled_while_combining_writes_nothing(services, people, champion):
+    eng = people["engineer"]
+    new = _new_data(services, eng)
+    before = len(services.datasets.list(eng))
+    token = CancelToken()
+    seen: list[str] = []
+
+    def progress(_fraction: float, message: str) -> None:
+        seen.append(message)
+        token.cancel()  # at "combining the snapshots": the arrays are read, nothing written
+
+    with pytest.raises(Cancelled):
+        services.challenger.challenge(eng, champion=champion.ref, new_data=new.dataset_id,
+                                      progress=progress, cancel=token)
+    assert seen == ["combining the snapshots"]
+    assert len(services.datasets.list(eng)) == before, "no combined snapshot"
     assert [v.ref for v in services.registry.versions(eng, line="pump-7")] == [champion.ref]

@@ -83,6 +83,9 @@ class ControllersView(Page):
     sig_watch_lost = Signal(str)
     """The watched controller stopped answering; carries its endpoint."""
 
+    sig_open_version = Signal(str)
+    """The user wants a version (a challenger just trained) on the Models page; its ref."""
+
     def __init__(self, services: Services, runner: TaskRunner, principal: Principal,
                  parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, parent)
@@ -138,6 +141,7 @@ class ControllersView(Page):
         # Capture and feedback (issue 12): a drift alarm's own capture shows up in it too.
         self.capture_panel = CapturePanel(services, runner, principal, self.table.selected_found)
         self.watch.sig_updated.connect(self.capture_panel.show_captured)
+        self.capture_panel.challenger.sig_open_version.connect(self.sig_open_version)
         self._watch_failures.sig_failed.connect(self._watch_failed)
 
         right = QWidget()

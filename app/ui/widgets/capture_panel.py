@@ -1,6 +1,7 @@
 """The Controllers page's capture panel: capture the selected controller's latest windows as a
 dataset, list the captured windows with what the model proposed, and confirm, reject or
-relabel them with a note (issue 12.1, 12.2). Every call runs on the task runner."""
+relabel them with a note (issue 12.1, 12.2), then train a challenger on them (12.4). Every
+call runs on the task runner."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -24,15 +24,19 @@ from PySide6.QtWidgets import (
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
+from app.ui.challenger_rules import CaptureState, capture_state
 from app.ui.permissions import may, refusal_text
 from app.ui.styles import BAD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.challenger_launcher import ChallengerLauncher, champion_of
+from app.ui.widgets.job_controls import JobControls
 
 COLUMNS = ("window", "time (UTC)", "proposed", "feedback")
 
 
 class CapturePanel(QWidget):
-    """A Capture button (windows to take), the captured windows, and the verdict buttons."""
+    """A Capture button (windows to take), the captured windows, the verdict buttons and
+    "Train challenger..." with its progress bar and Cancel; one message line for all."""
 
     sig_loaded = Signal(str)
     """The windows of a captured dataset are shown (its id)."""
@@ -52,8 +56,10 @@ class CapturePanel(QWidget):
         self.windows_box.setRange(1, 4096)
         self.windows_box.setValue(64)
         self.windows_box.setSuffix(" windows")
-        self.status_label = QLabel("no capture yet")
-        self.status_label.setStyleSheet(NOTE_STYLE)
+        # The challenger's progress, Cancel and outcome share the panel's message line.
+        self.jobs = JobControls(runner)
+        self.status_label = self.jobs.message_label
+        self._note("no capture yet")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -66,19 +72,26 @@ class CapturePanel(QWidget):
                                 (self.reject_button, "reject"),
                                 (self.relabel_button, "relabel")):
             button.clicked.connect(lambda *_a, v=verdict: self.give(v))
+        self.challenger = ChallengerLauncher(services, principal, self.jobs, self)
+        self.challenge_button = self.challenger.button
+        self.jobs.sig_busy_changed.connect(lambda _busy: self.update_buttons())
         top = QHBoxLayout()
         top.addWidget(self.capture_button)
         top.addWidget(self.windows_box)
-        top.addWidget(self.status_label, 1)
+        top.addStretch(1)
         verdicts = QHBoxLayout()
         for b in (self.confirm_button, self.reject_button, self.relabel_button):
             verdicts.addWidget(b)
         verdicts.addStretch(1)
+        verdicts.addWidget(self.challenge_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(verdicts)
+        layout.addWidget(self.jobs)
+        # Its own line, full width: a challenger's outcome is a whole sentence.
+        layout.addWidget(self.status_label)
         self.table.itemSelectionChanged.connect(self.update_buttons)
         self.update_buttons()
 
@@ -94,6 +107,7 @@ class CapturePanel(QWidget):
             b.setEnabled(can_judge and picked)
             b.setToolTip("" if can_judge else refusal_text(
                 self.principal, Action.DATA_FEEDBACK, "Feedback"))
+        self.challenger.update_button()
 
     def selected_windows(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
@@ -125,16 +139,25 @@ class CapturePanel(QWidget):
 
     def show_dataset(self, dataset_id: str) -> None:
         """Load the windows of ``dataset_id`` and the verdicts given so far."""
-        fb, who = self.services.feedback, self.principal
+        services, who = self.services, self.principal
+        fb, trains = services.feedback, may(who, Action.MODEL_TRAIN)
 
-        def load() -> tuple[list[Any], dict[int, Any]]:
-            return (fb.windows(who, dataset=dataset_id),
-                    {f.window_id: f for f in fb.given(who, dataset=dataset_id)})
+        def load() -> tuple[list[Any], dict[int, Any], CaptureState | None]:
+            windows = fb.windows(who, dataset=dataset_id)
+            given = {f.window_id: f for f in fb.given(who, dataset=dataset_id)}
+            state = None
+            if trains:  # only who may train looks the champion up (no refusals audited)
+                labels = services.datasets.show(who, dataset=dataset_id).labels
+                state = capture_state(dataset_id, windows, (lb.recording for lb in labels),
+                                      *champion_of(services, who, dataset_id))
+            return windows, given, state
         self.runner.submit(load, on_done=lambda res: self._loaded(dataset_id, *res),
                            on_error=self._failed, writes=False)
 
-    def _loaded(self, dataset_id: str, windows: list[Any], given: dict[int, Any]) -> None:
+    def _loaded(self, dataset_id: str, windows: list[Any], given: dict[int, Any],
+                state: CaptureState | None = None) -> None:
         self.dataset_id = dataset_id
+        self.challenger.show_capture(state)
         self.table.setRowCount(len(windows))
         for row, w in enumerate(windows):
             f = given.get(w.window_id)
@@ -178,10 +201,8 @@ class CapturePanel(QWidget):
         self.runner.submit(run, on_done=done, on_error=self._failed)
 
     def _note(self, text: str) -> None:
-        self.status_label.setText(text)
-        self.status_label.setStyleSheet(NOTE_STYLE)
+        self.jobs.show_message(text, NOTE_STYLE)
 
     def _failed(self, exc: BaseException) -> None:
-        self.status_label.setText(describe_error(exc))
-        self.status_label.setStyleSheet(BAD_STYLE)
+        self.jobs.show_message(describe_error(exc), BAD_STYLE)
         self.update_buttons()
