@@ -133,10 +133,7 @@ def check_login(session: Session, passwords: Passwords, username: str, password:
     last administrator, which instead must wait (growing) before the next try: a stranger
     at the keyboard cannot lock the plant out of its own workstation.
     """
-    try:
-        user = find_user(session, username)
-    except UsageError:
-        user = None
+    user = find_user(session, username)
     ok = passwords.verify(user.password_hash if user else None, password)
     if user is None:
         return LoginOutcome(user=None, ok=False)
