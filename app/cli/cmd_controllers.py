@@ -149,7 +149,8 @@ def register(sub) -> None:
 
     cmds = sub.add_parser("controllers", help="find, flash, roll back and watch controllers"
                           ).add_subparsers(dest="controllers_cmd", required=True)
-    target_help = "tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD"
+    target_help = ("tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD, with #unit=N after it for a unit id "
+                   "other than 1")
     p = cmds.add_parser("scan")
     p.add_argument("endpoints", nargs="+", help=target_help)
     p.set_defaults(func=cmd_scan)

@@ -133,7 +133,8 @@ def register(sub) -> None:
     """Add the commands to the argparse sub-parsers."""
     cmds = sub.add_parser("fleet", help="the controller inventory and roll-outs to a group"
                           ).add_subparsers(dest="fleet_cmd", required=True)
-    target_help = "tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD"
+    target_help = ("tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD, with #unit=N after it for a unit id "
+                   "other than 1")
     p = cmds.add_parser("add", help="put a controller into the inventory (operator)")
     p.add_argument("name")
     p.add_argument("endpoint", help=target_help)

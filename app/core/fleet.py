@@ -30,13 +30,6 @@ class FleetController:
         """``tcp`` or ``rtu``."""
         return self.endpoint.partition(":")[0]
 
-    @property
-    def bus(self) -> str:
-        """What it shares its link with: its serial port for RTU, itself for TCP."""
-        if self.kind == "rtu":
-            return "rtu:" + self.endpoint.partition(":")[2].rpartition(":")[0]
-        return self.endpoint
-
 
 @dataclass(frozen=True)
 class RolloutStep:

@@ -131,6 +131,17 @@ class ModbusLink:
         except OSError:
             self.close()
 
+    def _failed(self, head: str, reason: str, tries: int, unanswered: bool) -> str:
+        """The sentence of a request that failed ``tries`` times for ``reason``."""
+        ep = self.endpoint
+        if unanswered and ep.kind != TCP:
+            # On a shared serial bus silence most often means that no device has this unit
+            # id: say which unit was asked on which port.
+            return (f"{head}: no answer from unit {ep.unit} on {ep.address} within "
+                    f"{self.policy.timeout_s:g} s ({ep.baud} baud "
+                    f"{ep.bytesize}{ep.parity}{ep.stopbits}, {_tries(tries)})")
+        return f"{head}: {reason} ({ep}, {_tries(tries)})"
+
     def request(self, what: str, table: str, address: int, count: int,
                 call: Callable[[Any], Any], valid: Callable[[Any], bool]) -> Any:
         """Run ``call(client)`` under the retry rules; ``valid`` checks the answer's shape.
@@ -158,8 +169,8 @@ class ModbusLink:
                 self._recover()
                 if silent > policy.timeout_retries:
                     kind = LinkLost if lost else LinkTimeout
-                    raise kind(f"{what} {span_text(table, address, count)}: {reason} "
-                               f"({self.endpoint}, {_tries(silent)})", step=what,
+                    raise kind(self._failed(f"{what} {span_text(table, address, count)}",
+                                            reason, silent, unanswered), step=what,
                                register=address) from None
                 continue
             if response.isError():

@@ -68,7 +68,9 @@ class WatchResult:
 
 
 def endpoint(text: str) -> Endpoint:
-    """``tcp:HOST:PORT`` or ``rtu:PORT:BAUD``; raises UsageError."""
+    """``tcp:HOST:PORT`` or ``rtu:PORT:BAUD``, ``#unit=N`` after either for a unit id other
+    than 1; raises UsageError. Every request to the controller (status, flash, rollback,
+    watch, capture, shadow) goes to that unit."""
     return Endpoint.parse(text)
 
 

@@ -70,9 +70,9 @@ def _text(value: str, what: str, limit: int, *, required: bool = True) -> str:
 
 
 def _endpoint_text(text: str) -> str:
-    """The endpoint as ``tcp:HOST:PORT`` or ``rtu:PORT:BAUD`` (checked)."""
-    ep = endpoint(_text(text, "endpoint", 300))
-    return f"{ep.kind}:{ep.address}:{ep.port if ep.kind == 'tcp' else ep.baud}"
+    """The endpoint as ``tcp:HOST:PORT`` or ``rtu:PORT:BAUD`` (checked), ``#unit=N`` after it
+    for a unit other than 1: one spelling per controller, so the uniqueness check holds."""
+    return endpoint(_text(text, "endpoint", 300)).target
 
 
 class FleetService:

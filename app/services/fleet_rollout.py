@@ -1,7 +1,8 @@
 """Running a roll-out: the canary, then batches, each flashed through ControllerService and
 watched for a set time; TCP controllers in parallel (bounded), RTU controllers one at a time
-per serial port; the first failure halts it, and every step is written (and audited) before
-and after it runs, so a roll-out resumes after a restart from what the devices say."""
+per serial port (whatever their unit ids); the first failure halts it, and every step is
+written (and audited) before and after it runs, so a roll-out resumes after a restart from
+what the devices say."""
 
 from __future__ import annotations
 
@@ -22,14 +23,13 @@ from app.core.fleet import (
     PENDING,
     SKIPPED,
     STOPPED,
-    FleetController,
     Rollout,
     RolloutStep,
 )
 from app.core.principal import Principal
 from app.core.progress import CancelToken, ProgressFn
 from app.services.base import ServiceContext
-from app.services.controllers import ControllerService
+from app.services.controllers import ControllerService, endpoint
 from app.services.fleet_store import rollout, rollout_row, step_dict, step_record, step_row
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,13 @@ def model_of(status: Any) -> tuple[str | None, str | None]:
 
 
 def chains(steps: list[RolloutStep]) -> list[list[RolloutStep]]:
-    """What may run side by side: each TCP controller alone, the RTU controllers of one
-    serial port together (one after another: a bus carries one master's flash at a time)."""
+    """What may run side by side: the controllers of one bus together, one after another (a
+    bus carries one master's flash at a time), the buses side by side. A bus is a serial
+    port, whatever the unit ids on it; on TCP a host and port (a controller alone, or the
+    units behind one gateway)."""
     out: dict[str, list[RolloutStep]] = {}
     for st in steps:
-        bus = FleetController(st.controller, st.endpoint, "").bus
-        out.setdefault(bus, []).append(st)
+        out.setdefault(endpoint(st.endpoint).bus, []).append(st)
     return list(out.values())
 
 

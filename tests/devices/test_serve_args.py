@@ -103,6 +103,13 @@ def test_duration_ends_the_serve(base, capsys) -> None:
     assert "serving on tcp:127.0.0.1:" in capsys.readouterr().out
 
 
+def test_the_serving_line_names_the_unit(base, capsys) -> None:
+    """What it prints is the target a workstation uses, unit id included."""
+    assert main(base + ["--unit", "12", "--duration", "0.2"]) == 0
+    assert re.search(r"serving on tcp:127\.0\.0\.1:\d+#unit=12$", capsys.readouterr().out,
+                     re.MULTILINE)
+
+
 def test_cli_controller_serve_refuses_without_traceback(base, tmp_path) -> None:
     args = _override(base, "--duration", "nan")
     done = subprocess.run([sys.executable, "-m", "app", "controller", "serve", *args],

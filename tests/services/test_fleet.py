@@ -16,11 +16,22 @@ import pytest
 
 from app.core.clock import FakeClock
 from app.core.errors import Conflict, PermissionDenied, UsageError
-from app.core.fleet import DONE, FAILED, FLASHED, FLASHING, HALTED, PENDING, SKIPPED
+from app.core.fleet import (
+    DONE,
+    FAILED,
+    FLASHED,
+    FLASHING,
+    HALTED,
+    PENDING,
+    SKIPPED,
+    RolloutStep,
+)
 from app.core.roles import Action, Role
 from app.services import open_services
 from app.services.audit import AuditFilter
 from app.services.controller_runtime import start_controller
+from app.services.controllers import endpoint
+from app.services.fleet_rollout import chains
 from app.store.schema import RolloutStepRow
 from tests.conftest import password_of
 from tests.services.release_kit import register
@@ -63,7 +74,7 @@ def test_inventory_is_audited_and_checked(services, people):
     opr = people["operator"]
     c = services.fleet.add(opr, name="fan-1", endpoint="tcp:10.0.0.5:502",
                            hardware_id="EDGE-01", line="fan", location="roof", group="fans")
-    assert c.kind == "tcp" and c.bus == "tcp:10.0.0.5:502"
+    assert c.kind == "tcp" and endpoint(c.endpoint).bus == "tcp:10.0.0.5:502"
     with pytest.raises(Conflict, match="already has a controller named"):
         services.fleet.add(opr, name="fan-1", endpoint="tcp:10.0.0.6:502", hardware_id="X")
     with pytest.raises(Conflict, match="already in the inventory as 'fan-1'"):
@@ -74,7 +85,7 @@ def test_inventory_is_audited_and_checked(services, people):
         services.fleet.add(opr, name="fan-2", endpoint="tcp:10.0.0.7:502", hardware_id=" ")
     rtu = services.fleet.add(opr, name="fan-2", endpoint="rtu:/dev/ttyUSB0:19200",
                              hardware_id="EDGE-01", group="fans")
-    assert rtu.bus == "rtu:/dev/ttyUSB0"
+    assert endpoint(rtu.endpoint).bus == "rtu:/dev/ttyUSB0"
     moved = services.fleet.update(opr, name="fan-2", location="basement", reason="moved")
     assert moved.location == "basement"
     assert [x.name for x in services.fleet.list(people["auditor"], group="fans")] == \
@@ -89,6 +100,35 @@ def test_inventory_is_audited_and_checked(services, people):
         ("fleet.update", "controller:fan-2"), ("fleet.remove", "controller:fan-1")]
     assert events[1].old["location"] == "" and events[1].new["location"] == "basement"
     assert events[0].old["endpoint"] == "tcp:10.0.0.5:502" and events[0].reason == "replaced"
+
+
+def test_units_of_one_port_are_controllers_of_one_bus(services, people):
+    opr = people["operator"]
+    first = services.fleet.add(opr, name="p-1", endpoint="rtu:/dev/ttyUSB0:19200",
+                               hardware_id="EDGE-01", group="pumps")
+    # One spelling per unit: the default unit written out is the plain target.
+    second = services.fleet.add(opr, name="p-2", endpoint="rtu:/dev/ttyUSB0:19200#unit=02",
+                                hardware_id="EDGE-01", group="pumps")
+    assert second.endpoint == "rtu:/dev/ttyUSB0:19200#unit=2"
+    gateway = services.fleet.add(opr, name="p-3", endpoint="tcp:10.0.0.9:502#unit=7",
+                                 hardware_id="EDGE-01", group="pumps")
+    assert gateway.endpoint == "tcp:10.0.0.9:502#unit=7"
+    with pytest.raises(Conflict, match="already in the inventory as 'p-1'"):
+        services.fleet.add(opr, name="p-4", endpoint="rtu:/dev/ttyUSB0:19200#unit=1",
+                           hardware_id="EDGE-01")
+    with pytest.raises(UsageError, match=r"'rtu:/dev/ttyUSB0:19200#unit=248': unit id 248 "
+                       r"is not 1 to 247"):
+        services.fleet.add(opr, name="p-4", endpoint="rtu:/dev/ttyUSB0:19200#unit=248",
+                           hardware_id="EDGE-01")
+    assert endpoint(first.endpoint).bus == endpoint(second.endpoint).bus == "rtu:/dev/ttyUSB0"
+    # The roll-out's chains: the two units of the port one after another, in one chain.
+    steps = [RolloutStep(position=k, batch=1, controller=c.name, endpoint=c.endpoint,
+                         state=PENDING) for k, c in enumerate(
+                             [first, gateway, second,
+                              services.fleet.add(opr, name="p-5", endpoint="rtu:COM3:9600#unit=2",
+                                                 hardware_id="EDGE-01")])]
+    assert [[s.controller for s in chain] for chain in chains(steps)] == [
+        ["p-1", "p-2"], ["p-3"], ["p-5"]]
 
 
 def test_t23_fleet_edit_matches_the_policy(services, people):
@@ -306,7 +346,8 @@ class FakeControllers:
 
     @staticmethod
     def bus(target):
-        return target.rpartition(":")[0] if target.startswith("rtu:") else target
+        return target.partition("#")[0].rpartition(":")[0] if target.startswith("rtu:") \
+            else target
 
     def status(self, principal, *, target):
         ref = self.models.get(target)
@@ -332,10 +373,9 @@ class FakeControllers:
 
 
 def test_rtu_one_at_a_time_per_port_tcp_side_by_side(services, people):
-    """Fake transport at the service boundary (running many RTU controllers on virtual
-    serial links is impractical here): two ports of three controllers each and three TCP
-    controllers. The controller service takes one target string per controller and
-    addresses unit 1, so the three on a port are told apart by their baud here."""
+    """Fake transport at the service boundary: two ports of three controllers each (units
+    1 to 3 of one port, told apart by their unit ids) and three TCP controllers.
+    tests/services/test_rtu_units.py rolls out over a real multi-drop bus."""
     eng, opr = people["engineer"], people["operator"]
     v = register(services, eng, line="pump-7")
     services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
@@ -345,7 +385,7 @@ def test_rtu_one_at_a_time_per_port_tcp_side_by_side(services, people):
     rtu = []
     for bus in (0, 1):
         for unit in range(3):
-            ep = f"rtu:/dev/ttyS{bus}:{19200 + unit}"
+            ep = f"rtu:/dev/ttyS{bus}:19200" + (f"#unit={unit + 1}" if unit else "")
             services.fleet.add(opr, name=f"r{bus}{unit}", endpoint=ep, hardware_id="EDGE-01",
                                group="g")
             rtu.append(ep)

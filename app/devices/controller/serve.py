@@ -21,6 +21,7 @@ from app.core.errors import IntegrityError, PlantMLError, UsageError
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.controller.sensor import ReplaySensor
 from app.devices.controller.server import ControllerServer, serve_serial, serve_tcp
+from app.fieldbus.endpoint import Endpoint
 from app.packages.trust import TrustStore
 from app.store.durable import durable_write
 
@@ -57,6 +58,18 @@ def serve(runtime: ControllerRuntime, *, tcp: str | None = None, serial: str | N
     return serve_serial(runtime, serial, baud, unit)
 
 
+def served_target(server: ControllerServer, *, tcp: str | None, serial: str | None,
+                  baud: int) -> str:
+    """The target a workstation reaches ``server`` at (``tcp:HOST:PORT`` or
+    ``rtu:SERIAL_PORT:BAUD``, ``#unit=N`` for a unit other than 1)."""
+    if tcp is not None:
+        ep = Endpoint.tcp(tcp.rpartition(":")[0] or "127.0.0.1", server.port or 0, server.unit)
+    else:
+        assert serial is not None
+        ep = Endpoint.rtu(serial, baud, server.unit)
+    return ep.target
+
+
 def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
     """The options of ``plantml controller serve``, and a few more for services and tests."""
     ap.add_argument("--state-dir", required=True, type=Path, help="where the slots are kept")
@@ -67,7 +80,8 @@ def add_serve_arguments(ap: argparse.ArgumentParser) -> None:
     where.add_argument("--tcp", help="HOST:PORT (port 0 picks a free one)")
     where.add_argument("--serial", help="serial port for Modbus RTU, e.g. COM3 or /dev/ttyUSB0")
     ap.add_argument("--baud", type=int, default=115200)
-    ap.add_argument("--unit", type=int, default=1, help="Modbus unit id")
+    ap.add_argument("--unit", type=int, default=1,
+                    help="Modbus unit id, 1 to 247 (on RTU every other unit is not answered)")
     ap.add_argument("--replay", type=Path, help="demo: .npz or .npy replayed as the sensor")
     ap.add_argument("--channel", action="append", help="npz key to replay (repeatable)")
     ap.add_argument("--channels", nargs="*", help="npz keys to replay (default: the first)")
@@ -185,8 +199,7 @@ def run(args: argparse.Namespace, prog: str) -> int:
     except (PlantMLError, ValueError, RuntimeError, OSError, KeyError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    where = f"tcp:{args.tcp.rpartition(':')[0] or '127.0.0.1'}:{server.port}" if args.tcp \
-        else f"rtu:{args.serial}:{args.baud}"
+    where = served_target(server, tcp=args.tcp, serial=args.serial, baud=args.baud)
     stop = threading.Event()
     _stop_on_signals(stop)
     try:

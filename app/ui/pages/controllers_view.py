@@ -212,8 +212,8 @@ class ControllersView(Page):
         return self.endpoint_panel.endpoints()
 
     def add_endpoint(self, text: str) -> bool:
-        """Add ``tcp:HOST:PORT`` (or ``HOST:PORT``, or ``rtu:PORT:BAUD``) to the list; False
-        with the reason shown if it is not an endpoint."""
+        """Add ``tcp:HOST:PORT`` (or ``HOST:PORT``, or ``rtu:PORT:BAUD``; ``#unit=N`` after any
+        of them) to the list; False with the reason shown if it is not an endpoint."""
         return self.endpoint_panel.add_endpoint(text)
 
     def refresh_ports(self) -> None:

@@ -83,13 +83,13 @@ class EndpointPanel(QGroupBox):
         return [self.endpoint_list.item(i).text() for i in range(self.endpoint_list.count())]
 
     def add_endpoint(self, text: str) -> bool:
-        """Add ``tcp:HOST:PORT`` (or ``HOST:PORT``, or ``rtu:PORT:BAUD``) to the list; False
-        with the reason said if it is not an endpoint."""
+        """Add ``tcp:HOST:PORT`` (or ``HOST:PORT``, or ``rtu:PORT:BAUD``; ``#unit=N`` after any
+        of them) to the list; False with the reason said if it is not an endpoint."""
         text = text.strip()
         if text and not text.startswith(("tcp:", "rtu:")):
             text = f"tcp:{text}"
         try:
-            endpoint(text)
+            text = endpoint(text).target  # one spelling: "#unit=1" is the plain target
         except PlantMLError as exc:
             self.sig_message.emit(describe_error(exc), BAD_STYLE)
             return False

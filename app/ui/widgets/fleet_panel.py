@@ -72,7 +72,7 @@ class ControllerDialog(QDialog):
         self.setWindowTitle("Add a controller to the inventory")
         self.name = QLineEdit()
         self.endpoint = QLineEdit()
-        self.endpoint.setPlaceholderText("tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD")
+        self.endpoint.setPlaceholderText("tcp:HOST:PORT or rtu:SERIAL_PORT:BAUD[#unit=N]")
         self.hardware_id = QLineEdit()
         self.line = QLineEdit()
         self.location = QLineEdit()
