@@ -1,25 +1,3 @@
 """The service suite runs on both registry backends: SQLite and a real PostgreSQL server."""
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from app.services import Services
-from tests.conftest import BACKENDS, open_on
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def services(home: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Services]:
-    sv = open_on(backend, home, request)
-    try:
-        yield sv
-    finally:
-        sv.close()
+from tests.backends import backend, services  # noqa: F401 - the fixtures of this folder
