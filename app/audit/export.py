@@ -1,6 +1,6 @@
-"""Offline export of the audit trail: JSON Lines, CSV, checkpoints, public key, HTML and PDF
-reports, the standalone verifier, and a manifest signed by the audit key
-(docs/audit-export.md)."""
+"""Offline export of the audit trail: JSON Lines, CSV, checkpoints, the public keys that
+signed them, HTML and PDF reports, the standalone verifier, and a manifest signed by the
+audit key (docs/audit-export.md)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.audit.chain import FIELDS
 from app.audit.checkpoints import checkpoint_to_json
-from app.audit.keys import AuditKey, fingerprint_of
+from app.audit.keylist import KEYS, ListedKey, key_list_bytes
+from app.audit.keys import AuditKey
 from app.audit.pdf_report import render_pdf
 from app.audit.report import render_report
 from app.core.canonical import canonical_bytes
@@ -33,7 +34,9 @@ REPORT = "report.html"
 REPORT_PDF = "report.pdf"
 MANIFEST = "manifest.json"
 VERIFIER = "plantml_audit_verify.py"
-FORMAT = "plantml-audit-export-v2"
+FORMAT = "plantml-audit-export-v3"
+#: Exports written before the key list (one key, audit_public_key.pem); still verifiable.
+FORMAT_V2 = "plantml-audit-export-v2"
 #: Exports written before checkpoints.jsonl and the stated interval; still verifiable.
 FORMAT_V1 = "plantml-audit-export-v1"
 
@@ -96,15 +99,17 @@ def _cell(value: object) -> str:
 def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint, key: AuditKey,
                  report_check: VerifyReport, *, progress: ProgressFn, cancel: CancelToken,
                  checkpoints: Iterable[Checkpoint] = (), interval: int = 100,
-                 every: int = 0, verifier: bytes | None = None) -> ExportResult:
+                 every: int = 0, verifier: bytes | None = None,
+                 keys: Sequence[ListedKey] = ()) -> ExportResult:
     """Write an export into ``folder``; the manifest, signed by the audit key, comes last so
     an interrupted export never looks complete. ``rows_factory()`` yields rows in order.
 
     ``checkpoints`` are every signed checkpoint up to ``checkpoint`` (the closing one),
     ``interval`` the largest checkpoint interval the trail was written with, ``every`` the
-    step whose every multiple has a checkpoint (0: none stated), and
-    ``verifier`` the standalone verifier's source, copied in for the auditor
-    (docs/audit-export.md describes every file).
+    step whose every multiple has a checkpoint (0: none stated),
+    ``verifier`` the standalone verifier's source, copied in for the auditor, and ``keys``
+    the public keys of the workstations that signed checkpoints (the exporting key is always
+    listed, first); docs/audit-export.md describes every file.
     """
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -129,16 +134,19 @@ def write_export(folder: Path, rows_factory, total: int, checkpoint: Checkpoint,
         put(CHECKPOINTS, [(json.dumps(checkpoint_to_json(c), sort_keys=True) + "\n").encode()
                           for c in earlier])
         put(PUBLIC_KEY, [key.public_pem()])
+        own = ListedKey(key.key_id, checkpoint.workstation, key.public)
+        listed = [own, *(k for k in keys if k.key_id != key.key_id)]
+        put(KEYS, [key_list_bytes(listed)])
         if verifier is not None:
             put(VERIFIER, [verifier])
         progress(0.8, "writing report")
-        put(REPORT, [render_report(rows_factory(), total, checkpoint, key.key_id,
+        put(REPORT, [render_report(rows_factory(), total, checkpoint, listed,
                                    report_check).encode("utf-8")])
         # Printed on every page of the PDF: it names the evidence the pages came from.
         digest = export_hash(sizes)
         put(REPORT_PDF, [render_pdf(
-            rows_factory(), total, checkpoint, earlier, key.key_id, fingerprint_of(key.public),
-            report_check, digest, cancel=cancel,
+            rows_factory(), total, checkpoint, earlier, listed, report_check, digest,
+            cancel=cancel,
             progress=lambda f, m: progress(0.8 + 0.15 * f, m))])
         files = {name: {"sha256": h, "length": n} for name, (h, n) in sorted(sizes.items())}
         signed = {"format": FORMAT, "events": total, "checkpoint_seq": checkpoint.seq,

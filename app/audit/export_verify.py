@@ -1,5 +1,5 @@
-"""Verifying an audit export on any machine, with nothing but its files, optionally a pinned
-public key and anchors kept elsewhere (docs/audit-export.md)."""
+"""Verifying an audit export on any machine, with nothing but its files, optionally pinned
+public keys and anchors kept elsewhere (docs/audit-export.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.audit.checkpoints import checkpoint_from_json
 from app.audit.expected import CHECKPOINTED_ACTIONS, Expected
@@ -16,9 +18,12 @@ from app.audit.export import (
     EVENTS_JSONL,
     FORMAT,
     FORMAT_V1,
+    FORMAT_V2,
     MANIFEST,
     PUBLIC_KEY,
 )
+from app.audit.keylist import KEYS, read_key_list
+from app.audit.keyring import KeyRing
 from app.audit.keys import key_id_of, load_public_pem, verify_signature
 from app.audit.verify import Anchor, verify_rows
 from app.core.canonical import canonical_bytes
@@ -28,6 +33,8 @@ from app.core.records import Checkpoint, VerifyReport
 #: How an event that always gets a checkpoint shows in a body (canonical JSON): only the
 #: events holding this text are parsed while the chain is walked.
 _MARKERS = tuple(f'"action":"{a}"' for a in CHECKPOINTED_ACTIONS)
+#: Every format this version reads: the current one and the two before it.
+FORMATS = (FORMAT, FORMAT_V2, FORMAT_V1)
 
 
 def is_export(path: Path) -> bool:
@@ -42,11 +49,13 @@ def _read_json(path: Path):
         raise IntegrityError(f"{path} is not a readable part of an audit export: {exc}") from exc
 
 
-def verify_export(folder: Path, pinned_public_pem: bytes | None = None,
+def verify_export(folder: Path, pinned_public_pem: bytes | Sequence[bytes] | None = None,
                   anchors: Sequence[Anchor] = ()) -> VerifyReport:
-    """Verify an export with nothing but its own files (and optionally a pinned key).
+    """Verify an export with nothing but its own files (and optionally pinned keys).
 
-    A pinned key is the only key accepted: an export carrying another key is refused.
+    Each checkpoint verifies with the key of its key id, from the export's key list (one key,
+    ``audit_public_key.pem``, before format 3). Pinned keys (one PEM, or several) are then
+    the only keys accepted: an export or checkpoint signed by another key is refused.
     Raises :class:`IntegrityError` when the export's files themselves are damaged; returns a
     report naming the first bad sequence number when the events are.
     """
@@ -57,27 +66,28 @@ def verify_export(folder: Path, pinned_public_pem: bytes | None = None,
     except OSError as exc:
         raise IntegrityError(f"{folder} is not a readable audit export: {exc}") from exc
     shipped = load_public_pem(key_pem, str(folder / PUBLIC_KEY))
-    public = shipped
-    if pinned_public_pem is not None:
-        public = load_public_pem(pinned_public_pem, "the pinned key")
-        if key_id_of(shipped) != key_id_of(public):
-            raise IntegrityError(f"{folder / PUBLIC_KEY}: the export carries audit key "
-                                 f"{key_id_of(shipped)}, not the pinned key {key_id_of(public)}:"
-                                 " it was signed again with another key")
-    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMAT_V1):
+    pins = _pinned(pinned_public_pem)
+    # A pinned key is used itself, not the export's copy of it.
+    public = pins.get(key_id_of(shipped), shipped)
+    if pins and key_id_of(shipped) not in pins:
+        raise IntegrityError(f"{folder / PUBLIC_KEY}: the export carries audit key "
+                             f"{key_id_of(shipped)}, not the pinned key "
+                             f"{', '.join(sorted(pins))}: it was signed again with another key")
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
         raise IntegrityError(f"{folder / MANIFEST}: not a PlantML audit export manifest")
     signed = {k: v for k, v in manifest.items() if k != "signature"}
     if not verify_signature(public, str(manifest.get("signature", "")), canonical_bytes(signed)):
         raise IntegrityError(f"{folder / MANIFEST}: the manifest signature does not verify with "
                              "the audit key")
     _check_files(folder, manifest)
+    ring = _ring(folder, manifest["format"], shipped, pins)
     checkpoints = [checkpoint_from_json(_read_json(folder / CHECKPOINT))]
     expected = None
-    if manifest["format"] == FORMAT:
+    if manifest["format"] != FORMAT_V1:
         checkpoints += _checkpoint_lines(folder / CHECKPOINTS)
         expected = Expected(interval=int(manifest["checkpoint_interval"]),
                             every=int(manifest.get("checkpoint_every", 0)))
-    report = verify_rows(_export_rows(folder / EVENTS_JSONL, expected), checkpoints, public,
+    report = verify_rows(_export_rows(folder / EVENTS_JSONL, expected), checkpoints, ring,
                          require_checkpoint_at_end=True, expected=expected, anchors=anchors,
                          newer_anchors_ok=True)
     if report.ok and report.last_seq != manifest.get("events"):
@@ -88,10 +98,35 @@ def verify_export(folder: Path, pinned_public_pem: bytes | None = None,
     if expected is None:
         report.notes.append("an export from before PlantML 0.2: only its closing checkpoint "
                             "is there, so removed checkpoints cannot be noticed")
-    if pinned_public_pem is None:
-        report.notes.append(f"verified with the key shipped in the export ({report.key_id}); "
-                            "compare this id with the workstation's, or pass --key")
+    if not pins:
+        shown = ", ".join(f"{k} ({ring.workstations.get(k, '?')})" for k in sorted(ring.keys))
+        report.notes.append(f"verified with the key(s) shipped in the export ({shown}); "
+                            "compare them with the workstations' keys, or pass --key for each")
     return report
+
+
+def _pinned(pems: bytes | Sequence[bytes] | None) -> dict[str, Ed25519PublicKey]:
+    """Pinned keys by key id (none when nothing is pinned)."""
+    if pems is None:
+        return {}
+    listed = [pems] if isinstance(pems, bytes) else list(pems)
+    keys = [load_public_pem(pem, "the pinned key") for pem in listed]
+    return {key_id_of(k): k for k in keys}
+
+
+def _ring(folder: Path, fmt: str, shipped: Ed25519PublicKey,
+          pins: dict[str, Ed25519PublicKey]) -> KeyRing:
+    """The keys checkpoints may be signed with: the pinned ones if any, else the export's key
+    list (format 3) or its one key; the manifest's signer is the primary either way."""
+    own = key_id_of(shipped)
+    listed = read_key_list(folder / KEYS) if fmt == FORMAT else []
+    names = {k.key_id: k.workstation for k in listed}
+    if listed and own not in names:
+        raise IntegrityError(f"{folder / KEYS}: does not list the export's own audit key {own}")
+    if pins:
+        return KeyRing(pins, own, names, label="pinned")
+    keys = {k.key_id: k.public for k in listed} or {own: shipped}
+    return KeyRing(keys, own, names, label="export's")
 
 
 def _check_files(folder: Path, manifest: dict) -> None:
@@ -106,8 +141,10 @@ def _check_files(folder: Path, manifest: dict) -> None:
         if digest != meta["sha256"] or length != meta["length"]:
             raise IntegrityError(f"{path}: content differs from the manifest (changed or cut)")
     required = {EVENTS_JSONL, CHECKPOINT, PUBLIC_KEY}
-    if manifest.get("format") == FORMAT:
+    if manifest.get("format") != FORMAT_V1:
         required.add(CHECKPOINTS)
+    if manifest.get("format") == FORMAT:
+        required.add(KEYS)
     missing = sorted(required - set(files))
     if missing:
         raise IntegrityError(f"{folder / MANIFEST}: does not list {', '.join(missing)}")

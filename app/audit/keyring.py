@@ -28,6 +28,8 @@ class KeyRing:
     keys: Mapping[str, Ed25519PublicKey]
     primary: str
     workstations: Mapping[str, str] = field(default_factory=dict)
+    #: Whose keys these are, for messages: "registry's", "export's", "pinned".
+    label: str = "registry's"
 
     @classmethod
     def single(cls, public: Ed25519PublicKey) -> KeyRing:
@@ -40,10 +42,13 @@ class KeyRing:
         return self.keys.get(key_id)
 
     def describe(self) -> str:
-        """The keys for a message: "the audit key ID" or "any of the audit keys A, B"."""
+        """The keys for a message: "the audit key ID" or "any of the registry's audit keys
+        A, B" (pinned keys are called so even when there is one)."""
         if len(self.keys) == 1:
-            return f"the audit key {self.primary}"
-        return "any of the registry's audit keys " + ", ".join(sorted(self.keys))
+            only = next(iter(self.keys))
+            return f"the pinned audit key {only}" if self.label == "pinned" else \
+                f"the audit key {only}"
+        return f"any of the {self.label} audit keys " + ", ".join(sorted(self.keys))
 
 
 def as_ring(keys: Ed25519PublicKey | KeyRing) -> KeyRing:

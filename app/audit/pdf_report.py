@@ -8,12 +8,13 @@ matched to the export it came from. Fonts are bundled (resources/fonts), never t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from app.audit.keylist import ListedKey
 from app.core.progress import CancelToken, ProgressFn
 from app.core.records import Checkpoint, VerifyReport
 from app.core.resources import resource
@@ -76,10 +77,11 @@ class _Report(FPDF):
 
 
 def render_pdf(rows: Iterable[tuple[int, str, str, str]], total: int, cp: Checkpoint,
-               checkpoints: list[Checkpoint], key_id: str, key_fingerprint: str,
+               checkpoints: list[Checkpoint], keys: Sequence[ListedKey],
                check: VerifyReport, export_hash: str, *, progress: ProgressFn,
                cancel: CancelToken) -> bytes:
-    """The report as PDF bytes: summary, verification, checkpoints, then every event."""
+    """The report as PDF bytes: summary, verification, the audit keys, checkpoints, then
+    every event; ``keys`` are the keys that signed checkpoints, the exporting one first."""
     pdf = _Report(export_hash, cp.workstation)
     pdf.add_page()
     pdf.set_font(FONT, "B", 14)
@@ -88,13 +90,21 @@ def render_pdf(rows: Iterable[tuple[int, str, str, str]], total: int, cp: Checkp
     lines = [
         f"Generated {datetime.now(UTC).isoformat(timespec='seconds')} on {cp.workstation}.",
         f"Events: {total}. Closing checkpoint at sequence {cp.seq}, head hash {cp.head_hash}.",
-        f"Audit key {key_id}, fingerprint (SHA-256 of the raw public key) {key_fingerprint}.",
+        f"Exported and signed with audit key {keys[0].key_id}.",
         f"Verification at export: {check.summary()}",
         "Verify the export folder on any machine: plantml audit verify FOLDER, or "
         "python plantml_audit_verify.py FOLDER (needs only the cryptography package).",
     ]
     for line in lines:
         pdf.multi_cell(0, 4.8, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(0, 6, f"Audit keys ({len(keys)}), fingerprint = SHA-256 of the raw public key",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(MONO, "", 7)
+    for k in keys:
+        pdf.cell(0, 3.8, f"key {k.key_id}  fingerprint {k.fingerprint}  {k.workstation}",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     pdf.set_font(FONT, "B", 11)
     pdf.cell(0, 6, f"Signed checkpoints ({len(checkpoints)})", new_x=XPos.LMARGIN,

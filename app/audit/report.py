@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from app.audit.keylist import ListedKey
 from app.core.records import Checkpoint, VerifyReport
 
 #: The report lists this many events; the CSV and JSON Lines files hold all of them.
@@ -14,9 +15,12 @@ MAX_ROWS = 5000
 
 
 def render_report(rows: Iterable[tuple[int, str, str, str]], total: int, cp: Checkpoint,
-                  key_id: str, check: VerifyReport) -> str:
-    """The report as a standalone HTML page."""
+                  keys: Sequence[ListedKey], check: VerifyReport) -> str:
+    """The report as a standalone HTML page; ``keys`` are the audit keys that signed
+    checkpoints, the exporting workstation's first."""
     esc = html.escape
+    key_rows = "".join(f"<tr><td><code>{esc(k.key_id)}</code></td><td>{esc(k.workstation)}"
+                       f"</td><td><code>{esc(k.fingerprint)}</code></td></tr>" for k in keys)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>PlantML audit report</title>",
         "<style>body{font-family:sans-serif;font-size:10pt}table{border-collapse:collapse}"
@@ -26,7 +30,11 @@ def render_report(rows: Iterable[tuple[int, str, str, str]], total: int, cp: Che
         f"<p>Generated {esc(datetime.now(UTC).isoformat(timespec='seconds'))} on workstation "
         f"<b>{esc(cp.workstation)}</b>.</p>",
         f"<p>Events: {total}. Signed checkpoint at sequence {cp.seq}, head hash "
-        f"<code>{esc(cp.head_hash)}</code>, audit key <code>{esc(key_id)}</code>.</p>",
+        f"<code>{esc(cp.head_hash)}</code>, audit key <code>{esc(keys[0].key_id)}</code>.</p>",
+        f"<h2>Audit keys ({len(keys)})</h2><p>Every key that signed a checkpoint of this "
+        "export; the fingerprint is the SHA-256 of the raw public key.</p>",
+        f"<table><tr><th>key id</th><th>workstation</th><th>fingerprint</th></tr>{key_rows}"
+        "</table><h2>Events</h2>",
         f"<p class='{'' if check.ok else 'bad'}'>Verification at export: "
         f"{esc(check.summary())}</p>",
         "<p>Verify this export on any machine: <code>plantml audit verify FOLDER</code>.</p>",

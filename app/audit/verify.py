@@ -85,8 +85,12 @@ def _signed(checkpoints: list[Checkpoint], ring: KeyRing
     for cp in sorted(checkpoints, key=lambda c: c.seq):
         public = ring.get(cp.key_id)
         if public is None or not checkpoint_valid(cp, public):
+            # Name the key the checkpoint claims: on a shared registry it tells which
+            # workstation's key is missing from the pinned or listed ones.
+            why = (f"it names audit key {cp.key_id}" if public is None else
+                   f"its signature does not verify with audit key {cp.key_id}")
             return by_seq, _failed(key_id, cp.seq, f"the checkpoint at sequence {cp.seq} is not "
-                                   f"signed by {ring.describe()}")
+                                   f"signed by {ring.describe()} ({why})")
         other = by_seq.get(cp.seq)
         if other is not None and other.head_hash != cp.head_hash:
             return by_seq, _failed(key_id, cp.seq,

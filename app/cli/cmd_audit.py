@@ -28,16 +28,16 @@ def cmd_show(args) -> int:
 
 def cmd_verify(args) -> int:
     anchors = [Path(a) for a in args.anchor or []]
+    keys = [Path(k) for k in args.key or []]
     if args.path:
-        report = verify_export_folder(Path(args.path), Path(args.key) if args.key else None,
-                                      anchors)
+        report = verify_export_folder(Path(args.path), keys or None, anchors)
     else:
-        pinned = read_key_file(Path(args.key)) if args.key else None
+        pinned = [read_key_file(k) for k in keys]
         found = load_anchors(anchors)
         with open_workspace(args) as sv:
             me = sign_in(sv)
             report = sv.audit.verify(me, progress=TextProgress(), processes=2,
-                                     pinned_key=pinned, anchors=found)
+                                     pinned_keys=pinned, anchors=found)
     print(report.summary())
     for note in report.notes:
         print(f"note: {note}")
@@ -72,8 +72,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_show)
     p = cmds.add_parser("verify", help="verify the workspace's trail or an export folder")
     p.add_argument("path", nargs="?", help="an export folder (no workspace or sign-in needed)")
-    p.add_argument("--key", help="pin the workstation's public audit key (PEM file): the only "
-                   "key then accepted")
+    p.add_argument("--key", action="append", metavar="FILE",
+                   help="pin a workstation's public audit key (PEM file); repeat it for each "
+                   "workstation of a shared registry: the pinned keys are then the only keys "
+                   "accepted")
     p.add_argument("--anchor", action="append", metavar="FILE",
                    help="an earlier export folder, a package file or a checkpoint file kept "
                    "outside the workspace; its checkpoint must agree with the trail "

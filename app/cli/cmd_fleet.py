@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.cli.progress import TextProgress, end_progress_line
 from app.cli.session import open_workspace, sign_in
 from app.core.fleet import Rollout
+from app.services.fleet_lease import shown
 
 
 def cmd_add(args) -> int:
@@ -72,7 +73,9 @@ def cmd_show(args) -> int:
 def _print_rollout(ro: Rollout) -> None:
     print(ro.summary())
     print(f"canary {ro.canary}, batches of {ro.batch_size}, {ro.parallel} in parallel, "
-          f"watched {ro.observe_s:g} s each")
+          f"watched {ro.observe_s:g} s each; started on {ro.workstation}")
+    if ro.owner and ro.lease_until:
+        print(f"run by workstation {ro.owner}, lease until {shown(ro.lease_until)}")
     for s in ro.steps:
         where = "canary" if s.batch == 0 else f"batch {s.batch}"
         change = f"{s.before_model or '-'} -> {s.after_model or '-'}" \
@@ -108,7 +111,7 @@ def cmd_rollout_start(args) -> int:
 def cmd_rollout_resume(args) -> int:
     with open_workspace(args) as sv:
         ro = sv.fleet.resume(sign_in(sv), rollout_id=args.id, reason=args.reason,
-                             progress=TextProgress())
+                             take_over=args.take_over, progress=TextProgress())
     return _ended(ro)
 
 
@@ -182,6 +185,9 @@ def register(sub) -> None:
     p = ro.add_parser("resume", help="go on after a restart, a stop or a halt (operator)")
     p.add_argument("id", type=int)
     p.add_argument("--reason", default="")
+    p.add_argument("--take-over", action="store_true",
+                   help="resume although another workstation's lease on it is live (it "
+                   "stops at its next step; audited, needs --reason)")
     p.set_defaults(func=cmd_rollout_resume)
     p = ro.add_parser("list", help="the newest roll-outs")
     p.add_argument("--limit", type=int, default=20)

@@ -74,6 +74,10 @@ class Rollout:
     created_by: str
     updated_at: str
     steps: tuple[RolloutStep, ...] = field(default_factory=tuple)
+    #: The workstation whose lease says it runs the roll-out now, and until when (UTC ISO
+    #: 8601) unless it renews; None when nobody does.
+    owner: str | None = None
+    lease_until: str | None = None
 
     @property
     def changed(self) -> list[str]:

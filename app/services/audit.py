@@ -18,7 +18,8 @@ from app.audit.checkpoints import checkpoint_from_json, read_latest_file, stored
 from app.audit.expected import INTERVAL_SETTING, expected_checkpoints
 from app.audit.export import CHECKPOINT, CHECKPOINTS, ExportResult, write_export
 from app.audit.export_verify import is_export, verify_export
-from app.audit.keyring import trusted_ring
+from app.audit.keylist import ListedKey, signer_keys
+from app.audit.keyring import KeyRing, trusted_ring
 from app.audit.keys import AuditKey, key_id_of, load_public_pem
 from app.audit.reading import AuditFilter
 from app.audit.verify import Anchor, verify_database
@@ -64,17 +65,19 @@ class AuditService:
 
     def verify(self, principal: Principal, *, progress: ProgressFn = no_progress,
                cancel: CancelToken = NEVER_CANCELLED, processes: int = 1,
-               pinned_key: bytes | None = None, anchors: Sequence[Anchor] = ()
-               ) -> VerifyReport:
+               pinned_key: bytes | None = None, anchors: Sequence[Anchor] = (),
+               pinned_keys: Sequence[bytes] = ()) -> VerifyReport:
         """Verify the whole chain, every checkpoint (and that none is missing) and the
         anchors kept outside; the result itself is audited.
 
-        ``pinned_key`` (PEM) is then the only key accepted. ``processes`` > 1 splits a large
-        trail across forked helpers: for single-threaded callers only (the CLI), never from
-        the GUI.
+        ``pinned_key`` and ``pinned_keys`` (PEM) are then the only keys accepted: a
+        checkpoint signed by any other workstation's key fails, naming it. ``processes`` > 1
+        splits a large trail across forked helpers: for single-threaded callers only (the
+        CLI), never from the GUI.
         """
         role = self.ctx.authorize(principal, Action.AUDIT_VERIFY)
-        report = self._verify_workspace(progress, cancel, processes, pinned_key, anchors)
+        pins = [*([pinned_key] if pinned_key is not None else []), *pinned_keys]
+        report = self._verify_workspace(progress, cancel, processes, pins, anchors)
         self.ctx.audit_outcome(principal, role.value, Action.AUDIT_VERIFY.value, "audit-trail",
                                result="ok" if report.ok else "failed",
                                new={"last_seq": report.last_seq,
@@ -83,16 +86,18 @@ class AuditService:
         return report
 
     def _verify_workspace(self, progress: ProgressFn, cancel: CancelToken,
-                          processes: int = 1, pinned_key: bytes | None = None,
+                          processes: int = 1, pins: Sequence[bytes] = (),
                           anchors: Sequence[Anchor] = ()) -> VerifyReport:
         checkpoints, expected = self._checkpoints()
-        public = self.key.public
-        if pinned_key is not None:
-            public = load_public_pem(pinned_key, "the pinned key")
+        pinned = {key_id_of(k): k for k in (load_public_pem(p, "the pinned key") for p in pins)}
+        public = pinned.get(self.key.key_id) or next(iter(pinned.values()), self.key.public)
         # Every workstation of a shared registry signs with its own key: the others count
-        # when the registry lists them and the trail registers them.
+        # when the registry lists them and the trail registers them, unless keys are pinned,
+        # which are then the only ones accepted.
         with self.ctx.db.reader() as s:
             ring, unregistered = trusted_ring(s, public)
+        if pinned:
+            ring = KeyRing(pinned, key_id_of(public), ring.workstations, label="pinned")
         cancel.raise_if_cancelled()
         progress(0.05, "verifying the hash chain and signed checkpoints")
         report = verify_database(self.ctx.db, checkpoints, ring, workers=processes,
@@ -110,10 +115,11 @@ class AuditService:
         if report.ok:
             self._check_sealed(report)
         report.notes += self._alarm_notes()
-        if key_id_of(public) != self.key.key_id:
+        if pinned and self.key.key_id not in pinned:
             report.ok = False
             report.problem = (f"this workspace signs with audit key {self.key.key_id}, not the "
-                              f"pinned key {key_id_of(public)}: the audit key was replaced"
+                              f"pinned key {', '.join(sorted(pinned))}: the audit key was "
+                              "replaced"
                               + (f"; {report.problem}" if report.problem else ""))
             if report.first_bad_seq is None:
                 report.first_bad_seq = (report.checkpoint_seq or 0) + 1
@@ -214,6 +220,7 @@ class AuditService:
 
         cp = self.ctx.write(begin)
         checkpoints, expected = self._checkpoints()
+        keys = self._signers([c for c in [*checkpoints, cp] if c.seq <= cp.seq])
         conn: sqlite3.Connection | Connection = (
             self.ctx.db.raw_connection() if self.ctx.db.path is not None
             else self.ctx.db.engine.connect())
@@ -225,7 +232,7 @@ class AuditService:
             return write_export(folder, flat, cp.seq, cp, self.key, check,
                                 progress=progress, cancel=cancel, checkpoints=checkpoints,
                                 interval=expected.interval, every=expected.every,
-                                verifier=verifier_source())
+                                verifier=verifier_source(), keys=keys)
         except OSError as exc:
             self.ctx.health.failed(str(exc))
             self.ctx.audit_outcome(principal, role.value, "audit.export.failed", str(folder),
@@ -238,6 +245,15 @@ class AuditService:
             raise
         finally:
             conn.close()
+
+
+    def _signers(self, checkpoints) -> list[ListedKey]:
+        """The public keys of every workstation whose checkpoints the export holds, from
+        the registry's trusted list (this workstation's first)."""
+        with self.ctx.db.reader() as s:
+            ring, _unregistered = trusted_ring(s, self.key.public)
+        own = ListedKey(self.key.key_id, self.ctx.trail.workstation, self.key.public)
+        return signer_keys(checkpoints, ring.keys, ring.workstations, own)
 
 
 def read_key_file(key_file: Path, what: str = "--key") -> bytes:
@@ -304,10 +320,13 @@ def _package_checkpoint(path: Path) -> str:
         raise UsageError(f"--anchor {path}: not a readable package ({exc})") from exc
 
 
-def verify_export_folder(folder: Path, key_file: Path | None = None,
+def verify_export_folder(folder: Path, key_file: Path | Sequence[Path] | None = None,
                          anchor_files: Sequence[Path] = ()) -> VerifyReport:
-    """Verify an export anywhere, without a workspace or a sign-in (auditors' machines)."""
-    pinned = read_key_file(key_file) if key_file is not None else None
+    """Verify an export anywhere, without a workspace or a sign-in (auditors' machines);
+    ``key_file`` is one pinned key or several (each workstation's), then the only accepted."""
+    files = [] if key_file is None else [key_file] if isinstance(key_file, str | Path) \
+        else list(key_file)
+    pinned = [read_key_file(Path(f)) for f in files] or None
     if not is_export(folder):
         raise UsageError(f"{folder} is not an audit export (no manifest.json)")
     return verify_export(Path(folder), pinned, load_anchors(anchor_files))

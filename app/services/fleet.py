@@ -4,6 +4,7 @@ deployment history and current model, and roll-outs of an approved version to a 
 from __future__ import annotations
 
 import builtins
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app.audit.reading import AuditFilter, query_events
 from app.core.clock import Clock
-from app.core.errors import Conflict, UsageError
+from app.core.errors import Conflict, PlantMLError, UsageError
 from app.core.fleet import (
     DONE,
     FAILED,
@@ -31,6 +32,7 @@ from app.core.roles import Action
 from app.services.base import ServiceContext
 from app.services.controller_reconcile import Belief
 from app.services.controllers import ControllerService, endpoint
+from app.services.fleet_lease import LEASE_S, Lease
 from app.services.fleet_rollout import RolloutRunner
 from app.services.fleet_store import (
     busy_controllers,
@@ -44,6 +46,8 @@ from app.services.fleet_store import (
     step_row,
 )
 from app.store.schema import FleetControllerRow, RolloutRow, RolloutStepRow
+
+log = logging.getLogger(__name__)
 
 #: What the inventory may change of a controller.
 FIELDS = ("endpoint", "hardware_id", "line", "location", "group")
@@ -80,13 +84,16 @@ class FleetService:
 
     def __init__(self, ctx: ServiceContext, controllers: ControllerService, *,
                  clock: Clock | None = None, sleep: Callable[[float], None] | None = None,
-                 poll_s: float = 1.0) -> None:
+                 poll_s: float = 1.0, lease_s: float = LEASE_S) -> None:
         self.ctx = ctx
         self.controllers = controllers
-        #: The observation's clock and sleep (tests pass a fake clock and its ``advance``).
+        #: The observation's and the lease's clock, and the sleep (tests pass a fake clock
+        #: and its ``advance``).
         self.clock = clock or ctx.clock
         self.sleep = sleep or time.sleep
         self.poll_s = poll_s
+        #: How long a roll-out's lease holds unless its runner renews it.
+        self.lease_s = lease_s
         self._active: set[int] = set()
         self._lock = threading.Lock()
 
@@ -290,20 +297,45 @@ class FleetService:
             cancel: CancelToken = NEVER_CANCELLED) -> Rollout:
         """Carry out a roll-out from its first step not done: halted on the first failure
         (flash error, controller lost, drift alarm, invalid-input surge), stopped by
-        ``cancel``; returns it as it ended."""
+        ``cancel``; returns it as it ended. Its lease is claimed first: refused (Conflict,
+        naming the workstation and when its lease ends) while another run holds it."""
         role = self.ctx.authorize(principal, Action.CONTROLLER_DEPLOY, f"rollout:{rollout_id}")
+        self._enter(rollout_id)
+        try:
+            lease = self._lease(rollout_id)
+            self.ctx.write(lease.claim)
+            return self._drive(principal, role.value, lease, progress, cancel)
+        finally:
+            self._leave(rollout_id)
+
+    def _enter(self, rollout_id: int) -> None:
+        """Refuse a second run of one roll-out in this process (the lease covers others)."""
         with self._lock:
             if rollout_id in self._active:
                 raise Conflict(f"roll-out {rollout_id} is already running on this workstation")
             self._active.add(rollout_id)
+
+    def _leave(self, rollout_id: int) -> None:
+        with self._lock:
+            self._active.discard(rollout_id)
+
+    def _lease(self, rollout_id: int) -> Lease:
+        return Lease(rollout_id, self.ctx.trail.workstation, self.clock, self.lease_s)
+
+    def _drive(self, principal: Principal, role: str, lease: Lease, progress: ProgressFn,
+               cancel: CancelToken) -> Rollout:
+        """Run a roll-out whose lease ``lease`` holds; the lease is given up at the end
+        (with the final state, or here if the run broke off)."""
         try:
-            runner = RolloutRunner(self.ctx, self.controllers, principal=principal,
-                                   role=role.value, clock=self.clock, sleep=self.sleep,
-                                   poll_s=self.poll_s)
-            return runner.run(rollout_id, progress, cancel)
+            runner = RolloutRunner(self.ctx, self.controllers, principal=principal, role=role,
+                                   clock=self.clock, sleep=self.sleep, poll_s=self.poll_s,
+                                   lease=lease)
+            return runner.run(lease.rollout_id, progress, cancel)
         finally:
-            with self._lock:
-                self._active.discard(rollout_id)
+            try:
+                self.ctx.write(lease.release)
+            except PlantMLError as exc:  # it lapses by itself
+                log.warning("roll-out %s: lease not released: %s", lease.rollout_id, exc)
 
     def start(self, principal: Principal, *, ref: str, group: str,
               canary: str | None = None, batch_size: int = 5, parallel: int = 4,
@@ -321,41 +353,68 @@ class FleetService:
         return self.run(principal, rollout_id=ro.id, progress=progress, cancel=cancel)
 
     def resume(self, principal: Principal, *, rollout_id: int, reason: str = "",
-               progress: ProgressFn = no_progress,
+               take_over: bool = False, progress: ProgressFn = no_progress,
                cancel: CancelToken = NEVER_CANCELLED) -> Rollout:
         """Go on with an interrupted, stopped or halted roll-out (audited
         ``fleet.rollout.resume``): steps interrupted mid-flash are read from the device,
-        failed steps are tried again, the rest continues where it ended."""
-        role = self.ctx.authorize(principal, Action.CONTROLLER_DEPLOY, f"rollout:{rollout_id}")
-        with self._lock:
-            if rollout_id in self._active:
-                raise Conflict(f"roll-out {rollout_id} is already running on this workstation")
+        failed steps are tried again, the rest continues where it ended.
 
-        def body(s: Any) -> Rollout:
-            row = rollout_row(s, rollout_id)
-            if row.state == DONE:
-                raise UsageError(f"roll-out {rollout_id} is done; there is nothing to resume")
-            busy = {n: r for n, r in busy_controllers(s, exclude=rollout_id).items()}
-            rec = rollout(s, rollout_id)
-            held = [st.controller for st in rec.steps if st.controller in busy]
-            if held:
-                raise Conflict(f"{', '.join(held)} are in roll-out {busy[held[0]]} now")
-            before = row.state
-            row.state, row.reason = RUNNING, ""
-            row.updated_at = self.ctx.clock.now().isoformat()
-            for st in rec.steps:
-                if st.state == FAILED:
-                    step_row(s, rollout_id, st.position).state = PENDING
-            s.flush()
+        Refused (audited) while another workstation's lease on it is live, unless
+        ``take_over`` (with a ``reason``; audited ``fleet.rollout.takeover`` naming the
+        workstation it was taken from): that runner stops at its next record."""
+        role = self.ctx.authorize(principal, Action.CONTROLLER_DEPLOY, f"rollout:{rollout_id}")
+        if take_over and not reason.strip():
+            raise UsageError("say why the roll-out is taken over from the workstation "
+                             "running it")
+        self._enter(rollout_id)
+        try:
+            lease = self._lease(rollout_id)
+            try:
+                self.ctx.write(lambda s: self._resumed(s, principal, role.value, lease,
+                                                       reason, take_over))
+            except (Conflict, UsageError) as exc:
+                self.ctx.audit_outcome(principal, role.value, "fleet.rollout.resume",
+                                       f"rollout:{rollout_id}", result="refused",
+                                       reason=str(exc))
+                raise
+            return self._drive(principal, role.value, lease, progress, cancel)
+        finally:
+            self._leave(rollout_id)
+
+    def _resumed(self, s: Any, principal: Principal, role: str, lease: Lease, reason: str,
+                 take_over: bool) -> Rollout:
+        """The resume's transaction: the lease claimed (or taken over), failed steps made
+        pending again, the roll-out running; audited."""
+        rollout_id = lease.rollout_id
+        taken = lease.claim(s, take_over=take_over)
+        row = rollout_row(s, rollout_id)
+        if row.state == DONE:
+            raise UsageError(f"roll-out {rollout_id} is done; there is nothing to resume")
+        busy = {n: r for n, r in busy_controllers(s, exclude=rollout_id).items()}
+        rec = rollout(s, rollout_id)
+        held = [st.controller for st in rec.steps if st.controller in busy]
+        if held:
+            raise Conflict(f"{', '.join(held)} are in roll-out {busy[held[0]]} now")
+        if taken is not None:
             self.ctx.trail.append(
-                s, user=principal.username, role=role.value, action="fleet.rollout.resume",
+                s, user=principal.username, role=role, action="fleet.rollout.takeover",
                 obj=f"rollout:{rollout_id}", reason=reason,
-                old={"state": before, "reason": rec.reason},
-                new={"ref": rec.ref, "failed_again": [f.controller for f in rec.failed],
-                     "untouched": rec.untouched})
-            return rollout(s, rollout_id)
-        self.ctx.write(body)
-        return self.run(principal, rollout_id=rollout_id, progress=progress, cancel=cancel)
+                old={"workstation": taken.workstation, "lease_until": taken.until},
+                new={"workstation": lease.workstation, "lease_until": rec.lease_until})
+        before = row.state
+        row.state, row.reason = RUNNING, ""
+        row.updated_at = self.ctx.clock.now().isoformat()
+        for st in rec.steps:
+            if st.state == FAILED:
+                step_row(s, rollout_id, st.position).state = PENDING
+        s.flush()
+        self.ctx.trail.append(
+            s, user=principal.username, role=role, action="fleet.rollout.resume",
+            obj=f"rollout:{rollout_id}", reason=reason,
+            old={"state": before, "reason": rec.reason},
+            new={"ref": rec.ref, "failed_again": [f.controller for f in rec.failed],
+                 "untouched": rec.untouched, "workstation": lease.workstation})
+        return rollout(s, rollout_id)
 
     def status(self, principal: Principal, *, rollout_id: int) -> Rollout:
         """A roll-out and its steps as recorded."""

@@ -2,7 +2,8 @@
 watched for a set time; TCP controllers in parallel (bounded), RTU controllers one at a time
 per serial port (whatever their unit ids); the first failure halts it, and every step is
 written (and audited) before and after it runs, so a roll-out resumes after a restart from
-what the devices say."""
+what the devices say. The runner holds the roll-out's lease (fleet_lease.py) and renews it
+with every record it writes; a runner whose lease another workstation took stops at once."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from app.core.principal import Principal
 from app.core.progress import CancelToken, ProgressFn
 from app.services.base import ServiceContext
 from app.services.controllers import ControllerService, endpoint
+from app.services.fleet_lease import Lease, LeaseLost
 from app.services.fleet_store import rollout, rollout_row, step_dict, step_record, step_row
 
 log = logging.getLogger(__name__)
@@ -78,10 +80,13 @@ class RolloutRunner:
 
     def __init__(self, ctx: ServiceContext, controllers: ControllerService, *,
                  principal: Principal, role: str, clock: Clock,
-                 sleep: Callable[[float], None], poll_s: float) -> None:
+                 sleep: Callable[[float], None], poll_s: float, lease: Lease) -> None:
         self.ctx, self.controllers = ctx, controllers
         self.principal, self.role = principal, role
         self.clock, self.sleep, self.poll_s = clock, sleep, poll_s
+        self.lease = lease
+        #: The running batch's halt token: a lost lease stops the flashes under way.
+        self._halt = CancelToken()
 
     # -- the roll-out -----------------------------------------------------------------
     def run(self, rollout_id: int, progress: ProgressFn, cancel: CancelToken) -> Rollout:
@@ -118,9 +123,12 @@ class RolloutRunner:
 
     def _end(self, ro: Rollout, state: str, action: str, reason: str, result: str) -> Rollout:
         def body(s: Any) -> Rollout:
+            self.lease.hold(s)
             row = rollout_row(s, ro.id)
             row.state, row.reason = state, reason
             row.updated_at = self._now()
+            # The run ends here: the lease is given up with the final state.
+            row.lease_owner = row.lease_token = row.lease_until = None
             s.flush()
             rec = rollout(s, ro.id)
             self.ctx.trail.append(
@@ -138,9 +146,10 @@ class RolloutRunner:
         """Flash ``todo``; returns the first failure ('' if none). A failure stops the
         batch: steps not begun stay pending, flashes under way are cancelled (the device
         keeps its old model) or, if past their commit, recorded as changed."""
-        halt = CancelToken()
+        halt = self._halt = CancelToken()
         token = EitherCancel(cancel, halt)
         failures: list[str] = []
+        lost: list[LeaseLost] = []
         lock = threading.Lock()
         total = max(1, len(ro.steps))
         done = [sum(s.state in (FLASHED, SKIPPED) for s in ro.steps)]
@@ -149,7 +158,14 @@ class RolloutRunner:
             for st in steps:
                 if token.cancelled:
                     return
-                failure = self._flash_step(ro, st, token)
+                try:
+                    failure = self._flash_step(ro, st, token)
+                except LeaseLost as exc:
+                    # Another workstation runs the roll-out now: stop every chain.
+                    with lock:
+                        lost.append(exc)
+                        halt.cancel()
+                    return
                 with lock:
                     if failure:
                         failures.append(failure)
@@ -167,6 +183,8 @@ class RolloutRunner:
         unexpected = [e for e in errors if e is not None]
         if unexpected:
             raise unexpected[0]
+        if lost:
+            raise lost[0]
         return failures[0] if failures else ""
 
     def _flash_step(self, ro: Rollout, st: RolloutStep, token: CancelToken) -> str:
@@ -192,7 +210,7 @@ class RolloutRunner:
                    after_sha256=None, error="", started_at=self._now(), finished_at=None)
         try:
             out = self.controllers.flash(self.principal, ref=ro.ref, target=st.endpoint,
-                                         cancel=token)
+                                         cancel=token, progress=self._keep_alive)
         except Cancelled:
             self._after_stop(ro, st)
             return ""
@@ -278,9 +296,12 @@ class RolloutRunner:
                 if left <= 0:
                     break
                 cancel.raise_if_cancelled()
+                if self.lease.due():
+                    self.ctx.write(self.lease.hold)
                 self.sleep(min(self.poll_s, left))
 
         def body(s: Any) -> None:
+            self.lease.hold(s)
             row = rollout_row(s, ro.id)
             row.observed_batch = batch
             row.updated_at = self._now()
@@ -322,8 +343,10 @@ class RolloutRunner:
     # -- records ----------------------------------------------------------------------
     def _step(self, ro: Rollout, st: RolloutStep, *, result: str, reason: str,
               **fields: Any) -> RolloutStep:
-        """Change a step and audit it in one transaction."""
+        """Change a step and audit it in one transaction, renewing the lease (LeaseLost,
+        and nothing written, if another workstation holds it now)."""
         def body(s: Any) -> RolloutStep:
+            self.lease.hold(s)
             row = step_row(s, ro.id, st.position)
             for key, value in fields.items():
                 setattr(row, key, value)
@@ -334,6 +357,16 @@ class RolloutRunner:
                                   reason=reason, result=result, new=step_dict(rec))
             return rec
         return self.ctx.write(body)
+
+    def _keep_alive(self, _fraction: float, _message: str) -> None:
+        """A flash's progress report: renew the lease when it is due, so a long transfer
+        keeps it; a lost lease cancels the batch (the device keeps its old model)."""
+        if not self.lease.due():
+            return
+        try:
+            self.ctx.write(self.lease.hold)
+        except LeaseLost:
+            self._halt.cancel()
 
     def _load(self, rollout_id: int) -> Rollout:
         with self.ctx.db.reader() as s:

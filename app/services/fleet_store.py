@@ -71,7 +71,8 @@ def rollout_record(s: Session, row: RolloutRow) -> Rollout:
                    observed_batch=row.observed_batch, reason=row.reason,
                    workstation=row.workstation, created_at=row.created_at,
                    created_by=row.created_by, updated_at=row.updated_at,
-                   steps=tuple(step_record(r) for r in steps))
+                   steps=tuple(step_record(r) for r in steps), owner=row.lease_owner,
+                   lease_until=row.lease_until)
 
 
 def rollout(s: Session, rollout_id: int) -> Rollout:

@@ -259,6 +259,11 @@ class RolloutRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[str] = mapped_column(String(40))
+    # Who runs it now (app/services/fleet_lease.py): the workstation, its run's claim token
+    # and when the claim lapses unless renewed (UTC ISO 8601); all NULL when nobody does.
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    lease_until: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class RolloutStepRow(Base):

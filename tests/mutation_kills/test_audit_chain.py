@@ -323,7 +323,7 @@ def test_a_checkpoint_signed_by_another_key_fails_before_any_event_is_counted(ke
     assert (report.events_checked, report.last_seq, report.first_bad_seq) == (0, 0, 3)
     assert report.key_id == key.key_id
     assert report.problem == (f"the checkpoint at sequence 3 is not signed by the audit key "
-                              f"{key.key_id}")
+                              f"{key.key_id} (it names audit key {forged.key_id})")
 
 
 # --- The audit key under DPAPI ---
