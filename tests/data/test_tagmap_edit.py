@@ -57,7 +57,7 @@ def test_problems_name_their_row_and_setting():
         parse_tagmap(overlap)
     [problem] = info.value.problems
     assert (problem.section, problem.index, problem.key) == ("tag", 2, "address")
-    assert "tag 'pressure' (holding 2-3) overlaps tag 'flow' (holding 3-4)" == problem.message
+    assert problem.message == "tag 'pressure' (holding 2-3) overlaps tag 'flow' (holding 3-4)"
 
 
 def test_a_syntax_error_names_its_line():
