@@ -9,7 +9,7 @@ from typing import Any
 
 from app.core.errors import UsageError
 from app.data.errors import TagMapError
-from app.data.tagmap.document import dump_document, leading_comments, read_document
+from app.data.tagmap.document import ORDER, dump_document, leading_comments, read_document
 from app.data.tagmap.load import parse_tagmap
 from app.data.tagmap.model import PARITIES, TagMap
 from app.data.tagmap.problems import Problem
@@ -23,6 +23,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "word_order": ORDERS, "byte_order": ORDERS, "parity": PARITIES,
     "waveform_table": ("holding", "input"), "sequence_table": ("holding", "input"),
 }
+
+#: The settings of each section of a tag map, in the order they are written.
+SETTINGS: dict[str, tuple[str, ...]] = dict(ORDER)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.core.errors import Cancelled
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.data.acquire.tags import TagPoller
 from app.data.tagmap.model import Connection, Tag, TagMap, Waveform
@@ -195,6 +196,8 @@ def read_once(tagmap: TagMap, *, link: ModbusLink | None = None,
             progress(0.6 + 0.4 * i / len(tagmap.waveforms), f"reading waveform {wf.name}")
             reader.waveform(wf)
     except (LinkTimeout, LinkLost) as exc:
+        if cancel.cancelled:  # asked to stop while a request waited: that is the outcome
+            raise Cancelled("test read cancelled") from None
         reader.error = device_sentence(exc, conn, connecting)
     finally:
         link.close()
