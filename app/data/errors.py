@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.core.errors import UsageError
 
 
@@ -14,4 +16,9 @@ class ImportRefused(UsageError):
 
 
 class TagMapError(UsageError):
-    """A tag map is malformed; the message names the tag, buffer or setting at fault."""
+    """A tag map is malformed; the message names the tag, buffer or setting at fault, and
+    ``problems`` (app.data.tagmap.problems.Problem) place each one for an editor."""
+
+    def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems

@@ -31,6 +31,7 @@ from app.devices.flash import (
     scan,
 )
 from app.devices.flash.class_stats import read_class_stats
+from app.devices.flash.sentences import failure_sentence
 from app.fieldbus import DeviceError, Endpoint
 from app.services.base import ServiceContext
 from app.services.capture import AUTO_WINDOWS, CaptureService
@@ -167,9 +168,11 @@ class ControllerService:
         try:
             status = rollback(endpoint(target), signer=signer(self.ctx))
         except DeviceError as exc:
+            # The trail keeps the device's exact words; the user gets them as a sentence.
             self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
                                    result="failed", reason=str(exc),
                                    new={"device": _status_dict(getattr(exc, "status", None))})
+            exc.args = (failure_sentence(exc, target),)
             raise
         self.ctx.audit_outcome(principal, role.value, "controller.rollback", target,
                                result="ok", reason=reason, new={"device": _status_dict(status)})

@@ -20,6 +20,7 @@ from app.core.progress import (
 from app.core.records import ChannelInfo, DatasetInfo
 from app.core.roles import Action
 from app.data.acquire.loop import acquire
+from app.data.acquire.once import TestRead, read_once
 from app.data.binary.importer import BinaryOptions
 from app.data.conditions import (
     channel_condition,
@@ -32,8 +33,9 @@ from app.data.cwru import import_cwru
 from app.data.importer import file_kind, import_file
 from app.data.recording import Recording
 from app.data.snapshot import SnapshotWriter
-from app.data.tagmap.load import load_tagmap
+from app.data.tagmap.load import load_tagmap, parse_tagmap
 from app.fieldbus.ports import list_serial_ports
+from app.services import tagmap_files
 from app.services.base import ServiceContext
 from app.services.datasets import DatasetService
 
@@ -204,6 +206,22 @@ class DataInService:
                               interrupted=result.interrupted, error=result.error,
                               stats=result.stats.to_dict(), condition=condition,
                               condition_note=note)
+
+    def read_tags_once(self, principal: Principal, *, text: str, source: str = "tag map",
+                       progress: ProgressFn = no_progress,
+                       cancel: CancelToken = NEVER_CANCELLED) -> TestRead:
+        """Connect to the device of the tag map ``text`` (TOML) and read every tag once, as
+        the acquisition would: each value in its unit, or a readable error for its row or
+        for the device (the editor's "Test read"). Nothing is recorded and, being a read,
+        nothing audited but a refused role; an invalid tag map raises TagMapError."""
+        self.ctx.authorize(principal, Action.DATA_ACQUIRE, source)
+        return read_once(parse_tagmap(text, source), progress=progress, cancel=cancel)
+
+    # The editor's file steps (app.services.tagmap_files), here beside the acquisition.
+    open_tagmap = staticmethod(tagmap_files.open_tagmap)
+    check_tagmap = staticmethod(tagmap_files.check_tagmap)
+    save_tagmap = staticmethod(tagmap_files.save_tagmap)
+    tagmap_text = staticmethod(tagmap_files.tagmap_text)
 
     @staticmethod
     def serial_ports() -> list[dict[str, str]]:

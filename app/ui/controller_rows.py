@@ -25,6 +25,8 @@ class ControllerRow:
     error: str
     found: bool
     model_detail: str = ""
+    #: The controller holds somewhere to roll back to (its status says so).
+    can_roll_back: bool = False
 
     def cells(self) -> tuple[str, str, str, str, str]:
         """The texts of the row, in COLUMNS order."""
@@ -57,7 +59,8 @@ def row_of_status(text: str, hardware_id: str, status: Any) -> ControllerRow:
     active = status.active
     model = f"{active.name}:v{active.version}" if active is not None else "no model"
     return ControllerRow(text, hardware_id, status.state.name.lower().replace("_", " "), model,
-                         status.reason, found=True, model_detail=str(active) if active else "")
+                         status.sentence, found=True, model_detail=str(active) if active else "",
+                         can_roll_back=status.can_roll_back)
 
 
 #: The state shown once a watched controller stopped answering.
@@ -71,7 +74,8 @@ def row_lost(row: ControllerRow, reason: str) -> ControllerRow:
     if row.state != LOST_STATE and model and model != "no model":
         model = f"{model} (last known)"
     return ControllerRow(row.endpoint, row.hardware_id, LOST_STATE, model, reason,
-                         found=row.found, model_detail=row.model_detail)
+                         found=row.found, model_detail=row.model_detail,
+                         can_roll_back=row.can_roll_back)
 
 
 def is_link_failure(exc: BaseException) -> bool:

@@ -7,11 +7,16 @@ from collections.abc import Callable
 from app.core.roles import Action
 from app.ui.permissions import ButtonRule
 
+#: Why Rollback is greyed out for a controller whose status names no previous model.
+NO_PREVIOUS = "no previous model to roll back to"
+
 
 def controller_rules(*, busy: bool, target: str | None, has_approved: bool, scanning: bool,
-                     has_endpoints: bool, watching: bool) -> dict[str, ButtonRule]:
+                     has_endpoints: bool, watching: bool,
+                     has_previous: bool = True) -> dict[str, ButtonRule]:
     """The rule of each button by name (``scan`` is ``scan_button``): ``busy`` while a flash
-    or rollback runs, ``target`` the selected controller that answered the scan (or None)."""
+    or rollback runs, ``target`` the selected controller that answered the scan (or None),
+    ``has_previous`` whether its status names a model to roll back to."""
 
     def on_controller(extra: Callable[[], str | None] = lambda: None):
         def rule() -> str | None:
@@ -40,7 +45,8 @@ def controller_rules(*, busy: bool, target: str | None, has_approved: bool, scan
         "rollback": (
             Action.CONTROLLER_ROLLBACK, "Rolling back",
             "Make the selected controller return to its previous model",
-            on_controller(lambda: "a flash or rollback is running" if busy else None)),
+            on_controller(lambda: "a flash or rollback is running" if busy else
+                          (None if has_previous else NO_PREVIOUS))),
         "watch": (
             Action.CONTROLLER_WATCH, "Watching a controller",
             "Show the selected controller's latest prediction and drift, every second",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -184,6 +186,57 @@ def test_the_watch_keeps_polling_while_a_long_job_holds_the_writer_lane(
     assert runner.wait_idle(5000)
 
 
+def _raw_bits(text: str) -> list[str]:
+    """What a sentence for a plant engineer never holds: enum or command names (NO_PREVIOUS,
+    no_previous, ROLLBACK), register numbers, Modbus exception numbers, a traceback."""
+    found = [m.group(0) for m in re.finditer(r"\b[A-Z]{2,}(?:_[A-Z]+)*\b", text)]
+    found += [m.group(0) for m in re.finditer(r"\b[a-z]+_[a-z_]+\b|\bregisters?\b|"
+                                               r"exception 0\d|\b(?:IR|HR) ?\d|Traceback",
+                                               text)]
+    return found
+
+
+def _force_rollback(qtbot, view, runner, reason: str) -> str:
+    """Roll back past the greyed button (as a stale screen would) and return the message."""
+    view.ask_reason = lambda: reason
+    view.rollback()
+    qtbot.waitUntil(lambda: not view.job_running, timeout=10_000)
+    assert runner.wait_idle(5000)
+    return view.message_label.text()
+
+
+def test_rollback_is_greyed_until_there_is_a_previous_model(qtbot, workspace, people, runner,
+                                                            edge, tmp_path):
+    sv = workspace.services
+    omar = people["omar"]
+    [v1] = trained(sv, people, tmp_path)
+    assert sv.controllers.flash(omar, ref=v1, target=edge.target).ok
+    view = open_view(qtbot, sv, runner, omar)
+    add_and_scan(qtbot, view, runner, edge.target)
+    assert view.row_of(edge.target)[2:4] == ("active", "pump-7:v1")
+    assert not view.rollback_button.isEnabled()
+    assert view.rollback_button.toolTip().endswith("Not now: no previous model to roll back to")
+    assert view.flash_button.isEnabled(), "only Rollback has nowhere to go"
+
+    # Forced anyway: the controller refuses, and the refusal reads as a sentence.
+    message = _force_rollback(qtbot, view, runner, "forced past the greyed button")
+    assert message == ("rollback failed: the controller holds no valid previous model to roll "
+                       "back to; it runs pump-7 v1")
+    assert _raw_bits(message) == []
+    assert len(_raw_bits("ROLLBACK holding registers 0-85: tcp:127.0.0.1:5020 unit 1 answered "
+                         "exception 04 server device failure; controller says: no_previous: "
+                         "no previous model to go back to")) == 4, "the check sees raw text"
+    # The row, read again after the failure, says the same in its last-error column.
+    qtbot.waitUntil(lambda: view.row_of(edge.target)[4] != "", timeout=5000)
+    assert view.row_of(edge.target)[4] == ("the controller holds no valid previous model to "
+                                           "roll back to")
+    assert not view.rollback_button.isEnabled()
+    # The audit trail keeps the device's exact words.
+    [event] = sv.audit.show(people["aud"], AuditFilter(action="controller.rollback"))
+    assert event.result == "failed" and "no previous model to go back to" in event.reason
+    assert view.row_of(edge.target)[3] == "pump-7:v1"
+
+
 def test_rollback_with_a_reason(qtbot, workspace, people, runner, edge, tmp_path):
     sv = workspace.services
     omar = people["omar"]
@@ -193,6 +246,7 @@ def test_rollback_with_a_reason(qtbot, workspace, people, runner, edge, tmp_path
     view = open_view(qtbot, sv, runner, omar)
     add_and_scan(qtbot, view, runner, edge.target)
     assert view.row_of(edge.target)[3] == "pump-7:v2"
+    assert view.rollback_button.isEnabled(), view.rollback_button.toolTip()
 
     view.ask_reason = lambda: "   "
     click(qtbot, view.rollback_button)
@@ -208,6 +262,18 @@ def test_rollback_with_a_reason(qtbot, workspace, people, runner, edge, tmp_path
     assert view.message_label.text() == f"{edge.target} rolled back; it runs pump-7:v1"
     [event] = sv.audit.show(people["aud"], AuditFilter(action="controller.rollback"))
     assert (event.user, event.result, event.reason) == ("omar", "ok", "v2 is noisy on line 3")
+    # v2 stays in the other slot: Rollback may go back to it.
+    assert view.rollback_button.isEnabled(), view.rollback_button.toolTip()
+
+    # A previous slot damaged on the controller's disk: the command is accepted, then fails
+    # there; what the page says is a sentence, not the status block.
+    previous = json.loads((tmp_path / "edge" / "state.json").read_text("utf-8"))["previous"]
+    (tmp_path / "edge" / f"slot_{previous.lower()}" / "model.onnx").write_bytes(b"damaged")
+    message = _force_rollback(qtbot, view, runner, "back to v2")
+    assert message == ("rollback failed: the controller holds no valid previous model to roll "
+                       "back to; it runs pump-7 v1")
+    assert _raw_bits(message) == []
+    assert view.row_of(edge.target)[3] == "pump-7:v1"
 
 
 def test_engineer_sees_flash_and_rollback_disabled(qtbot, workspace, people, runner, edge):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from app.data.errors import TagMapError
+from app.data.tagmap.document import read_document
 from app.data.tagmap.model import MAX_ADDRESS, PARITIES, Connection, Tag, TagMap, Waveform
 from app.data.tagmap.overlap import check_overlaps
+from app.data.tagmap.problems import Problem
 from app.fieldbus.codec import ORDERS, TYPES
 from app.fieldbus.limits import BIT_TABLES, TABLES
 
@@ -22,57 +23,61 @@ _MISSING = object()
 class _Section:
     """Typed access to one TOML table; problems are collected, unknown keys reported."""
 
-    def __init__(self, where: str, data: Any, problems: list[str]) -> None:
+    def __init__(self, where: str, data: Any, problems: list[Problem], section: str = "top",
+                 index: int | None = None) -> None:
         self.where, self.problems = where, problems
+        self.section, self.index = section, index
         self.data = data if isinstance(data, dict) else {}
         if not isinstance(data, dict):
-            problems.append(f"{where}: must be a table")
+            self.add("", "must be a table")
         self.used: set[str] = set()
+
+    def add(self, key: str, text: str) -> None:
+        """Note a problem of setting ``key`` ('' for the whole table) of this table."""
+        self.problems.append(Problem(f"{self.where}: {text}", self.section, self.index, key))
 
     def get(self, key: str, kind: type | tuple, default: Any = _MISSING) -> Any:
         self.used.add(key)
         value = self.data.get(key, _MISSING)
         if value is _MISSING:
             if default is _MISSING:
-                self.problems.append(f"{self.where}: '{key}' is missing")
+                self.add(key, f"'{key}' is missing")
             return None if default is _MISSING else default
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             names = " or ".join(k.__name__ for k in kinds)
-            self.problems.append(f"{self.where}: '{key}' must be {names}, not {value!r}")
+            self.add(key, f"'{key}' must be {names}, not {value!r}")
             return None if default is _MISSING else default
         return float(value) if float in kinds and int in kinds else value
 
     def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
         value = self.get(key, str, default)
         if value is not None and value not in options:
-            self.problems.append(f"{self.where}: unknown {key} {value!r} "
-                                 f"(use {', '.join(options)})")
+            self.add(key, f"unknown {key} {value!r} (use {', '.join(options)})")
         return value
 
     def number(self, key: str, default: Any, low: float, high: float,
                integer: bool = False) -> Any:
         value = self.get(key, int if integer else (int, float), default)
         if value is not None and not (math.isfinite(value) and low <= value <= high):
-            self.problems.append(f"{self.where}: {key} {value:g} is out of range "
-                                 f"({low:g} to {high:g})")
+            self.add(key, f"{key} {value:g} is out of range ({low:g} to {high:g})")
             return None
         return value
 
     def finish(self) -> None:
         for key in sorted(set(self.data) - self.used):
-            self.problems.append(f"{self.where}: unknown setting '{key}'")
+            self.add(key, f"unknown setting '{key}'")
 
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _connection(data: Any, problems: list[str]) -> Connection:
-    sec = _Section("[connection]", data, problems)
+def _connection(data: Any, problems: list[Problem]) -> Connection:
+    sec = _Section("[connection]", data, problems, "connection")
     host, serial = sec.get("host", str, None), sec.get("serial_port", str, None)
     if bool(host) == bool(serial):
-        problems.append("[connection]: give either host (Modbus TCP) or serial_port (RTU)")
+        sec.add("host", "give either host (Modbus TCP) or serial_port (RTU)")
     rtu = bool(serial)
     conn = Connection(
         host=host, serial_port=serial, port=sec.number("port", 502, 1, 65535, True) or 502,
@@ -92,14 +97,14 @@ def _common(sec: _Section, defaults: dict, bits_ok: bool) -> dict:
     bits = table in BIT_TABLES
     kind = sec.choice("type", tuple(TYPES), "bool" if bits else "uint16")
     if bits and kind != "bool":
-        sec.problems.append(f"{sec.where}: a {table} is one bit; its type must be bool")
+        sec.add("type", f"a {table} is one bit; its type must be bool")
     if not bits and kind == "bool" and table is not None:
-        sec.problems.append(f"{sec.where}: type bool is only for coil or discrete tables")
+        sec.add("type", "type bool is only for coil or discrete tables")
     if bits and not bits_ok:
-        sec.problems.append(f"{sec.where}: waveform buffers live in holding or input registers")
+        sec.add("table", "waveform buffers live in holding or input registers")
     scale = sec.number("scale", 1.0, -1e12, 1e12)
     if scale == 0:
-        sec.problems.append(f"{sec.where}: scale must not be 0")
+        sec.add("scale", "scale must not be 0")
     return {"table": table, "type": kind, "scale": scale, "unit": sec.get("unit", str, ""),
             "offset": sec.number("offset", 0.0, -1e12, 1e12),
             "word_order": sec.choice("word_order", ORDERS, defaults.get("word_order", "big")),
@@ -111,10 +116,10 @@ def _name(sec: _Section, seen: set[str]) -> str:
     if name is None:
         return ""
     if not _NAME.match(name):
-        sec.problems.append(f"{sec.where}: name {name!r} must start with a letter and hold only "
-                            "letters, digits, '_', '.', '-' (64 at most)")
+        sec.add("name", f"name {name!r} must start with a letter and hold only letters, "
+                "digits, '_', '.', '-' (64 at most)")
     elif name in seen or name == "t":
-        sec.problems.append(f"{sec.where}: the name {name!r} is used twice or reserved")
+        sec.add("name", f"the name {name!r} is used twice or reserved")
     seen.add(name)
     sec.where = f"tag {name!r}" if sec.where.startswith("tag") else f"waveform {name!r}"
     return name
@@ -123,14 +128,14 @@ def _name(sec: _Section, seen: set[str]) -> str:
 def _address(sec: _Section, key: str, words: int) -> int | None:
     addr = sec.get(key, int)
     if addr is not None and not (addr >= 0 and addr + max(words, 1) - 1 <= MAX_ADDRESS):
-        sec.problems.append(f"{sec.where}: {key} {addr} (+{words} registers) is outside "
-                            f"0 to {MAX_ADDRESS}")
+        sec.add(key, f"{key} {addr} (+{words} registers) is outside 0 to {MAX_ADDRESS}")
         return None
     return addr
 
 
-def _tag(data: Any, index: int, defaults: dict, seen: set[str], problems: list[str]) -> Tag:
-    sec = _Section(f"tag #{index + 1}", data, problems)
+def _tag(data: Any, index: int, defaults: dict, seen: set[str], problems: list[Problem]
+         ) -> Tag:
+    sec = _Section(f"tag #{index + 1}", data, problems, "tag", index)
     name = _name(sec, seen)
     common = _common(sec, defaults, bits_ok=True)
     words = TYPES.get(common["type"] or "uint16", (1, None))[0]
@@ -140,8 +145,8 @@ def _tag(data: Any, index: int, defaults: dict, seen: set[str], problems: list[s
 
 
 def _waveform(data: Any, index: int, defaults: dict, seen: set[str],
-              problems: list[str]) -> Waveform:
-    sec = _Section(f"waveform #{index + 1}", data, problems)
+              problems: list[Problem]) -> Waveform:
+    sec = _Section(f"waveform #{index + 1}", data, problems, "waveform", index)
     name = _name(sec, seen)
     common = _common(sec, defaults, bits_ok=False)
     length = sec.number("length", None, 1, MAX_ADDRESS + 1, True) or 1
@@ -160,21 +165,15 @@ def _waveform(data: Any, index: int, defaults: dict, seen: set[str],
 
 def parse_tagmap(text: str, source: str = "tag map") -> TagMap:
     """Build a :class:`TagMap` from TOML text; TagMapError lists every problem found."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TagMapError(f"{source}: not valid TOML ({exc})") from exc
-    except RecursionError as exc:
-        raise TagMapError(f"{source}: arrays or tables nested too deeply to be a tag map"
-                          ) from exc
-    problems: list[str] = []
+    doc = read_document(text, source)
+    problems: list[Problem] = []
     top = _Section("top level", doc, problems)
     name = top.get("name", str, Path(source).stem)
     rate = top.number("poll_rate_hz", 1.0, 1e-3, 1000.0) or 1.0
     max_gap = top.number("max_gap", 0, 0, 124, True) or 0
     conn = _connection(top.get("connection", dict), problems)
     defaults = top.get("defaults", dict, {}) or {}
-    dsec = _Section("[defaults]", defaults, problems)
+    dsec = _Section("[defaults]", defaults, problems, "defaults")
     dsec.choice("word_order", ORDERS, "big")
     dsec.choice("byte_order", ORDERS, "big")
     dsec.finish()
@@ -184,12 +183,12 @@ def parse_tagmap(text: str, source: str = "tag map") -> TagMap:
              for i, w in enumerate(top.get("waveform", list, []))]
     top.finish()
     if not tags and not waves and not problems:
-        problems.append("top level: no [[tag]] and no [[waveform]]: nothing to read")
+        top.add("tag", "no [[tag]] and no [[waveform]]: nothing to read")
     if not problems:
         problems.extend(check_overlaps(tags, waves))
     if problems:
         raise TagMapError(f"{source}: {len(problems)} problem(s):\n  - " +
-                          "\n  - ".join(problems))
+                          "\n  - ".join(map(str, problems)), tuple(problems))
     return TagMap(name=name, connection=conn, poll_rate_hz=rate, tags=tuple(tags),
                   waveforms=tuple(waves), max_gap=max_gap, text=text,
                   sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())

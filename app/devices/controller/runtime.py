@@ -192,6 +192,7 @@ class ControllerRuntime:
                 remaining = max(0, math.ceil(m.deadline - self.config.clock.monotonic()))
             return {
                 "state": int(m.state), "active_slot": SLOT_NUMBER[disk.active],
+                "previous_slot": SLOT_NUMBER[disk.previous],
                 "staged_slot": SLOT_NUMBER[m.staged_slot], "staged_flags": int(m.flags),
                 "last_error": int(m.error), "error_chunk": 0xFFFFFFFF if m.error_chunk is None
                 else m.error_chunk, "last_cmd_seq": m.cmd_seq, "last_cmd_code": m.cmd_code,

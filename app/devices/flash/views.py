@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from app.devices.flash.sentences import error_sentence
 from app.devices.protocol import registers as r
 from app.devices.protocol.codes import (
     RESULT_RUNNING,
@@ -86,6 +87,8 @@ class Status:
     staged: ModelRef | None
     #: Input reason bits of the latest window (a sensor fault); 0 valid.
     sensor_fault: int = 0
+    #: The slot ROLLBACK returns to ("A", "B"), "-" when no valid previous model is held.
+    previous_slot: str = "-"
 
     @classmethod
     def decode(cls, regs: list[int]) -> Status:
@@ -109,7 +112,8 @@ class Status:
                    commit_remaining_s=v["commit_remaining_s"], boot_count=v["boot_count"],
                    acked_offset=v["acked_offset"], transfer_total=v["transfer_total"],
                    chunk_size=v["chunk_size"], active=ref("active"), staged=ref("staged"),
-                   sensor_fault=v["sensor_fault"])
+                   sensor_fault=v["sensor_fault"],
+                   previous_slot=SLOT_NAMES.get(v["previous_slot"], "?"))
 
     @property
     def running(self) -> bool:
@@ -123,6 +127,17 @@ class Status:
             return ""
         where = f" (chunk {self.error_chunk})" if self.error_chunk is not None else ""
         return f"{self.last_error.name.lower()}{where}: {self.error_text}"
+
+    @property
+    def sentence(self) -> str:
+        """The last error as a sentence, without codes or register numbers ('' for none)."""
+        return error_sentence(self.last_error, self.error_text)
+
+    @property
+    def can_roll_back(self) -> bool:
+        """True if ROLLBACK has somewhere to go: an unconfirmed activation to revert, or a
+        valid previous model in the other slot."""
+        return self.state is State.ACTIVE_UNCONFIRMED or self.previous_slot != "-"
 
     def summary(self) -> str:
         model = str(self.active) if self.active else "no model"

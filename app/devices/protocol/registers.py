@@ -94,6 +94,8 @@ STATUS = (
     _f("staged_name", IN, 158, 16, "ascii", "model name of the staged package"),
     _f("staged_sha256", IN, 174, 16, "sha256", "SHA-256 declared by BEGIN"),
     _f("error_text", IN, 190, 30, "ascii", "last error, readable (60 characters)"),
+    _f("previous_slot", IN, 220, 1, "u16", "slot ROLLBACK returns to: 0 none (no valid "
+       "previous model), 1 A, 2 B"),
     _f("status_crc", IN, 222, 2, "crc32", "CRC-32 of registers 100-221"),
 )
 LIVE = (

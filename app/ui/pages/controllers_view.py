@@ -321,10 +321,13 @@ class ControllersView(Page):
 
     def _update_buttons(self) -> None:
         """Enable each button the role and the selection allow; say why if not."""
-        rules = controller_rules(busy=self.jobs.running, target=self.table.selected_found(),
+        target = self.table.selected_found()
+        row = self.table.rows.get(target) if target is not None else None
+        rules = controller_rules(busy=self.jobs.running, target=target,
                                  has_approved=bool(self.approved_refs),
                                  scanning=self._scanning, has_endpoints=bool(self.endpoints()),
-                                 watching=self.watch.target is not None)
+                                 watching=self.watch.target is not None,
+                                 has_previous=row is not None and row.can_roll_back)
         apply_rules(self.principal, {getattr(self, f"{name}_button"): rule
                                      for name, rule in rules.items()})
         self.capture_panel.update_buttons()
@@ -442,7 +445,7 @@ class ControllersView(Page):
                                    f"{outcome.duration_s:.1f} s)", GOOD_STYLE)
         else:
             self.jobs.complete("not committed")
-            reason = outcome.status.reason or "the controller did not commit it"
+            reason = outcome.status.sentence or "the controller did not commit it"
             self.jobs.show_message(f"{ref} did not take on {target}: {reason}; the "
                                    "controller keeps its previous model", BAD_STYLE)
         self.sig_flashed.emit(outcome)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import Cancelled
+from app.core.errors import Cancelled, PlantMLError
 from app.core.principal import Principal
 from app.core.roles import Action
 from app.services import Services
@@ -30,6 +30,7 @@ from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskHandle, TaskRunner, describe_error
 from app.ui.widgets.live_plot import LivePlot
 from app.ui.widgets.page import Page
+from app.ui.widgets.tagmap_editor import TagMapDialog
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,13 @@ class AcquisitionPanel(Page):
         self.tagmap_edit.setPlaceholderText("tag map file (.toml)")
         self.browse_button = QPushButton("Browse...")
         self.browse_button.clicked.connect(self._browse)
+        self.new_button = QPushButton("New...")
+        self.new_button.setToolTip("Write a new tag map: the device, its tags, a test read")
+        self.new_button.clicked.connect(self._new_clicked)
+        self.edit_button = QPushButton("Edit...")
+        self.edit_button.setToolTip("Edit the tag map, check it and read each tag once")
+        self.edit_button.clicked.connect(self._edit_clicked)
+        self.tagmap_dialog: TagMapDialog | None = None
         self.duration_spin = QDoubleSpinBox()
         self.duration_spin.setRange(0.1, MAX_DURATION_S)
         self.duration_spin.setDecimals(1)
@@ -84,6 +92,8 @@ class AcquisitionPanel(Page):
         tagmap_row = QHBoxLayout()
         tagmap_row.addWidget(self.tagmap_edit, 1)
         tagmap_row.addWidget(self.browse_button)
+        tagmap_row.addWidget(self.new_button)
+        tagmap_row.addWidget(self.edit_button)
         form = QFormLayout()
         form.addRow("Tag map", tagmap_row)
         form.addRow("Duration", self.duration_spin)
@@ -112,6 +122,42 @@ class AcquisitionPanel(Page):
         path = self.choose_tagmap()
         if path is not None:
             self.tagmap_edit.setText(str(path))
+
+    def new_tagmap(self) -> TagMapDialog:
+        """Open the tag-map editor on a new tag map."""
+        return self._open_editor(None, None, "")
+
+    def edit_tagmap(self, path: Path | None = None) -> TagMapDialog | None:
+        """Open the tag-map editor on ``path`` (else the chosen file, else one asked for);
+        None, with the reason shown, if it cannot be read."""
+        if path is None:
+            text = self.tagmap_edit.text().strip()
+            path = Path(text) if text else self.choose_tagmap()
+        if path is None:
+            return None
+        try:
+            draft = self.services.data_in.open_tagmap(path)
+        except PlantMLError as exc:
+            self._show(f"cannot edit the tag map: {describe_error(exc)}", BAD_STYLE)
+            return None
+        return self._open_editor(path, draft.document, draft.header)
+
+    def _open_editor(self, path: Path | None, document: dict | None,
+                     header: str) -> TagMapDialog:
+        if self.tagmap_dialog is not None:
+            self.tagmap_dialog.close()
+        dialog = TagMapDialog(self.services, self.runner, self.principal, path, document,
+                              header, self)
+        dialog.sig_saved.connect(lambda saved: self.tagmap_edit.setText(str(saved)))
+        self.tagmap_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _new_clicked(self, *_args: object) -> None:
+        self.new_tagmap()
+
+    def _edit_clicked(self, *_args: object) -> None:
+        self.edit_tagmap()
 
     @property
     def running(self) -> bool:
@@ -187,6 +233,8 @@ class AcquisitionPanel(Page):
         self.start_button.setEnabled(not running and may(self.principal, Action.DATA_ACQUIRE))
         self.stop_button.setEnabled(running)
         self.browse_button.setEnabled(not running)
+        self.new_button.setEnabled(not running)
+        self.edit_button.setEnabled(not running)
         self.tagmap_edit.setEnabled(not running)
         self.progress_bar.setVisible(running)
         if running:

@@ -61,12 +61,13 @@ class JobControls(QWidget):
     def run(self, fn: Callable[..., Any], *, what: str, label: str,
             on_done: Callable[[Any], None], cancelled: str | None = None,
             after_error: Callable[[], None] | None = None, keep_bar: bool = False,
-            cancellable: bool = True) -> TaskHandle | None:
+            cancellable: bool = True, writes: bool = True) -> TaskHandle | None:
         """Run ``fn`` on the runner; ``what`` names it on the bar, ``label`` in the failure
         message (``cancelled`` replaces the cancellation message). On success the bar hides
         (stays with ``keep_bar``) before ``on_done`` gets the result; on failure
         ``after_error`` runs once the message is shown. A job that cannot be cancelled gets
-        a busy bar and no Cancel. None if a job is running already."""
+        a busy bar and no Cancel; ``writes=False`` runs it on the runner's free lane (a
+        read or a device poll). None if a job is running already."""
         if self._job is not None:
             return None
         self.progress_bar.setRange(0, STEPS if cancellable else 0)
@@ -97,10 +98,10 @@ class JobControls(QWidget):
         if cancellable:
             self._job = self.runner.submit(
                 fn, on_done=done, on_error=failed,
-                on_progress=self.progress)
+                on_progress=self.progress, writes=writes)
         else:
             self._job = self.runner.submit(fn, on_done=done, on_error=failed,
-                                           cancellable=False)
+                                           cancellable=False, writes=writes)
         self.sig_busy_changed.emit(True)
         return self._job
 
