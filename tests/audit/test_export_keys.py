@@ -19,36 +19,22 @@ from app.audit.keys import AuditKey
 from app.cli import main as cli_main
 from app.core.canonical import canonical_bytes
 from app.core.errors import IntegrityError
-from app.services import open_services
 from app.services.audit import verify_export_folder
-from tests.conftest import FAST, password_of
+from tests.backends import open_workstation
+from tests.conftest import password_of
 
 KEYS = "audit_public_keys.json"
-
-
-@pytest.fixture
-def shared_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new shared registry: a database on the test server, or one SQLite file."""
-    if backend == "postgresql":
-        return str(request.getfixturevalue("pg_database"))
-    return f"sqlite:///{(tmp_path / 'registry.db').as_posix()}"
-
-
-def _open(tmp_path: Path, url: str, name: str, **kw):
-    kw.setdefault("blob_folder", tmp_path / "shared-blobs")
-    return open_services(tmp_path / name, create=True, db_url=url, workstation=name,
-                         hash_params=FAST, checkpoint_interval=5, **kw)
 
 
 @pytest.fixture
 def plant(shared_url, tmp_path):
     """Two workstations writing one registry, each signing checkpoints with its own key, an
     export written on ws-a, and each workstation's public key kept apart (a.pem, b.pem)."""
-    with _open(tmp_path, shared_url, "ws-a") as a:
+    with open_workstation(tmp_path, shared_url, "ws-a") as a:
         admin = a.auth.bootstrap_admin(username="admin", password=password_of("admin"))
         a.users.add(admin, username="auditor1", password=password_of("auditor1"),
                     roles=["auditor"])
-        with _open(tmp_path, shared_url, "ws-b", blob_folder=None) as b:
+        with open_workstation(tmp_path, shared_url, "ws-b", blob_folder=None) as b:
             b_admin = b.auth.login(username="admin", password=password_of("admin"))
             for i in range(6):
                 a.settings.set(admin, key="security.idle_lock_minutes", value=10 + i)

@@ -23,29 +23,16 @@ from app.services.audit import AuditFilter
 from app.store import protections_pg
 from tests.audit.relay import Relay
 from tests.audit.tamper import RawConnection
-from tests.conftest import FAST, password_of
+from tests.backends import open_workstation
+from tests.conftest import password_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def shared_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new shared registry: a database on the test server, or one SQLite file."""
-    if backend == "postgresql":
-        return str(request.getfixturevalue("pg_database"))
-    return f"sqlite:///{(tmp_path / 'registry.db').as_posix()}"
-
-
-def _open(tmp_path: Path, url: str, name: str, **kw):
-    kw.setdefault("blob_folder", tmp_path / "shared-blobs")
-    return open_services(tmp_path / name, create=True, db_url=url, workstation=name,
-                         hash_params=FAST, checkpoint_interval=5, **kw)
-
-
 def test_workstations_share_one_chain_each_signing_with_its_own_key(shared_url, tmp_path):
-    with _open(tmp_path, shared_url, "ws-a") as a:
+    with open_workstation(tmp_path, shared_url, "ws-a") as a:
         admin = a.auth.bootstrap_admin(username="admin", password=password_of("admin"))
-        with _open(tmp_path, shared_url, "ws-b", blob_folder=None) as b:
+        with open_workstation(tmp_path, shared_url, "ws-b", blob_folder=None) as b:
             assert b.joined and b.audit.key_id != a.audit.key_id
             # Accounts and settings are shared; the sign-in is this workstation's own.
             me = b.auth.login(username="admin", password=password_of("admin"))
@@ -74,7 +61,7 @@ def test_workstations_share_one_chain_each_signing_with_its_own_key(shared_url, 
 
 def test_a_key_slipped_into_the_list_or_a_checkpoint_by_an_unlisted_key_is_refused(
         shared_url, tmp_path):
-    with _open(tmp_path, shared_url, "ws-a") as a:
+    with open_workstation(tmp_path, shared_url, "ws-a") as a:
         admin = a.auth.bootstrap_admin(username="admin", password=password_of("admin"))
         for i in range(4):
             a.settings.set(admin, key="security.idle_lock_minutes", value=10 + i)
@@ -121,7 +108,7 @@ def test_concurrent_workstations_lose_nothing_and_keep_one_chain(shared_url, tmp
 
 @pytest.fixture
 def pg_plant(pg_database, tmp_path):
-    sv = _open(tmp_path, pg_database, "ws-a")
+    sv = open_workstation(tmp_path, pg_database, "ws-a")
     admin = sv.auth.bootstrap_admin(username="admin", password=password_of("admin"))
     try:
         yield sv, admin
@@ -184,7 +171,7 @@ def test_pg_a_lost_connection_is_one_sentence_and_loses_nothing_acknowledged(
     relay = Relay((url.host or "127.0.0.1", url.port or 5432))
     try:
         via = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
-        with _open(tmp_path, via, "ws-a") as sv:
+        with open_workstation(tmp_path, via, "ws-a") as sv:
             admin = sv.auth.bootstrap_admin(username="admin", password=password_of("admin"))
             sv.settings.set(admin, key="security.idle_lock_minutes", value=11)
             relay.cut()
