@@ -32,6 +32,7 @@ from app.devices.controller.requests import (
     request_classes,
     written,
 )
+from app.devices.controller.rtu_silence import SilenceFramedSerialServer
 from app.devices.controller.runtime import ControllerRuntime
 from app.devices.protocol import registers as r
 from app.fieldbus.endpoint import DEFAULT_UNIT
@@ -61,6 +62,8 @@ class ControllerServer:
         self.image = RegisterImage(runtime)
         self.faults = ServerFaults()
         self.requests = 0
+        #: Bytes dropped on RTU because a silence came before their frame was complete.
+        self.stale_bytes = 0
         self.port: int | None = None
         self.rtu = False
         self._holding: dict[int, int] = {}
@@ -152,6 +155,9 @@ class ControllerServer:
         self._holding.update(zip(range(address, address + len(values)), values, strict=True))
         return None
 
+    def _count_stale(self, n: int) -> None:
+        self.stale_bytes += n
+
     # -- lifecycle ----------------------------------------------------------------------
     def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host``:``port`` (0 picks a free port); returns the port."""
@@ -165,10 +171,10 @@ class ControllerServer:
                      stopbits: int = 1, bytesize: int = 8) -> None:
         """Serve RTU on a serial port (a real one, or one end of a line simulator)."""
         self.rtu = True
-        self._start(lambda: ModbusSerialServer(
+        self._start(lambda: SilenceFramedSerialServer(
             self._context(), framer=FramerType.RTU, port=port, baudrate=baudrate,
             parity=parity, stopbits=stopbits, bytesize=bytesize, ignore_missing_devices=True,
-            custom_pdu=self._pdus()))
+            custom_pdu=self._pdus(), on_stale=self._count_stale))
 
     def _start(self, make: Callable[[], ModbusTcpServer | ModbusSerialServer]) -> None:
         if self._thread is not None:
