@@ -91,7 +91,8 @@ def test_noise_damages_frames(line, mode):
     a.write(frame)
     # However the frame was damaged, the relay counts the bytes it put on the line: read
     # exactly those.
-    wait_for(lambda: sim.stats.frames[0], lambda n: n == 1, "the frame on the line")
+    wait_for(lambda: sim.stats.taken[0], lambda n: n == len(frame), "the frame on the line")
+    assert sim.stats.frames[0] == 1
     got, _ = receive(b, sim.stats.bytes[0])
     assert len(got) == sim.stats.bytes[0]
     assert got != frame and sim.stats.damaged == 1

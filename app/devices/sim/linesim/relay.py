@@ -40,6 +40,10 @@ class LineFaults:
 
 @dataclass
 class LineStats:
+    """Per direction (to the device, to the client): ``taken`` bytes read from the sender,
+    ``bytes`` put on the line (after damage), ``frames`` begun after an idle line."""
+
+    taken: list[int] = field(default_factory=lambda: [0, 0])
     frames: list[int] = field(default_factory=lambda: [0, 0])
     bytes: list[int] = field(default_factory=lambda: [0, 0])
     damaged: int = 0
@@ -131,11 +135,12 @@ class LineSimulator:
 
     def _enqueue(self, direction: int, data: bytes, now: float) -> None:
         faults = self.faults
+        self.stats.taken[direction] += len(data)
         if faults.cut:
             self.stats.dropped += len(data)
             return
-        busy = now < self._line_free
-        if busy and direction == self._last_dir:
+        continued = now < self._line_free and direction == self._last_dir
+        if continued:
             start = self._line_free  # the rest of a frame the sender is still writing
         else:
             start = max(now, self._line_free + self.gap_s)
@@ -143,7 +148,8 @@ class LineSimulator:
         if direction == TO_CLIENT and faults.delay_s:
             start += faults.delay_s
         buf = bytearray(data)
-        if faults.noise and self.rng.random() < faults.noise:
+        # Noise strikes a frame, not each piece the sender's writes happen to arrive in.
+        if faults.noise and not continued and self.rng.random() < faults.noise:
             buf = self._damage(buf)
         self._queues[direction].append(_Segment(start, buf))
         self._line_free = start + len(buf) * self.char_s
