@@ -11,10 +11,11 @@ from typing import Any
 from pymodbus.server import ModbusSerialServer
 from pymodbus.server.requesthandler import ServerRequestHandler
 
-#: The specification's t3.5 is 1.75 ms above 19200 baud, far below the gaps a USB adapter's
-#: 16 ms latency timer or a loaded workstation put inside one frame; a gap this long is
-#: still well below any client's reply timeout (ours are 0.2 s and more), so a retry after
-#: a timeout always starts on a clean buffer.
+#: The specification's t3.5 is 1.75 ms above 19200 baud, far below the gaps put inside one
+#: frame by a USB adapter's 16 ms latency timer, by pymodbus polling the port on Windows (a
+#: 15.6 ms timer tick) or by a loaded machine; a gap this long is still well below any
+#: client's reply timeout (ours are 0.2 s and more), so a retry after a timeout always
+#: starts on a clean buffer.
 MIN_SILENCE_S = 0.05
 SILENCE_CHARS = 3.5
 BITS_PER_CHAR = 11  # start, 8 data, parity or a second stop, stop
