@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +16,6 @@ import numpy as np
 from app.core.canonical import canonical_bytes, sha256_hex
 from app.core.errors import UsageError
 from app.features.catalogue import (
-    ABSOLUTE_FAMILY,
     ALL_FEATURES,
     ENVELOPE_FEATURES,
     ENVELOPE_FEATURES_V2,
@@ -30,26 +28,21 @@ from app.features.catalogue import (
     TIME_FEATURES_V2,
 )
 from app.features.kinematics import Kinematics, top_bin
+from app.features.spec_bins import (
+    Band,
+    bin_range,
+    pow2_at_least,
+    taper,
+)
+from app.features.spec_checks import check_fields
+from app.features.spec_defaults import layout_v1, layout_v2
 
 SPEC_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-WINDOW_FUNCTIONS: tuple[str, ...] = ("rectangular", "hann", "hamming", "blackman")
 _V1_FIELDS = ("sample_rate", "window", "hop", "window_function", "bands", "envelope_filter",
               "envelope_bands", "features", "channels", "version")
 
 __all__ = ["ALL_FEATURES", "ENVELOPE_FEATURES", "FEATURES_V2", "SPECTRAL_FEATURES",
            "SPEC_VERSION", "TIME_FEATURES", "TIME_FEATURES_V2", "FeatureSpec", "Kinematics"]
-
-Band = tuple[float, float]
-
-
-def _equal_bands(lo: float, hi: float, n: int) -> tuple[Band, ...]:
-    edges = np.linspace(lo, hi, n + 1)
-    return tuple((float(a), float(b)) for a, b in zip(edges[:-1], edges[1:], strict=True))
-
-
-def _pow2_at_least(n: float) -> int:
-    return 1 << max(0, math.ceil(math.log2(max(n, 1.0))))
 
 
 class _VersionDefault(tuple[str, ...]):
@@ -88,55 +81,17 @@ class FeatureSpec:
         With a speed channel (a machine of varying speed) the order-domain features only:
         order shares and defect lines.  ``absolute`` adds the gain-sensitive family.
         """
-        fs, n = float(sample_rate), window // 2
-        if kinematics is not None and kinematics.speed_channel:
-            # A machine whose speed varies: only what holds across speeds.  Impact energy
-            # grows with speed while the noise floor does not, so kurtosis, crest factor
-            # and band shares move with the speed; where the defect lines sit in orders
-            # does not (docs/features.md, the leave-one-speed-out evidence).
-            feats = ["order_share"] + (["defect_lines"] if kinematics.orders else [])
-        else:
-            feats = list(SCALE_FREE_DEFAULT)
-            # Order shares only with a speed channel: at a nominal speed they are fixed Hz
-            # bands, and the low orders of a vibration spectrum hold so little of its
-            # energy that broadband noise decides their share (CWRU: 98.5 % instead of
-            # 99.6 % at 20 dB SNR).
-            feats += ["defect_lines"] if kinematics is not None and kinematics.orders else []
-        if absolute:
-            feats += list(ABSOLUTE_FAMILY)
-        if window < 128:  # too few bins for an envelope band of 8 shares
-            feats = [f for f in feats if f not in ENVELOPE_FEATURES_V2]
-        order = {f: i for i, f in enumerate(FEATURES_V2)}
-        feats.sort(key=order.__getitem__)
-        df = fs / window
-        width = window / 16
-        if kinematics is not None and kinematics.orders:
-            width = max(width, top_bin(kinematics, df) + 1)
-        half = _pow2_at_least(2 * math.ceil(width)) // 2  # envelope band: M / 2 bins
-        lo = max(1, window // 4 - half // 2)
-        if lo + half > n:
-            raise UsageError(f"the defect lines need an envelope band of {half * df:g} Hz, "
-                             f"more than fits below {fs / 2:g} Hz at window {window}; use a "
-                             "longer window or fewer harmonics")
+        fs = float(sample_rate)
         return cls(sample_rate=fs, window=window, hop=hop, channels=tuple(channels),
-                   bands=_equal_bands(0.0, fs / 2, min(8, window // 4)),
-                   envelope_filter=(lo * df, (lo + half) * df),
-                   envelope_bands=_equal_bands(0.0, half * df, 8) if half >= 8 else (),
-                   features=tuple(feats), kinematics=kinematics)
+                   kinematics=kinematics, **layout_v2(fs, window, kinematics, absolute))
 
     @classmethod
     def default_v1(cls, sample_rate: float, channels: tuple[str, ...] = ("ch0",),
                    window: int = 2048, hop: int = 1024) -> FeatureSpec:
         """The version 1 default: all 13 time statistics, 8 bands, 12 envelope bands."""
         fs = float(sample_rate)
-        df = fs / window
-        lo, hi = max(10.0, df), min(610.0, fs / 4)
-        n_env = int(max(1, min(12, (hi - lo) // df)))
         return cls(sample_rate=fs, window=window, hop=hop, channels=tuple(channels),
-                   bands=_equal_bands(0.0, fs / 2, min(8, window // 4)),
-                   envelope_filter=(fs / 6, fs * 5 / 12),
-                   envelope_bands=_equal_bands(lo, hi, n_env), features=ALL_FEATURES,
-                   version=1)
+                   version=1, **layout_v1(fs, window))
 
     def __post_init__(self) -> None:
         # Normalise lists from JSON into tuples so equality and hashing work.
@@ -156,32 +111,9 @@ class FeatureSpec:
 
     # -- validation ------------------------------------------------------------------
     def _validate(self) -> None:
-        if self.version not in READABLE_VERSIONS:
-            readable = ", ".join(map(str, READABLE_VERSIONS))
-            raise UsageError(f"feature spec version {self.version} is not supported (this "
-                             f"PlantML reads versions {readable}; a newer PlantML made it)")
-        if not (math.isfinite(self.sample_rate) and self.sample_rate > 0):
-            raise UsageError(f"sample rate must be a positive number, got {self.sample_rate}")
-        for name in ("window", "hop"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise UsageError(f"{name} must be a whole number of samples, got {value!r}")
-        if self.window < 2 or self.hop < 1:
-            raise UsageError(f"window must be >= 2 and hop >= 1 samples, "
-                             f"got window {self.window}, hop {self.hop}")
-        if not self.channels or len(set(self.channels)) != len(self.channels):
-            raise UsageError(f"channels must be a non-empty list of distinct names, "
-                             f"got {list(self.channels)}")
-        known = ALL_FEATURES if self.version == 1 else FEATURES_V2
-        unknown = [f for f in self.features if f not in known]
-        if unknown or not self.features or len(set(self.features)) != len(self.features):
-            hint = (" (version 1 names: 'kurtosis' is 'excess_kurtosis' in version 2)"
-                    if "kurtosis" in unknown else "")
-            raise UsageError(f"features must be distinct names from {list(known)}; "
-                             f"got {list(self.features)}{hint}")
-        if self.window_function not in WINDOW_FUNCTIONS:
-            raise UsageError(f"window function must be one of {list(WINDOW_FUNCTIONS)}, "
-                             f"got {self.window_function!r}")
+        check_fields(version=self.version, sample_rate=self.sample_rate, window=self.window,
+                     hop=self.hop, channels=self.channels, features=self.features,
+                     window_function=self.window_function)
         if self.needs_spectrum and (self.window < 16 or self.window & (self.window - 1)):
             # The FFT kernels and ONNX DFT on controllers are fast only there.
             raise UsageError(f"spectral features need a window that is a power of two "
@@ -248,17 +180,7 @@ class FeatureSpec:
 
     def _bins(self, band: tuple[float, ...], what: str) -> tuple[int, int]:
         """Bins k with lo <= k * fs / window < hi, as a range [lo, hi) of rfft bins."""
-        if len(band) != 2 or not all(math.isfinite(v) for v in band):
-            raise UsageError(f"{what} must be a (low, high) pair of numbers in Hz, got {band}")
-        lo, hi = band
-        freqs = np.arange(self.window // 2 + 1) * (self.sample_rate / self.window)
-        inside = np.flatnonzero((freqs >= lo) & (freqs < hi))
-        if not 0 <= lo < hi or inside.size == 0:
-            raise UsageError(
-                f"{what} {lo:g}..{hi:g} Hz holds no frequency bin at window {self.window} and "
-                f"{self.sample_rate:g} Hz (bins every {self.sample_rate / self.window:.4g} Hz, "
-                f"up to {self.sample_rate / 2:g} Hz)")
-        return int(inside[0]), int(inside[-1]) + 1
+        return bin_range(band, what, self.window, self.sample_rate)
 
     # -- derived -------------------------------------------------------------------
     @property
@@ -318,18 +240,11 @@ class FeatureSpec:
     def baseband_length(self) -> int:
         """Version 2: points M of the baseband envelope, a power of two >= 2 x band width."""
         (lo, hi), _ = self.envelope_bins()
-        return max(16, _pow2_at_least(2 * (hi - lo))) if hi > lo else 0
+        return max(16, pow2_at_least(2 * (hi - lo))) if hi > lo else 0
 
     def window_values(self, length: int | None = None) -> np.ndarray:
         """The window function, periodic (DFT-even) form, float64 of ``length`` points."""
-        n = np.arange(length or self.window) * (2.0 * np.pi / (length or self.window))
-        if self.window_function == "hann":
-            return 0.5 - 0.5 * np.cos(n)
-        if self.window_function == "hamming":
-            return 0.54 - 0.46 * np.cos(n)
-        if self.window_function == "blackman":
-            return 0.42 - 0.5 * np.cos(n) + 0.08 * np.cos(2 * n)
-        return np.ones(len(n))
+        return taper(self.window_function, length or self.window)
 
     def channel_feature_names(self) -> tuple[str, ...]:
         """Feature names of one analysed channel, in output order."""

@@ -1,5 +1,5 @@
-"""Fleet use cases (issue 11.3): the controller inventory (audited), each controller's
-deployment history and current model, and roll-outs of an approved version to a group."""
+"""Fleet use cases (issue 11.3): roll-outs of an approved version to a group (planned,
+run under a lease, resumed, shown), on top of the controller inventory (fleet_inventory.py)."""
 
 from __future__ import annotations
 
@@ -8,85 +8,43 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from app.audit.reading import AuditFilter, query_events
 from app.core.clock import Clock
 from app.core.errors import Conflict, PlantMLError, UsageError
-from app.core.fleet import (
-    DONE,
-    FAILED,
-    PENDING,
-    RUNNING,
-    Deployment,
-    FleetController,
-    Rollout,
-)
+from app.core.fleet import DONE, FAILED, PENDING, RUNNING, Rollout
 from app.core.lifecycle import State
 from app.core.principal import Principal
 from app.core.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
 from app.core.roles import Action
 from app.services.base import ServiceContext
-from app.services.controller_reconcile import Belief
-from app.services.controllers import ControllerService, endpoint
+from app.services.controllers import ControllerService
+from app.services.fleet_inventory import FleetInventory
 from app.services.fleet_lease import LEASE_S, Lease
 from app.services.fleet_rollout import RolloutRunner
 from app.services.fleet_store import (
     busy_controllers,
-    controller_dict,
-    controller_record,
-    controller_row,
     controllers,
     rollout,
     rollout_row,
     rollouts,
     step_row,
 )
-from app.store.schema import FleetControllerRow, RolloutRow, RolloutStepRow
+from app.store.schema import RolloutRow, RolloutStepRow
 
 log = logging.getLogger(__name__)
 
-#: What the inventory may change of a controller.
-FIELDS = ("endpoint", "hardware_id", "line", "location", "group")
 #: Bounds of a roll-out's knobs (a bus or a workstation flooded with flashes helps nobody).
 MAX_PARALLEL = 32
 
 
-@dataclass(frozen=True)
-class FleetEntry:
-    """One controller of the inventory, with its current model and deployment history."""
-
-    controller: FleetController
-    current: Belief
-    history: tuple[Deployment, ...]
-
-
-def _text(value: str, what: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise UsageError(f"the controller's {what} is missing")
-    if len(value) > limit:
-        raise UsageError(f"the controller's {what} is longer than {limit} characters")
-    return value
-
-
-def _endpoint_text(text: str) -> str:
-    """The endpoint as ``tcp:HOST:PORT`` or ``rtu:PORT:BAUD`` (checked), ``#unit=N`` after it
-    for a unit other than 1: one spelling per controller, so the uniqueness check holds."""
-    return endpoint(_text(text, "endpoint", 300)).target
-
-
-class FleetService:
+class FleetService(FleetInventory):
     """The inventory and roll-outs; flashing and watching go through ControllerService."""
 
     def __init__(self, ctx: ServiceContext, controllers: ControllerService, *,
                  clock: Clock | None = None, sleep: Callable[[float], None] | None = None,
                  poll_s: float = 1.0, lease_s: float = LEASE_S) -> None:
-        self.ctx = ctx
-        self.controllers = controllers
+        super().__init__(ctx, controllers)
         #: The observation's and the lease's clock, and the sleep (tests pass a fake clock
         #: and its ``advance``).
         self.clock = clock or ctx.clock
@@ -97,130 +55,6 @@ class FleetService:
         self._active: set[int] = set()
         self._lock = threading.Lock()
 
-    # -- inventory --------------------------------------------------------------------
-    def add(self, principal: Principal, *, name: str, endpoint: str, hardware_id: str,
-            line: str = "", location: str = "", group: str = "") -> FleetController:
-        """Put a controller into the inventory (audited ``fleet.add``)."""
-        rec = FleetController(name=_text(name, "name", 100), endpoint=_endpoint_text(endpoint),
-                              hardware_id=_text(hardware_id, "hardware id", 100),
-                              line=_text(line, "line", 100, required=False),
-                              location=_text(location, "location", 200, required=False),
-                              group=_text(group, "group", 100, required=False))
-        role = self.ctx.authorize(principal, Action.FLEET_EDIT, f"controller:{rec.name}")
-
-        def body(s: Any) -> FleetController:
-            self._unique(s, rec.name, rec.endpoint)
-            row = FleetControllerRow(name=rec.name, endpoint=rec.endpoint,
-                                     hardware_id=rec.hardware_id, line=rec.line,
-                                     location=rec.location, group_name=rec.group,
-                                     added_at=self.ctx.clock.now().isoformat(),
-                                     added_by=principal.username)
-            s.add(row)
-            s.flush()
-            out = controller_record(row)
-            self.ctx.trail.append(s, user=principal.username, role=role.value,
-                                  action="fleet.add", obj=f"controller:{rec.name}",
-                                  new=controller_dict(out))
-            return out
-        return self.ctx.write(body)
-
-    def update(self, principal: Principal, *, name: str, reason: str = "",
-               **changes: str) -> FleetController:
-        """Change a controller's endpoint, hardware id, line, location or group (audited
-        ``fleet.update`` with the old and new entry)."""
-        unknown = sorted(set(changes) - set(FIELDS))
-        if unknown:
-            raise UsageError(f"the inventory has no field {', '.join(unknown)}")
-        role = self.ctx.authorize(principal, Action.FLEET_EDIT, f"controller:{name}")
-
-        def body(s: Any) -> FleetController:
-            row = controller_row(s, name)
-            old = controller_dict(controller_record(row))
-            for key, given in changes.items():
-                if key == "endpoint":
-                    value = _endpoint_text(given)
-                    self._unique(s, None, value, other_than=row.id)
-                elif key == "hardware_id":
-                    value = _text(given, "hardware id", 100)
-                else:
-                    value = _text(given, key, 200 if key == "location" else 100,
-                                  required=False)
-                setattr(row, "group_name" if key == "group" else key, value)
-            s.flush()
-            out = controller_record(row)
-            self.ctx.trail.append(s, user=principal.username, role=role.value,
-                                  action="fleet.update", obj=f"controller:{name}", old=old,
-                                  new=controller_dict(out), reason=reason)
-            return out
-        return self.ctx.write(body)
-
-    def remove(self, principal: Principal, *, name: str, reason: str) -> None:
-        """Take a controller out of the inventory (audited ``fleet.remove``; its history
-        stays in the audit trail). Refused while a running roll-out holds it."""
-        if not reason.strip():
-            raise UsageError("say why the controller leaves the inventory")
-        role = self.ctx.authorize(principal, Action.FLEET_EDIT, f"controller:{name}")
-
-        def body(s: Any) -> None:
-            row = controller_row(s, name)
-            busy = busy_controllers(s)
-            if name in busy:
-                raise Conflict(f"{name} is part of roll-out {busy[name]}, which has not "
-                               "ended; let it end first")
-            old = controller_dict(controller_record(row))
-            s.delete(row)
-            self.ctx.trail.append(s, user=principal.username, role=role.value,
-                                  action="fleet.remove", obj=f"controller:{name}", old=old,
-                                  reason=reason)
-        self.ctx.write(body)
-
-    def list(self, principal: Principal, *,
-             group: str | None = None) -> builtins.list[FleetController]:
-        """The inventory (of one group), by group and name."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, "fleet")
-        with self.ctx.db.reader() as s:
-            return controllers(s, group)
-
-    def show(self, principal: Principal, *, name: str) -> FleetEntry:
-        """A controller, the model the audit trail says it runs, and its deployments."""
-        self.ctx.authorize(principal, Action.CONTROLLER_WATCH, f"controller:{name}")
-        with self.ctx.db.reader() as s:
-            rec = controller_record(controller_row(s, name))
-        current = self.controllers.current_model(principal, target=rec.endpoint)
-        return FleetEntry(rec, current, tuple(self._history(rec.endpoint)))
-
-    def _history(self, target: str, limit: int = 200) -> builtins.list[Deployment]:
-        with self.ctx.db.reader() as s:
-            events = query_events(s, AuditFilter(action="controller.", text=target,
-                                                 limit=limit))
-        out = []
-        for ev in events:
-            new = ev.new if isinstance(ev.new, dict) else {}
-            device = new.get("device") if isinstance(new.get("device"), dict) else {}
-            model: str | None
-            if ev.action == "controller.deploy" and new.get("target") == target:
-                model = ev.object.removeprefix("model:")
-                sha = (device or {}).get("active_sha256")
-            elif ev.action == "controller.rollback" and ev.object == target:
-                model, sha = (device or {}).get("active"), (device or {}).get("active_sha256")
-            elif ev.action == "controller.reconcile" and ev.object == target:
-                model, sha = new.get("active"), new.get("active_sha256")
-            else:
-                continue
-            out.append(Deployment(seq=ev.seq, time=ev.ts, user=ev.user, action=ev.action,
-                                  result=ev.result, model=model, sha256=sha, reason=ev.reason))
-        return out
-
-    def _unique(self, s: Any, name: str | None, where: str, other_than: int = 0) -> None:
-        if name is not None and s.scalar(select(FleetControllerRow.id).where(
-                FleetControllerRow.name == name)) is not None:
-            raise Conflict(f"the inventory already has a controller named {name!r}")
-        clash = s.scalar(select(FleetControllerRow).where(
-            FleetControllerRow.endpoint == where, FleetControllerRow.id != other_than))
-        if clash is not None:
-            raise Conflict(f"{where} is already in the inventory as {clash.name!r}")
-
-    # -- roll-outs --------------------------------------------------------------------
     def create(self, principal: Principal, *, ref: str, group: str,
                canary: str | None = None, batch_size: int = 5, parallel: int = 4,
                observe_s: float = 60.0, invalid_share: float = 0.2) -> Rollout:
