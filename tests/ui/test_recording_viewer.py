@@ -75,7 +75,7 @@ def test_shows_a_recording_and_labels_a_dragged_region(qtbot, workspace, runner)
     t_start, t_end = viewer.region_range()
     assert t_start == pytest.approx(1.5, abs=0.05) and t_end == pytest.approx(2.5, abs=0.05)
     assert t_end - t_start == pytest.approx(1.0, abs=1e-9)
-    assert [r.getRegion() for r in viewer._regions] == [(t_start, t_end)] * 2, \
+    assert [r.getRegion() for r in viewer.plot_widget.regions] == [(t_start, t_end)] * 2, \
         "every lane's region moves with the dragged one"
     assert viewer.region_label.text().startswith(f"region {t_start:.6g} s to {t_end:.6g} s")
 

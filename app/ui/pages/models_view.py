@@ -3,16 +3,12 @@ evaluation on a dataset, the ONNX file and retirement."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTreeWidgetItem,
@@ -20,7 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import StorageError
 from app.core.model_version import ModelVersion
 from app.core.principal import Principal
 from app.core.records import ModelLineInfo
@@ -32,28 +27,19 @@ from app.ui.dialogs.compare_dialog import CompareDialog
 from app.ui.dialogs.evaluate_dialog import EvaluateDialog
 from app.ui.dialogs.propose_dialog import ProposeDialog
 from app.ui.dialogs.reason_dialog import ReasonDialog
-from app.ui.dialogs.signing_dialog import SigningDialog
 from app.ui.look import icon
-from app.ui.model_details import (
-    VersionDetails,
-    display_state,
-    load_details,
-    load_lines,
-)
+from app.ui.model_details import VersionDetails, load_details, load_lines
 from app.ui.model_rules import version_rules
+from app.ui.pages.version_dialogs import VersionDialogs
 from app.ui.permissions import apply_rules
-from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE
+from app.ui.styles import BAD_STYLE, NOTE_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets import onnx_export
 from app.ui.widgets.job_controls import JobControls
 from app.ui.widgets.model_tree import ModelTree, ref_of
 from app.ui.widgets.page import Page
 from app.ui.widgets.usb_panel import UsbPanel
 from app.ui.widgets.version_panel import VersionPanel
-
-ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
-
-#: A signing dialog class opened on the selected version.
-SigningDialogT = TypeVar("SigningDialogT", bound=SigningDialog)
 
 
 class ModelsView(Page):
@@ -86,7 +72,6 @@ class ModelsView(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(services, runner, principal, parent)
         self.details: VersionDetails | None = None
-        self.dialog: QWidget | None = None
         self._lines: dict[str, ModelLineInfo] = {}
         self._versions: dict[str, ModelVersion] = {}
         self._wanted_ref: str | None = None
@@ -145,6 +130,12 @@ class ModelsView(Page):
         self.usb.sig_imported.connect(self.sig_imported)
         self.export_button = self.usb.export_button
         self.import_button = self.usb.import_button
+        self.dialogs = VersionDialogs(services, runner, principal, self.jobs,
+                                      lambda select: self.refresh(select=select), self)
+        self.dialogs.sig_retired.connect(self.sig_retired)
+        self.onnx = onnx_export.OnnxExport(services, principal, self.jobs,
+                                           lambda select: self.refresh(select=select), self)
+        self.onnx.sig_exported.connect(self.sig_onnx_exported)
 
         # Two rows, so the page still fits 1100 px: releasing above, looking and files below.
         release = QHBoxLayout()
@@ -284,41 +275,25 @@ class ModelsView(Page):
         apply_rules(self.principal, {getattr(self, f"{name}_button"): rule
                                      for name, rule in rules.items()})
 
-    def _open(self, dialog: QWidget) -> QWidget:
-        """Show ``dialog`` window-modal without blocking (tests drive it directly)."""
-        old = self.dialog
-        if old is not None and old is not dialog and not getattr(old, "busy", False):
-            old.deleteLater()
-        self.dialog = dialog
-        dialog.open()  # type: ignore[attr-defined]
-        return dialog
+    @property
+    def dialog(self) -> QWidget | None:
+        """The dialog opened last (window-modal, not blocking)."""
+        return self.dialogs.dialog
 
     def propose(self) -> ProposeDialog | None:
         """Open the proposal dialog for the selected version."""
-        return self._open_signing(ProposeDialog)
+        return None if self.details is None else self.dialogs.propose(self.details)
 
     def approve(self) -> ApprovalDialog | None:
         """Open the approve/reject dialog for the selected version."""
-        return self._open_signing(ApprovalDialog)
-
-    def _open_signing(self, kind: Callable[[Services, TaskRunner, Principal, VersionDetails,
-                                            QWidget], SigningDialogT]) -> SigningDialogT | None:
-        if self.details is None:
-            return None
-        dialog = kind(self.services, self.runner, self.principal, self.details, self)
-        dialog.sig_signed.connect(self._signed)
-        self._open(dialog)
-        return dialog
+        return None if self.details is None else self.dialogs.approve(self.details)
 
     def compare(self) -> CompareDialog | None:
         """Open the side-by-side comparison with another version."""
         ref = self.current_ref()
         if ref is None:
             return None
-        others = [r for r in self.version_refs() if r != ref]
-        dialog = CompareDialog(self.services, self.runner, self.principal, ref, others, self)
-        self._open(dialog)
-        return dialog
+        return self.dialogs.compare(ref, [r for r in self.version_refs() if r != ref])
 
     def set_alias(self) -> AliasDialog | None:
         """Open the dialog that points an alias of the line at the selected version."""
@@ -326,24 +301,7 @@ class ModelsView(Page):
             return None
         info = self.details.info
         line = self._lines.get(info.line)
-        dialog = AliasDialog(self.services, self.runner, self.principal, info,
-                             dict(line.aliases) if line is not None else {}, self)
-        dialog.sig_alias_set.connect(
-            lambda alias, old: self._alias_moved(info, alias, old))
-        self._open(dialog)
-        return dialog
-
-    def _signed(self, info: ModelVersion) -> None:
-        sig = info.signatures[-1] if info.signatures else None
-        what = f"{sig.meaning} by {sig.username}" if sig is not None else "signed"
-        self.jobs.show_message(f"{info.ref} {what}; now {display_state(info)}", GOOD_STYLE)
-        self.refresh(select=info.ref)
-
-    def _alias_moved(self, info: ModelVersion, alias: str, old: int | None) -> None:
-        was = f" (was v{old})" if old is not None else ""
-        self.jobs.show_message(f"{alias} of {info.line} now points at v{info.version}{was}",
-                           GOOD_STYLE)
-        self.refresh(select=info.ref)
+        return self.dialogs.set_alias(info, dict(line.aliases) if line is not None else {})
 
     # ---------------------------------------------------------------- USB transfer
 
@@ -363,26 +321,15 @@ class ModelsView(Page):
         ref = self.current_ref()
         if ref is None:
             return None
-        dialog = EvaluateDialog(self.services, self.runner, self.principal, ref, self)
-        self._open(dialog)
-        return dialog
+        return self.dialogs.evaluate(ref)
 
     def choose_onnx_file(self, ref: str) -> Path | None:
         """Ask where to write the ONNX file; None if cancelled. Tests replace this."""
-        start = Path.home() / f"{ref.replace(':', '-')}.onnx"
-        # The page asks before replacing (confirm_overwrite), so the dialog does not too.
-        name, _filter = QFileDialog.getSaveFileName(
-            self, f"Export the ONNX model of {ref}", str(start), ONNX_FILTER,
-            options=QFileDialog.Option.DontConfirmOverwrite)
-        return Path(name) if name else None
+        return onnx_export.choose_onnx_file(self, ref)
 
     def confirm_overwrite(self, path: Path) -> bool:
         """Ask before replacing ``path``. Tests replace this."""
-        answer = QMessageBox.question(
-            self, "Replace the file?", f"{path} exists. Replace it with the ONNX model?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return onnx_export.confirm_overwrite(self, path)
 
     def export_onnx(self) -> None:
         """Write the selected version's ONNX model to a chosen file; the service refuses a
@@ -396,44 +343,8 @@ class ModelsView(Page):
         if path.exists() and not path.is_dir() and not self.confirm_overwrite(path):
             self.jobs.show_message(f"not exported: {path} was kept", NOTE_STYLE)
             return
-        export, principal = self.services.training.export, self.principal
-
-        def job() -> Path:
-            try:
-                return export(principal, ref=ref, out=path)
-            except OSError as exc:  # a folder, a read-only stick, a full disk
-                raise StorageError(f"the ONNX file {path} could not be written: "
-                                   f"{exc.strerror or exc}") from exc
-
-        def done(written: Path) -> None:
-            self.jobs.show_message(f"ONNX model of {ref} written to {written}", GOOD_STYLE)
-            self.sig_onnx_exported.emit(written)
-            self.refresh(select=ref)  # the export is in the version's trail
-
-        self.jobs.run(job, what=f"writing the ONNX model of {ref}", label="ONNX export",
-                      cancellable=False, on_done=done, after_error=self.refresh)
+        self.onnx.export(ref, path)
 
     def retire(self) -> ReasonDialog | None:
         """Ask for a reason and a confirmation, then retire the selected version."""
-        if self.details is None:
-            return None
-        info = self.details.info
-        retire, principal, ref = self.services.registry.retire, self.principal, info.ref
-        aliases = ", ".join(info.aliases) if info.aliases else ""
-        dialog = ReasonDialog(
-            self.runner, title=f"Retire {ref}",
-            question=f"Retire {ref} ({display_state(info)})? It is withdrawn for good: it can "
-                     "no longer be approved, packaged or deployed"
-                     + (f", and its aliases ({aliases}) are removed." if aliases else "."),
-            confirm_text="Retire",
-            reason_hint="why the version is retired (required; it goes into the audit trail)",
-            job=lambda reason: retire(principal, ref=ref, reason=reason), parent=self)
-
-        def retired(version: ModelVersion) -> None:
-            self.jobs.show_message(f"{version.ref} retired", GOOD_STYLE)
-            self.sig_retired.emit(version)
-            self.refresh(select=version.ref)
-
-        dialog.sig_done.connect(retired)
-        self._open(dialog)
-        return dialog
+        return None if self.details is None else self.dialogs.retire(self.details.info)

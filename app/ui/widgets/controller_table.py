@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -11,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.controller_rows import COLUMNS, LOST_STATE, ControllerRow
+from app.ui.controller_rows import COLUMNS, LOST_STATE, ControllerRow, row_of_status
 from app.ui.styles import ERROR_COLOUR
 from app.ui.widgets.table_text import table_rows
 
@@ -60,6 +62,14 @@ class ControllerTable(QTableWidget):
         self.rows[row.endpoint] = row
         self._set_cells(list(self.rows).index(row.endpoint), row)
         return True
+
+    def show_status(self, target: str, hardware_id: str | None, status: Any) -> bool:
+        """Show a freshly read status in ``target``'s row (its hardware id kept unless
+        ``hardware_id`` names one); False if unchanged or not listed."""
+        old = self.rows.get(target)
+        if old is None:
+            return False
+        return self.replace(row_of_status(target, hardware_id or old.hardware_id, status))
 
     def text_rows(self) -> list[tuple[str, ...]]:
         """The table as text rows: endpoint, hardware id, state, active model, last error."""

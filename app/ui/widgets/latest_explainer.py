@@ -9,8 +9,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QPushButton, QVBoxLayout, QWidget
 
 from app.core.principal import Principal
+from app.core.roles import Action
 from app.services import Services
 from app.services.explanations import WindowExplanation
+from app.ui.permissions import may, refusal_text
 from app.ui.styles import BAD_STYLE
 from app.ui.task_runner import TaskRunner, describe_error
 from app.ui.widgets.explanation_view import ExplanationView
@@ -35,6 +37,15 @@ class LatestExplainer(QObject):
         self.button.clicked.connect(self.explain)
         self.dialog: QDialog | None = None
         self.view: ExplanationView | None = None
+
+    def update_button(self, target: str | None) -> None:
+        """Enable the button once ``target`` (the selected controller) answered, for a role
+        that may watch controllers and read models; the tooltip names the role needed."""
+        missing = next((a for a in (Action.CONTROLLER_WATCH, Action.MODEL_READ)
+                        if not may(self.principal, a)), None)
+        self.button.setEnabled(missing is None and target is not None)
+        self.button.setToolTip("" if missing is None else refusal_text(
+            self.principal, missing, "Explaining a prediction"))
 
     def explain(self, *_args: object) -> None:
         """Read and explain the selected controller's newest window."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -13,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListWidget,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -27,21 +25,11 @@ from app.services import Services
 from app.ui.permissions import may, refusal_text
 from app.ui.styles import BAD_STYLE, GOOD_STYLE, NOTE_STYLE, show_styled
 from app.ui.task_runner import TaskRunner, describe_error
+from app.ui.widgets.label_list import LabelList
 from app.ui.widgets.page import Page
+from app.ui.widgets.recording_lanes import RecordingLanes
 
 log = logging.getLogger(__name__)
-
-#: Padding above and below a lane's data range (share of the range).
-LANE_PAD = 0.05
-
-#: Width of every lane's amplitude axis, so the lanes' time axes line up.
-AXIS_WIDTH = 80
-
-#: Time-range labels drawn as shaded bands at most (the list shows them all).
-MAX_BANDS = 50
-
-LABEL_BRUSH = (255, 160, 0, 40)
-REGION_BRUSH = (0, 120, 255, 50)
 
 
 class RecordingViewer(Page):
@@ -67,13 +55,6 @@ class RecordingViewer(Page):
         super().__init__(services, runner, principal, parent)
         self.dataset: DatasetInfo | None = None
         self.recording: RecordingInfo | None = None
-        self.duration_s = 0.0
-        self.curves: list[pg.PlotDataItem] = []
-        self.lanes: list[pg.PlotItem] = []
-        self._regions: list[pg.LinearRegionItem] = []
-        self._bands: list[tuple[pg.PlotItem, pg.LinearRegionItem]] = []
-        self._y_ranges: list[tuple[float, float]] = []
-        self._syncing = False
         self._request = 0
         self._busy = False
 
@@ -84,13 +65,12 @@ class RecordingViewer(Page):
         self.fit_button.setToolTip("Show the whole recording, each lane's full amplitude "
                                    "range (the mouse wheel zooms time only)")
         self.fit_button.clicked.connect(self._fit_clicked)
-        self.plot_widget = pg.GraphicsLayoutWidget()
-        self.plot_widget.ci.layout.setSpacing(2)
-        # The top lane exists from the start: it holds the blue region a drag moves.
-        self.plot = self._add_lane()
-        self.region = self._regions[0]
+        self.plot_widget = RecordingLanes()
+        self.plot = self.plot_widget.plot
+        self.region = self.plot_widget.region
 
         self.region_label = QLabel("")
+        self.plot_widget.sig_region_moved.connect(self._region_moved)
         self.label_region_button = QPushButton("Label region...")
         self.label_region_button.setToolTip("Label the time range of the blue region")
         self.label_region_button.clicked.connect(self.label_region)
@@ -98,12 +78,10 @@ class RecordingViewer(Page):
         self.label_recording_button.setToolTip("Label the whole recording (training uses "
                                                "these labels)")
         self.label_recording_button.clicked.connect(self.label_recording)
-        self.labels_list = QListWidget()
-        self.labels_list.setObjectName("labels_list")
+        self.labels_box = LabelList()
+        self.labels_list = self.labels_box.list
         self.labels_list.currentRowChanged.connect(lambda _row: self._update_buttons())
-        self.withdraw_button = QPushButton("Withdraw label...")
-        self.withdraw_button.setToolTip("Withdraw the selected label (to correct one: withdraw "
-                                        "it, then label again); audited with your reason")
+        self.withdraw_button = self.labels_box.withdraw_button
         self.withdraw_button.clicked.connect(self.withdraw_selected)
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
@@ -116,17 +94,9 @@ class RecordingViewer(Page):
         actions.addWidget(self.region_label, 1)
         actions.addWidget(self.label_region_button)
         actions.addWidget(self.label_recording_button)
-        labels_box = QWidget()
-        labels_layout = QVBoxLayout(labels_box)
-        labels_layout.setContentsMargins(0, 0, 0, 0)
-        labels_head = QHBoxLayout()
-        labels_head.addWidget(QLabel("Labels of this recording"), 1)
-        labels_head.addWidget(self.withdraw_button)
-        labels_layout.addLayout(labels_head)
-        labels_layout.addWidget(self.labels_list, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.plot_widget)
-        splitter.addWidget(labels_box)
+        splitter.addWidget(self.labels_box)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -137,52 +107,20 @@ class RecordingViewer(Page):
         layout.addWidget(self.message_label)
         self._update_buttons()
 
-    # ---------------------------------------------------------------- lanes
+    @property
+    def lanes(self) -> list[pg.PlotItem]:
+        """The lanes, top first (one per channel of the recording shown)."""
+        return self.plot_widget.lanes
 
-    def _add_lane(self) -> pg.PlotItem:
-        """A lane: its own amplitude axis, time shared with the top lane, wheel on time."""
-        lane = self.plot_widget.addPlot(row=len(self.lanes), col=0)
-        lane.setDownsampling(auto=True, mode="peak")
-        lane.setClipToView(True)
-        lane.showGrid(x=True, y=True, alpha=0.3)
-        lane.setMenuEnabled(False)
-        lane.hideButtons()  # the "A" button would auto-range; "Fit" above says what it does
-        # Time only: the wheel over a lane must not squash it into vertical bars.
-        lane.setMouseEnabled(x=True, y=False)
-        lane.enableAutoRange(x=False, y=False)
-        axis = lane.getAxis("left")
-        axis.setWidth(AXIS_WIDTH)
-        # "m3/h" must not become "mm3/h", nor a 2000 s recording "ks".
-        axis.enableAutoSIPrefix(False)
-        bottom = lane.getAxis("bottom")
-        bottom.enableAutoSIPrefix(False)
-        if self.lanes:
-            lane.setXLink(self.lanes[0])
-        region = pg.LinearRegionItem(values=(0.0, 1.0), brush=REGION_BRUSH)
-        region.setZValue(10)
-        region.setVisible(False)
-        lane.addItem(region, ignoreBounds=True)
-        # A drag's last step emits only sigRegionChangeFinished.
-        region.sigRegionChanged.connect(self._region_moved)
-        region.sigRegionChangeFinished.connect(self._region_moved)
-        self.lanes.append(lane)
-        self._regions.append(region)
-        return lane
+    @property
+    def curves(self) -> list[pg.PlotDataItem]:
+        """The recording's curves, one per lane, top first."""
+        return self.plot_widget.curves
 
-    def _set_lane_count(self, n: int) -> None:
-        while len(self.lanes) < n:
-            self._add_lane()
-        while len(self.lanes) > max(n, 1):
-            lane = self.lanes.pop()
-            region = self._regions.pop()
-            region.sigRegionChanged.disconnect(self._region_moved)
-            region.sigRegionChangeFinished.disconnect(self._region_moved)
-            self.plot_widget.removeItem(lane)
-        for i, lane in enumerate(self.lanes):
-            last = i == len(self.lanes) - 1
-            if last:
-                lane.setLabel("bottom", "time", units="s")  # (this shows the axis)
-            lane.showAxis("bottom", last)  # one time axis, under the bottom lane
+    @property
+    def duration_s(self) -> float:
+        """The length of the recording shown, in seconds."""
+        return self.plot_widget.duration_s
 
     # ---------------------------------------------------------------- loading
 
@@ -237,96 +175,40 @@ class RecordingViewer(Page):
                       data: np.ndarray) -> None:
         """Draw ``data`` (channels, samples) of ``recording``; one lane per channel, each
         in the channel's unit."""
-        data = np.atleast_2d(np.asarray(data))
         self.dataset, self.recording = info, recording
         self._clear_plot()
-        rate = info.sample_rate or 1.0
-        n = data.shape[1]
-        self.duration_s = n / rate
-        x = np.arange(n, dtype=np.float64) / rate  # one axis, shared by every curve
-        self._set_lane_count(len(data))
-        self._y_ranges = []
-        for i, (row, lane) in enumerate(zip(data, self.lanes, strict=True)):
-            lo, hi, all_finite = _data_range(row)
-            channel = info.channels[i] if i < len(info.channels) else None
-            name = channel.name if channel else f"channel {i + 1}"
-            unit = channel.unit if channel and channel.unit else ""
-            lane.setLabel("left", name, units=unit or "unit not recorded")
-            # Added empty, then filled: the lane's downsampling and clipping apply at once.
-            curve = lane.plot(pen=pg.intColor(i, hues=max(len(data), 3)))
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            curve.setData(x, row, skipFiniteCheck=all_finite)
-            suffix = f" {unit}" if unit else ""
-            curve.setToolTip(f"{name}: {lo:g} to {hi:g}{suffix}")
-            self.curves.append(curve)
-            self._y_ranges.append(_padded(lo, hi))
-        end = max(self.duration_s, 1.0 / rate)
-        for lane in self.lanes:
-            lane.setLimits(xMin=0.0, xMax=end)
-            # Again once labelled and laid out: a width set on a lane not yet shown is lost,
-            # and lanes of unequal widths would skew the shared time axis.
-            lane.getAxis("left").setWidth(AXIS_WIDTH)
-        # Lay the lanes out now, not at the next event: the time axis links by geometry.
-        self.plot_widget.ci.layout.activate()
-        for lane in self.lanes:
-            lane.layout.activate()
-        for region in self._regions:
-            region.setBounds((0.0, end))
-        self.fit()
-        self.set_region(0.4 * end, 0.6 * end)
-        for region in self._regions:
-            region.setVisible(True)
+        self.plot_widget.draw(info, data)
         self._show_labels()
         self._update_buttons()
         self.sig_loaded.emit(recording)
 
     def fit(self) -> None:
         """The whole recording in time, each lane its full amplitude range."""
-        if not self.curves:
-            return
-        # An explicit x range (not auto-range) lets clip-to-view drop what is off screen.
-        self.lanes[0].setXRange(0.0, max(self.duration_s, 1e-9), padding=0.0)
-        for lane, (lo, hi) in zip(self.lanes, self._y_ranges, strict=False):
-            lane.setYRange(lo, hi, padding=0.0)
+        self.plot_widget.fit()
 
     def _fit_clicked(self, *_args: object) -> None:
         self.fit()
 
     def time_range(self) -> tuple[float, float]:
         """The time span shown, in seconds."""
-        lo, hi = self.lanes[0].viewRange()[0]
-        return float(lo), float(hi)
+        return self.plot_widget.time_range()
 
     def amplitude_ranges(self) -> list[tuple[float, float]]:
         """Each lane's amplitude axis span, in its channel's unit, top lane first."""
-        return [(float(lane.viewRange()[1][0]), float(lane.viewRange()[1][1]))
-                for lane in self.lanes[:len(self.curves)]]
+        return self.plot_widget.amplitude_ranges()
 
     def axis_labels(self) -> list[str]:
         """Each lane's amplitude axis title, e.g. ``pressure (bar)``, top lane first."""
-        return [_plain(lane.getAxis("left").labelString())
-                for lane in self.lanes[:len(self.curves)]]
+        return self.plot_widget.axis_labels()
 
     def _clear_plot(self) -> None:
-        for curve, lane in zip(self.curves, self.lanes, strict=False):
-            lane.removeItem(curve)
-        self.curves.clear()
-        for lane, band in self._bands:
-            lane.removeItem(band)
-        self._bands.clear()
-        for region in self._regions:
-            region.setVisible(False)
+        self.plot_widget.clear_recording()
         self.labels_list.clear()
         self._update_buttons()
 
     def displayed_point_count(self) -> int:
         """Points the curves display now, after downsampling and clipping."""
-        total = 0
-        for curve in self.curves:
-            x, _ = curve.getData()
-            total += 0 if x is None else len(x)
-        return total
+        return self.plot_widget.displayed_point_count()
 
     # ---------------------------------------------------------------- labels
 
@@ -337,52 +219,20 @@ class RecordingViewer(Page):
         return [lb for lb in self.dataset.labels if lb.recording == self.recording.index]
 
     def _show_labels(self) -> None:
-        self.labels_list.clear()
-        for lane, band in self._bands:
-            lane.removeItem(band)
-        self._bands.clear()
-        drawn = 0
-        for lb in self.labels():
-            if lb.t_start is None:
-                text = f"{lb.label}: whole recording"
-            else:
-                text = f"{lb.label}: {lb.t_start:.6g} s to {lb.t_end:.6g} s"
-                if drawn < MAX_BANDS:
-                    drawn += 1
-                    for lane in self.lanes[:max(len(self.curves), 1)]:
-                        band = pg.LinearRegionItem(values=(lb.t_start, lb.t_end),
-                                                   movable=False, brush=LABEL_BRUSH)
-                        band.setToolTip(lb.label)
-                        lane.addItem(band, ignoreBounds=True)
-                        self._bands.append((lane, band))
-            self.labels_list.addItem(f"{text} ({lb.created_by}, {lb.created_at[:19]})")
-            self.labels_list.item(self.labels_list.count() - 1).setData(
-                Qt.ItemDataRole.UserRole, lb.id)
+        labels = self.labels()
+        self.labels_box.show_labels(labels)
+        self.plot_widget.show_bands(labels)
         self._update_buttons()
 
     def region_range(self) -> tuple[float, float]:
         """Start and end of the blue region in seconds."""
-        lo, hi = self.region.getRegion()
-        return float(lo), float(hi)
+        return self.plot_widget.region_range()
 
     def set_region(self, t_start: float, t_end: float) -> None:
         """Move the blue region (as dragging it does)."""
-        self.region.setRegion((t_start, t_end))
+        self.plot_widget.set_region(t_start, t_end)
 
-    def _region_moved(self, moved: object = None) -> None:
-        # One region per lane, kept together: a drag in any lane moves them all.
-        if self._syncing:
-            return
-        source = moved if isinstance(moved, pg.LinearRegionItem) else self.region
-        span = source.getRegion()
-        self._syncing = True
-        try:
-            for region in self._regions:
-                if region is not source:
-                    region.setRegion(span)
-        finally:
-            self._syncing = False
-        lo, hi = self.region_range()
+    def _region_moved(self, lo: float, hi: float) -> None:
         self.region_label.setText(f"region {lo:.6g} s to {hi:.6g} s ({hi - lo:.4g} s)")
 
     def ask_label(self, title: str) -> str | None:
@@ -439,11 +289,11 @@ class RecordingViewer(Page):
 
     def withdraw_selected(self, *_args: object) -> None:
         """Withdraw the label selected in the list, with a reason."""
-        item = self.labels_list.currentItem()
-        if item is None or self.dataset is None:
+        chosen = self.labels_box.selected()
+        if chosen is None or self.dataset is None:
             return
-        label_id = int(item.data(Qt.ItemDataRole.UserRole))
-        reason = self.ask_reason(f"Withdraw the label {item.text()}")
+        label_id, text = chosen
+        reason = self.ask_reason(f"Withdraw the label {text}")
         if reason is None:
             return
         dataset_id = self.dataset.dataset_id
@@ -493,29 +343,3 @@ class RecordingViewer(Page):
     def _show_message(self, text: str, style: str) -> None:
         show_styled(self.message_label, text, style)
 
-
-def _data_range(row: np.ndarray) -> tuple[float, float, bool]:
-    """The finite minimum and maximum of ``row`` (NaN, NaN if none) and whether every
-    sample is finite."""
-    row = np.asarray(row)
-    lo, hi = float(np.min(row)), float(np.max(row))  # NaN if any sample is NaN
-    if np.isfinite(lo) and np.isfinite(hi):
-        return lo, hi, True
-    finite = row[np.isfinite(row)]
-    if not len(finite):
-        return float("nan"), float("nan"), False
-    return float(finite.min()), float(finite.max()), False
-
-
-def _padded(lo: float, hi: float) -> tuple[float, float]:
-    """An amplitude span around [lo, hi]; a flat or empty lane still gets a span."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return -1.0, 1.0
-    # A flat line gets a span around its level (a dead sensor's zero: one unit).
-    pad = (hi - lo) * LANE_PAD if hi > lo else abs(lo) * LANE_PAD or 1.0
-    return lo - pad, hi + pad
-
-
-def _plain(html: str) -> str:
-    """An axis title without pyqtgraph's markup."""
-    return re.sub(r"<[^>]*>", "", html).replace("&nbsp;", " ").strip()
