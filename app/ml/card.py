@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.features.definitions import VALIDITY, definitions_for
 from app.ml.report import ClassificationMetrics, RegressionMetrics, ValidationReport
-from app.ml.trainer import TrainedModel
+
+if TYPE_CHECKING:  # the trainer pulls in scikit-learn, which reading a card does not need
+    from app.ml.trainer import TrainedModel
 
 
 def _metrics_lines(report: ValidationReport) -> list[str]:

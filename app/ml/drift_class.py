@@ -18,9 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from app.ml.drift_stats import LEVELS
+from app.ml.drift_stats import LEVELS, scipy_stats
 from app.ml.report import FeatureReference
 
 
@@ -78,15 +77,15 @@ class ClassSummaryDrift:
 def _normal_psi_ks(ref: FeatureReference, mean: float, sd: float) -> tuple[float, float]:
     if not ref.std > 0 or not sd > 0:
         return 0.0, 0.0
-    inner = stats.norm.ppf(np.linspace(0.1, 0.9, 9), loc=ref.mean, scale=ref.std)
-    live = np.diff(np.concatenate([[0.0], stats.norm.cdf(inner, mean, sd), [1.0]]))
+    inner = scipy_stats().norm.ppf(np.linspace(0.1, 0.9, 9), loc=ref.mean, scale=ref.std)
+    live = np.diff(np.concatenate([[0.0], scipy_stats().norm.cdf(inner, mean, sd), [1.0]]))
     e, a = np.full(10, 0.1), np.maximum(live, 1e-4)
     psi = float(np.sum((a - e) * np.log(a / e)))
     lo, hi = min(ref.mean - 6 * ref.std, mean - 6 * sd), max(ref.mean + 6 * ref.std,
                                                               mean + 6 * sd)
     grid = np.linspace(lo, hi, 2001)
-    ks = float(np.abs(stats.norm.cdf(grid, ref.mean, ref.std)
-                      - stats.norm.cdf(grid, mean, sd)).max())
+    ks = float(np.abs(scipy_stats().norm.cdf(grid, ref.mean, ref.std)
+                      - scipy_stats().norm.cdf(grid, mean, sd)).max())
     return psi, ks
 
 
@@ -101,7 +100,7 @@ def value_drift(label: str, ref: FeatureReference, n: int, mean: float, variance
                                  0.0, 0.0, "warn" if moved else "ok")
     shift = (mean - ref.mean) / ref.std
     spread = sd / ref.std if sd > 0 else 0.0
-    z_needed = stats.norm.isf(t.alpha / max(1, n_tests) / 2)
+    z_needed = scipy_stats().norm.isf(t.alpha / max(1, n_tests) / 2)
     significant = abs(shift) * np.sqrt(n) >= z_needed
     level = "ok"
     if significant and abs(shift) >= t.shift_alarm:

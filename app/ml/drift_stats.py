@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from app.ml.report import FeatureReference
+
+
+def scipy_stats() -> Any:
+    """``scipy.stats``, imported on first use: it takes more than half a second, which every
+    command-line start would pay though few commands judge drift."""
+    from scipy import stats
+    return stats
 
 LEVELS = ("ok", "warn", "alarm")
 EPS = 1e-4  # fraction given to an empty bin, so PSI stays finite
@@ -97,7 +104,7 @@ def reference_cdf(ref: FeatureReference) -> Callable[[np.ndarray], np.ndarray]:
 def _normal_cdf(mean: float, std: float) -> Callable[[np.ndarray], np.ndarray]:
     if not std > 0:
         return lambda v: (np.asarray(v, dtype=np.float64) >= mean).astype(np.float64)
-    return lambda v: stats.norm.cdf(np.asarray(v, dtype=np.float64), loc=mean, scale=std)
+    return lambda v: scipy_stats().norm.cdf(np.asarray(v, dtype=np.float64), loc=mean, scale=std)
 
 
 def level_of(psi_value: float, ks: float, ks_p: float, t: Thresholds) -> str:
@@ -119,7 +126,7 @@ def feature_drift_samples(ref: FeatureReference, values: np.ndarray,
     if len(v) < t.min_samples:
         return FeatureDrift(ref.name, len(v), 0.0, 0.0, 1.0, "ok", "samples")
     p_val = psi(ref.fractions, bin_fractions(v, ref.quantiles))
-    res = stats.ks_1samp(v, reference_cdf(ref))
+    res = scipy_stats().ks_1samp(v, reference_cdf(ref))
     ks, p = float(res.statistic), float(res.pvalue)
     return FeatureDrift(ref.name, len(v), p_val, ks, p, level_of(p_val, ks, p, t), "samples")
 
@@ -145,7 +152,7 @@ def feature_drift_summary(ref: FeatureReference, count: int, mean: float, varian
     if not std > 0:  # a step: compare both sides of it
         gaps = np.maximum(gaps, np.abs(reference_cdf(ref)(np.array([mean])) - 0.0))
     ks = float(gaps.max())
-    p = float(stats.kstwo.sf(ks, count))
+    p = float(scipy_stats().kstwo.sf(ks, count))
     return FeatureDrift(ref.name, count, p_val, ks, p, level_of(p_val, ks, p, t), "summary")
 
 
@@ -220,8 +227,8 @@ def _class_feature_drift(ref: FeatureReference, values: np.ndarray, n_eff: float
         return FeatureDrift(ref.name, len(v), 0.0, 0.0, 1.0, "ok", "class")
     bias = (len(ref.fractions) - 1) / n_eff
     p_val = max(0.0, psi(ref.fractions, bin_fractions(v, ref.quantiles)) - bias)
-    ks = float(stats.ks_1samp(v, reference_cdf(ref)).statistic)
-    p = float(stats.kstwo.sf(ks, max(1, int(round(n_eff)))))
+    ks = float(scipy_stats().ks_1samp(v, reference_cdf(ref)).statistic)
+    p = float(scipy_stats().kstwo.sf(ks, max(1, int(round(n_eff)))))
     significant = p < t.alpha / max(1, n_tests)
     level = "ok"
     if significant and (p_val >= t.psi_alarm or ks >= t.ks_alarm):

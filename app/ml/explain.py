@@ -4,11 +4,14 @@ models, the exact linear attribution for the linear ones) that add up to the mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
 from app.core.errors import UsageError
+
+if TYPE_CHECKING:  # scikit-learn loads when a model does, not with the services
+    from sklearn.pipeline import Pipeline
 
 #: How close base value + contributions must come to the model's own output. TreeSHAP and the
 #: linear attribution are exact; this only absorbs float64 rounding over a few hundred trees.
