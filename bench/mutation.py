@@ -58,7 +58,8 @@ GROUPS: dict[str, Group] = {
     "security": Group(
         mutate=("app/security/*",),
         tests=("tests/security", "tests/test_accounts.py", "tests/test_policy_matrix.py",
-               "tests/mutation_kills/test_security.py"),
+               "tests/mutation_kills/test_security.py",
+               "tests/mutation_kills/test_security_rules.py"),
     ),
     "packages": Group(
         mutate=("app/packages/verify.py", "app/packages/signatures.py"),

@@ -30,7 +30,6 @@ class Passwords:
     """Hash and check passwords; never logs or stores them in clear."""
 
     def __init__(self, params: HashParams) -> None:
-        self.params = params
         self._hasher = PasswordHasher(time_cost=params.time_cost,
                                       memory_cost=params.memory_cost,
                                       parallelism=params.parallelism, type=Type.ID)
