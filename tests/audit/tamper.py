@@ -3,6 +3,7 @@ and renumber rows, recompute the chain, and sign it again with the real or anoth
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from app.audit.checkpoints import checkpoint_to_json, make_checkpoint
 from app.audit.expected import CHECKPOINTED_ACTIONS
 from app.audit.keyprotect import OwnerOnlyFile
 from app.audit.keys import KEY_NAME, PUBLIC_NAME, AuditKey, _store, public_pem
+from app.core.canonical import canonical_bytes
 
 TRIGGERS = ("audit_events_no_update", "audit_events_no_delete", "audit_checkpoints_no_update",
             "audit_checkpoints_no_delete")
@@ -135,10 +137,6 @@ def resign_export(folder: Path, key: AuditKey, *, checkpoints_with: AuditKey | N
     """Sign an altered export again as its key holder would: checkpoints (when
     ``checkpoints_with`` is given) at the same sequence numbers over the new chain, the
     public key, file hashes and the manifest."""
-    import hashlib
-
-    from app.core.canonical import canonical_bytes
-
     records = export_lines(folder)
     heads = {r["seq"]: r["hash"] for r in records}
     if checkpoints_with is not None:
@@ -154,13 +152,26 @@ def resign_export(folder: Path, key: AuditKey, *, checkpoints_with: AuditKey | N
                                                      "2026-01-01T00:00:00+00:00", "ws"))
         (folder / "checkpoint.json").write_text(json.dumps(closing, indent=2), encoding="utf-8")
         (folder / "audit_public_key.pem").write_bytes(checkpoints_with.public_pem())
+    resign_manifest(folder, key, events=len(records), key_id=key.key_id)
+
+
+def resign_manifest(folder: Path, key: AuditKey, *, drop: tuple[str, ...] = (),
+                    **changes: object) -> None:
+    """Sign an export's manifest again over its files as they now are (what the exporting
+    key's holder can do): the files named in ``drop`` are deleted, and they and any listed
+    file that is gone are left out; ``changes`` replace manifest fields."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    for name in manifest["files"]:
-        data = (folder / name).read_bytes()
+    manifest.pop("signature", None)
+    manifest.update(changes)
+    for name in list(manifest["files"]):
+        path = folder / name
+        if name in drop:
+            path.unlink(missing_ok=True)
+        if not path.exists():
+            del manifest["files"][name]
+            continue
+        data = path.read_bytes()
         manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(),
                                    "length": len(data)}
-    manifest["events"] = len(records)
-    manifest["key_id"] = key.key_id
-    manifest.pop("signature", None)
     manifest["signature"] = key.sign(canonical_bytes(manifest))
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

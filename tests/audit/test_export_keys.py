@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.audit.keys import AuditKey
 from app.cli import main as cli_main
-from app.core.canonical import canonical_bytes
 from app.core.errors import IntegrityError
 from app.services.audit import verify_export_folder
+from tests.audit.tamper import resign_manifest
 from tests.backends import open_workstation
 from tests.conftest import password_of
 
@@ -71,24 +71,6 @@ def run_verifier(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """The verifier shipped inside the export, run from it as the export's docs say."""
     return subprocess.run([*_python_as_documented(), "plantml_audit_verify.py", ".", *args],
                           cwd=folder, capture_output=True, text=True, timeout=120, check=False)
-
-
-def _resign(folder: Path, key: AuditKey, *, drop: tuple[str, ...] = (), **changes) -> None:
-    """Sign the manifest again over the files as they now are (what the exporting key's
-    holder can do), leaving out ``drop``."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    manifest.pop("signature")
-    manifest.update(changes)
-    for name in list(manifest["files"]):
-        if name in drop:
-            del manifest["files"][name]
-            (folder / name).unlink()
-            continue
-        data = (folder / name).read_bytes()
-        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(),
-                                   "length": len(data)}
-    manifest["signature"] = key.sign(canonical_bytes(manifest))
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
 def _problem(folder: Path, pems=None) -> str:
@@ -148,7 +130,7 @@ def test_a_key_swapped_in_the_list_fails_naming_the_key(plant, tmp_path):
     assert f"{KEYS}: content differs from the manifest" in _problem(copy)
     assert f"{KEYS}: differs from the manifest" in run_verifier(copy).stdout
     # ws-b's key replaced under its own id, the manifest signed again by ws-a's key holder.
-    _resign(copy, a)
+    resign_manifest(copy, a)
     assert (f"the entry for audit key {b.key_id} (ws-b) holds another public key "
             f"({intruder.key_id}): the key list was altered") in _problem(copy)
     r = run_verifier(copy)
@@ -159,7 +141,7 @@ def test_a_key_swapped_in_the_list_fails_naming_the_key(plant, tmp_path):
     shutil.copytree(export, copy)
     (copy / KEYS).write_text(json.dumps([_entry(a, "ws-a"), _entry(intruder, "ws-b")]),
                              encoding="utf-8")
-    _resign(copy, a)
+    resign_manifest(copy, a)
     seq = plant["first_b"]
     assert (f"the checkpoint at sequence {seq} is not signed by any of the export's audit "
             f"keys {', '.join(sorted((a.key_id, intruder.key_id)))} (it names audit key "
@@ -212,7 +194,7 @@ def test_an_export_of_the_previous_format_verifies_as_before(services, people, t
     """One workstation: a format-2 export (one key, no list) verifies, pinned or not."""
     one = tmp_path / "one"
     services.audit.export(people["auditor"], folder=one)
-    _resign(one, services.audit.key, drop=(KEYS,), format="plantml-audit-export-v2")
+    resign_manifest(one, services.audit.key, drop=(KEYS,), format="plantml-audit-export-v2")
     pem = tmp_path / "one.pem"
     pem.write_bytes(services.audit.key.public_pem())
     for pins in (None, [pem]):
@@ -226,7 +208,7 @@ def test_a_previous_format_export_of_two_workstations_still_fails_naming_the_key
     """As before the key list: only the exporting workstation's key is in it."""
     two = tmp_path / "two"
     shutil.copytree(plant["export"], two)
-    _resign(two, plant["a"].audit.key, drop=(KEYS,), format="plantml-audit-export-v2")
+    resign_manifest(two, plant["a"].audit.key, drop=(KEYS,), format="plantml-audit-export-v2")
     b_id = plant["b"].audit.key_id
     assert f"(it names audit key {b_id})" in _problem(two)
     assert f"signed by key {b_id}" in run_verifier(two).stdout

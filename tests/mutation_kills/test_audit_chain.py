@@ -43,6 +43,7 @@ from app.core.errors import IntegrityError
 from app.core.progress import CancelToken, no_progress
 from app.core.records import VerifyReport
 from app.store.schema import AuditEventRow
+from tests.audit.tamper import resign_manifest
 
 
 def _body(i: int) -> str:
@@ -192,22 +193,6 @@ def _export(folder: Path, key: AuditKey, actions: list[str], signed_at: list[int
     return folder
 
 
-def _resign(folder: Path, key: AuditKey, **changes) -> None:
-    """Sign the manifest again over the files as they now are (the key holder's move)."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    manifest.pop("signature")
-    manifest.update(changes)
-    for name in list(manifest["files"]):
-        if not (folder / name).exists():
-            del manifest["files"][name]
-            continue
-        data = (folder / name).read_bytes()
-        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(),
-                                   "length": len(data)}
-    manifest["signature"] = key.sign(canonical_bytes(manifest))
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
 @pytest.fixture
 def key() -> AuditKey:
     return AuditKey(Ed25519PrivateKey.generate())
@@ -225,7 +210,7 @@ def test_an_intact_export_with_an_approval_verifies(tmp_path, key):
 def test_the_checkpoint_at_an_approval_removed_from_an_export_is_named(tmp_path, key):
     folder = _export(tmp_path / "x", key, ACTIONS, [3])
     (folder / "checkpoints.jsonl").write_text("", encoding="utf-8")
-    _resign(folder, key)
+    resign_manifest(folder, key)
     report = verify_export(folder)
     assert not report.ok and report.first_bad_seq == 3
     assert report.problem == ("the signed checkpoint every export, approval and security "
@@ -249,7 +234,7 @@ def test_a_failed_approval_needs_no_checkpoint(tmp_path, key):
 def test_a_v1_export_with_approvals_still_verifies(tmp_path, key):
     folder = _export(tmp_path / "x", key, ACTIONS, [3])
     (folder / "checkpoints.jsonl").unlink()
-    _resign(folder, key, format=FORMAT_V1)
+    resign_manifest(folder, key, format=FORMAT_V1)
     report = verify_export(folder)
     assert report.ok, report.problem
     assert any("before PlantML 0.2" in n for n in report.notes)
@@ -260,7 +245,7 @@ def test_a_damaged_checkpoint_line_is_named_by_file_and_line(tmp_path, key):
     path = folder / "checkpoints.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text(lines[0] + "\n" + "{not json\n", encoding="utf-8")
-    _resign(folder, key)
+    resign_manifest(folder, key)
     with pytest.raises(IntegrityError) as err:
         verify_export(folder)
     assert str(err.value) == f"{path} line 2: not a checkpoint"
@@ -272,7 +257,7 @@ def test_a_damaged_event_line_is_named_by_file_and_line(tmp_path, key):
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[1] = json.dumps({"seq": 2, "body": "x"})  # no hashes
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _resign(folder, key)
+    resign_manifest(folder, key)
     with pytest.raises(IntegrityError) as err:
         verify_export(folder)
     assert str(err.value) == f"{path} line 2: not a valid event record"

@@ -6,13 +6,11 @@ and the last-administrator rule, and the recovery code."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app.core.canonical import canonical_bytes
@@ -20,28 +18,13 @@ from app.core.errors import AuthenticationError, IntegrityError, NotFound, Usage
 from app.core.roles import Role
 from app.security import accounts, recovery, signing
 from app.security.passwords import Passwords
-from app.store.schema import Base, SignatureRow, User, UserKey
+from app.store.schema import SignatureRow, User, UserKey
 from app.store.settings import set_setting
-from tests.conftest import FAST
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
 PASSWORD = "Grün-Passwort-42"  # not ASCII: the private key is encrypted with its UTF-8 bytes
 REQ = signing.SignRequest(record_type="model_version", record_id="pump:v3",
                           record_hash="ab" * 32, meaning="approved", reason="bench tests ok")
-
-
-@pytest.fixture
-def session() -> Iterator[Session]:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def passwords() -> Passwords:
-    return Passwords(FAST)
 
 
 def _user(s: Session, passwords: Passwords, name: str, roles=(Role.ENGINEER,)) -> User:

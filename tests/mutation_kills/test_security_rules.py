@@ -4,11 +4,10 @@ field of a signing key change behind PlantML's back, and nothing that is not a k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.core.errors import PermissionDenied, UsageError
@@ -18,25 +17,10 @@ from app.security import accounts, signing
 from app.security.authz import require
 from app.security.passwords import MIN_PASSWORD_LENGTH, HashParams, Passwords, check_strength
 from app.security.state import describe, security_state
-from app.store.schema import Base, User, UserKey
-from tests.conftest import FAST
+from app.store.schema import User, UserKey
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 PASSWORD = "Rules-Passw0rd-42"
-
-
-@pytest.fixture
-def session() -> Iterator[Session]:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def passwords() -> Passwords:
-    return Passwords(FAST)
 
 
 def _principal(*roles: Role) -> Principal:

@@ -9,6 +9,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from tests.conftest import password_of
+
 
 def tiny_onnx() -> bytes:
     """Raw window [N, 1, 8] -> score = mean over the window (a real, checkable model)."""
@@ -44,3 +46,12 @@ def register(services, who, line="pump-7", passed=True):
         feature_spec={"window": 8, "hop": 8}, recipe={"model": "mean"},
         metrics={"accuracy": 0.995}, lineage={"sklearn": "1.9"}, artifacts=artifacts(),
         parity_passed=passed, blocked_reason="" if passed else "parity gate failed")
+
+
+def approve_for_edge(services, people, ref: str) -> None:
+    """Propose ``ref`` for hardware EDGE-01 as the engineer and approve it as the approver
+    (the conftest's people and their passwords)."""
+    services.approvals.propose(people["engineer"], ref=ref, password=password_of("engineer1"),
+                               hardware_ids=["EDGE-01"], reason="ready")
+    services.approvals.decide(people["approver"], ref=ref, password=password_of("approver1"),
+                              meaning="approved", reason="ok")

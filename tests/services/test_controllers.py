@@ -16,7 +16,7 @@ from app.services.command_key import signer
 from app.services.controller_runtime import start_controller
 from app.services.options import binary_options
 from app.services.recipes import make_recipe
-from tests.conftest import password_of
+from tests.services.release_kit import approve_for_edge
 
 
 def _trained(services, people, tmp_path, versions=1):
@@ -35,11 +35,7 @@ def _trained(services, people, tmp_path, versions=1):
     for seed in range(versions):
         v = services.training.train(eng, dataset=ds.dataset_id, line="pump-7",
                                     recipe=make_recipe(seed=seed), window=1024, hop=1024).version
-        services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
-                                   hardware_ids=["EDGE-01"], reason="ready")
-        services.approvals.decide(people["approver"], ref=v.ref,
-                                  password=password_of("approver1"), meaning="approved",
-                                  reason="ok")
+        approve_for_edge(services, people, v.ref)
         refs.append(v.ref)
     return refs
 

@@ -34,7 +34,7 @@ from app.services.controllers import endpoint
 from app.services.fleet_rollout import chains
 from app.store.schema import RolloutStepRow
 from tests.conftest import password_of
-from tests.services.release_kit import register
+from tests.services.release_kit import approve_for_edge, register
 from tests.services.test_controllers import _trained
 from tests.test_policy_matrix import EXPECTED
 
@@ -378,10 +378,7 @@ def test_rtu_one_at_a_time_per_port_tcp_side_by_side(services, people):
     tests/services/test_rtu_units.py rolls out over a real multi-drop bus."""
     eng, opr = people["engineer"], people["operator"]
     v = register(services, eng, line="pump-7")
-    services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
-                               hardware_ids=["EDGE-01"], reason="ready")
-    services.approvals.decide(people["approver"], ref=v.ref, password=password_of("approver1"),
-                              meaning="approved", reason="ok")
+    approve_for_edge(services, people, v.ref)
     rtu = []
     for bus in (0, 1):
         for unit in range(3):

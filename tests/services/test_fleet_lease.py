@@ -23,7 +23,7 @@ from app.services.fleet_lease import Lease, LeaseLost, shown
 from app.store.engine import Database
 from app.store.migrate import alembic_config, head_revision
 from tests.conftest import FAST, password_of
-from tests.services.release_kit import register
+from tests.services.release_kit import approve_for_edge, register
 from tests.services.test_fleet import _Outcome, _Ref, _Status, _Watch
 from tests.test_cli import plantml
 
@@ -92,10 +92,7 @@ def plant(services, people, tmp_path):
     registry, signed in as the same operator."""
     eng, opr = people["engineer"], people["operator"]
     v = register(services, eng, line="pump-7")
-    services.approvals.propose(eng, ref=v.ref, password=password_of("engineer1"),
-                               hardware_ids=["EDGE-01"], reason="ready")
-    services.approvals.decide(people["approver"], ref=v.ref, password=password_of("approver1"),
-                              meaning="approved", reason="ok")
+    approve_for_edge(services, people, v.ref)
     for k in range(3):
         services.fleet.add(opr, name=f"c{k}", endpoint=f"tcp:10.0.3.{k}:502",
                            hardware_id="EDGE-01", group="g")

@@ -26,6 +26,7 @@ from app.services import Services
 from app.services.keys import TrustedKey
 from app.ui.admin_rules import admin_rules
 from app.ui.dialogs.account_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
+from app.ui.dialogs.in_place import open_in_place_of
 from app.ui.dialogs.reason_dialog import ReasonDialog
 from app.ui.look import icon
 from app.ui.permissions import apply_rules, may, refusal_text
@@ -202,11 +203,7 @@ class AdminView(Page):
 
     def _open(self, dialog: QWidget) -> QWidget:
         """Show ``dialog`` window-modal without blocking (tests drive it directly)."""
-        old = self.dialog
-        if old is not None and old is not dialog and not getattr(old, "busy", False):
-            old.deleteLater()
-        self.dialog = dialog
-        dialog.open()  # type: ignore[attr-defined]
+        self.dialog = open_in_place_of(self.dialog, dialog)
         return dialog
 
     def _changed(self, text: str) -> None:

@@ -15,6 +15,7 @@ from app.ui.dialogs.alias_dialog import AliasDialog
 from app.ui.dialogs.approval_dialog import ApprovalDialog
 from app.ui.dialogs.compare_dialog import CompareDialog
 from app.ui.dialogs.evaluate_dialog import EvaluateDialog
+from app.ui.dialogs.in_place import open_in_place_of
 from app.ui.dialogs.propose_dialog import ProposeDialog
 from app.ui.dialogs.reason_dialog import ReasonDialog
 from app.ui.dialogs.signing_dialog import SigningDialog
@@ -47,11 +48,7 @@ class VersionDialogs(QObject):
     def open(self, dialog: QWidget) -> QWidget:
         """Show ``dialog`` window-modal without blocking, in place of the one shown before
         (unless that one still works)."""
-        old = self.dialog
-        if old is not None and old is not dialog and not getattr(old, "busy", False):
-            old.deleteLater()
-        self.dialog = dialog
-        dialog.open()  # type: ignore[attr-defined]
+        self.dialog = open_in_place_of(self.dialog, dialog)
         return dialog
 
     def propose(self, details: VersionDetails) -> ProposeDialog:
