@@ -115,11 +115,13 @@ def prepare(name: str, *, fresh: bool, before: bool = False) -> Path:
         path = where / link
         if not path.is_symlink():
             path.symlink_to(target, target_is_directory=True)
-    # The app looks for its bundled resources next to the app package, here mutants/app.
+    # The app looks for its bundled resources next to the app package, here mutants/app, and
+    # a test runs a bench script found from its own copy in mutants/tests.
     (where / "mutants").mkdir(exist_ok=True)
     for base in (where, where / "mutants"):
-        if not (base / "resources").is_symlink():
-            (base / "resources").symlink_to(REPO / "resources", target_is_directory=True)
+        for beside in ("resources", "bench"):
+            if not (base / beside).is_symlink():
+                (base / beside).symlink_to(REPO / beside, target_is_directory=True)
     tests = [t for t in group.tests if (REPO / t).exists()
              and not (before and t.startswith(KILLS))]
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
@@ -142,7 +144,10 @@ def _mutmut() -> str:
 
 
 def _run_mutmut(where: Path, args: list[str]) -> int:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # Every mutant is a new pytest session: on the PostgreSQL backend each would start its
+    # own throwaway cluster. The code mutated here does not depend on the backend (that is
+    # app/store's, tested by the suite on both), so the mutants run on SQLite.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PLANTML_TEST_BACKENDS="sqlite")
     cmd = ["nice", "-n", "10", _mutmut(), *args]
     print("+", " ".join(cmd), f"(in {where})", flush=True)
     return subprocess.call(cmd, cwd=where, env=env)

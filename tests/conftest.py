@@ -71,13 +71,32 @@ def services(home: Path) -> Iterator[Services]:
 
 
 #: The registry backends the service and audit suites run on (their conftest files
-#: parametrise ``services`` with them).
-BACKENDS = ("sqlite", "postgresql")
+#: parametrise ``services`` with them). PLANTML_TEST_BACKENDS narrows them for a tool that
+#: runs the tests hundreds of times (bench/mutation.py: one PostgreSQL cluster per mutant
+#: would cost more than the mutant's tests); the suite itself always runs both.
+ALL_BACKENDS = ("sqlite", "postgresql")
+
+
+def _backends() -> tuple[str, ...]:
+    given = os.environ.get("PLANTML_TEST_BACKENDS")
+    if not given:
+        return ALL_BACKENDS
+    chosen = tuple(b.strip() for b in given.split(",") if b.strip())
+    unknown = sorted(set(chosen) - set(ALL_BACKENDS))
+    if unknown or not chosen:
+        raise pytest.UsageError(f"PLANTML_TEST_BACKENDS={given!r}: unknown backend(s) "
+                                f"{unknown}; known: {', '.join(ALL_BACKENDS)}")
+    return chosen
+
+
+BACKENDS = _backends()
 
 
 @pytest.fixture(scope="session")
 def pg_server():
     """The PostgreSQL server's URL for the session (skips or fails as tests/pg.py says)."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PLANTML_TEST_BACKENDS leaves PostgreSQL out")
     gen = pg.server_url()
     url = next(gen)
     template = pg.make_template(url)
