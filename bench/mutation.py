@@ -5,6 +5,7 @@ that exercise it, and the mutation score per module.
 Run (from the repository root, after `pip install -e ".[test,mutation]"`):
 
     python bench/mutation.py run GROUP [--max-children N] [--fresh] [--only PATTERN ...]
+                                       [--backends sqlite,postgresql] [--lean]
     python bench/mutation.py retest GROUP       # re-run the mutants that are not killed
     python bench/mutation.py score [GROUP ...] [--json FILE] [--survivors]
     python bench/mutation.py show GROUP [MUTANT ...]  # diffs, by default of those not killed
@@ -47,6 +48,9 @@ class Group:
 
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
+    #: Slow tests of the selection that check something else than most of the group's
+    #: modules; ``--lean`` leaves them out (pieces of test ids).
+    heavy: tuple[str, ...] = ()
 
 
 #: The audit and security groups list a folder of kill tests, not files: a new file there is
@@ -56,6 +60,10 @@ GROUPS: dict[str, Group] = {
         mutate=("app/audit/*",),
         tests=("tests/test_audit_tamper.py", "tests/audit", "tests/test_audit_clock.py",
                "tests/security/test_audit_key.py", "tests/mutation_kills/audit"),
+        # Four workstations writing at once (4.5 s) and the PDF report (3 s): a third of the
+        # time of every mutant of the chain, the keys and the verification they pass through.
+        heavy=("test_concurrent_workstations_lose_nothing",
+               "test_every_event_and_every_page_is_in_the_pdf"),
     ),
     "security": Group(
         mutate=("app/security/*",),
@@ -144,11 +152,18 @@ def _mutmut() -> str:
     return str(exe)
 
 
-def _run_mutmut(where: Path, args: list[str]) -> int:
+def _run_mutmut(where: Path, args: list[str], backends: str = "sqlite",
+                deselect: tuple[str, ...] = ()) -> int:
     # Every mutant is a new pytest session: on the PostgreSQL backend each would start its
-    # own throwaway cluster. The code mutated here does not depend on the backend (that is
-    # app/store's, tested by the suite on both), so the mutants run on SQLite.
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PLANTML_TEST_BACKENDS="sqlite")
+    # own throwaway cluster unless PLANTML_TEST_PG_URL names a running one. Almost all the
+    # code mutated here does not depend on the backend (that is app/store's, tested by the
+    # suite on both), so mutants run on SQLite; the few PostgreSQL-only functions (the
+    # server-side chain scan) are run with --backends sqlite,postgresql.
+    if "postgresql" in backends and not os.environ.get("PLANTML_TEST_PG_URL"):
+        raise SystemExit("--backends with postgresql needs a running server: "
+                         'eval "$(bash installer/ci-postgres.sh --no-fsync)" first')
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PLANTML_TEST_BACKENDS=backends,
+               PLANTML_TEST_DESELECT=",".join(deselect))
     cmd = ["nice", "-n", "10", _mutmut(), *args]
     print("+", " ".join(cmd), f"(in {where})", flush=True)
     return subprocess.call(cmd, cwd=where, env=env)
@@ -170,7 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name in _names(args.group):
         where = prepare(name, fresh=args.fresh, before=args.before)
         rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children),
-                                  *args.only])
+                                  *args.only], args.backends,
+                          GROUPS[name].heavy if args.lean else ())
     return rc
 
 
@@ -184,7 +200,8 @@ def cmd_retest(args: argparse.Namespace) -> int:
         if not todo:
             print(f"{name}: nothing left to retest")
             continue
-        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children), *todo])
+        rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children), *todo],
+                          args.backends)  # never lean: a retest is the last word
     return rc
 
 
@@ -252,6 +269,12 @@ def main() -> int:
         p.add_argument("--max-children", type=int, default=1)
         p.add_argument("--before", action="store_true",
                        help=f"without {KILLS}/ (the score before those tests)")
+        p.add_argument("--lean", action="store_true",
+                       help="leave out the group's heavy tests (a mutant only they would "
+                            "kill shows as a survivor, for retest to settle)")
+        p.add_argument("--backends", default="sqlite",
+                       help="registry backends the tests run on (PLANTML_TEST_BACKENDS); "
+                            "with postgresql, PLANTML_TEST_PG_URL must name a running server")
         if cmd == "run":
             p.add_argument("--fresh", action="store_true",
                            help="drop the group's earlier mutants and results first")
