@@ -5,7 +5,7 @@ that exercise it, and the mutation score per module.
 Run (from the repository root, after `pip install -e ".[test,mutation]"`):
 
     python bench/mutation.py run GROUP [--max-children N] [--fresh] [--only PATTERN ...]
-                                       [--backends sqlite,postgresql] [--lean]
+                                       [--backends sqlite,postgresql] [--lean] [--unchecked]
     python bench/mutation.py retest GROUP       # re-run the mutants that are not killed
     python bench/mutation.py score [GROUP ...] [--json FILE] [--survivors]
     python bench/mutation.py show GROUP [MUTANT ...]  # diffs, by default of those not killed
@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,8 +185,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     rc = 0
     for name in _names(args.group):
         where = prepare(name, fresh=args.fresh, before=args.before)
+        only = args.only
+        if args.unchecked:
+            # mutmut re-runs every mutant a pattern names; a stopped run goes on with the
+            # names of those matching and not yet checked instead.
+            only = [key for module in results(name, args.before).values()
+                    for key, status in module.items() if status == "not checked"
+                    and (not args.only or any(fnmatch(key, pat) for pat in args.only))]
+            if not only:
+                print(f"{name}: every mutant matching {args.only or '*'} is checked")
+                continue
         rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children),
-                                  *args.only], args.backends,
+                                  *only], args.backends,
                           GROUPS[name].heavy if args.lean else ())
     return rc
 
@@ -280,6 +291,8 @@ def main() -> int:
                            help="drop the group's earlier mutants and results first")
             p.add_argument("--only", nargs="+", default=[], metavar="PATTERN",
                            help="only the mutants whose names match (fnmatch)")
+            p.add_argument("--unchecked", action="store_true",
+                           help="only mutants not checked yet (of those --only names)")
     p = sub.add_parser("show", help="the diff of each mutant named, or of every one not killed")
     p.add_argument("group")
     p.add_argument("mutants", nargs="*")
