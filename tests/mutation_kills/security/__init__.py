@@ -1,1 +1,2 @@
-"""Tests written to kill the security group's surviving mutants (bench/mutation.py lists this folder)."""
+"""Tests written to kill the security group's surviving mutants (bench/mutation.py lists
+this folder)."""
