@@ -1,16 +1,17 @@
 """What the trail's verification demands when its caller does not say: a workspace trail may
 end past its last checkpoint but may not be older than an anchor (an export passes both
-rules explicitly); and only a folder holding a manifest is taken for an export."""
+rules explicitly); only a folder holding a manifest is taken for an export; and a registry
+file verifies by its path as through its database."""
 
 from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.audit.checkpoints import make_checkpoint
+from app.audit.checkpoints import make_checkpoint, stored_checkpoints
 from app.audit.export_verify import MANIFEST, is_export
 from app.audit.keys import AuditKey
-from app.audit.verify import Anchor, verify_rows
+from app.audit.verify import Anchor, verify_database, verify_rows
 from app.core.errors import UsageError
 from app.services.audit import verify_export_folder
 from tests.mutation_kills.audit.test_chain_and_export import ACTIONS, TS, _export_rows
@@ -51,3 +52,15 @@ def test_only_a_folder_holding_a_manifest_is_an_export(tmp_path):
     (empty / MANIFEST).write_text("{}", encoding="utf-8")
     assert is_export(empty)
     assert not is_export(empty / MANIFEST)
+
+
+def test_a_registry_file_verifies_by_its_path_as_through_its_database(services, people):
+    with services.ctx.db.reader() as s:
+        checkpoints = stored_checkpoints(s)
+    public = services.audit.key.public
+    path = services.ctx.db.path
+    assert path is not None and checkpoints
+    through_db = verify_database(services.ctx.db, checkpoints, public)
+    by_path = verify_database(path, checkpoints, public)
+    assert through_db.ok and by_path.ok, (through_db.problem, by_path.problem)
+    assert by_path.last_seq == through_db.last_seq > 0
