@@ -64,3 +64,6 @@ def test_a_registry_file_verifies_by_its_path_as_through_its_database(services, 
     by_path = verify_database(path, checkpoints, public)
     assert through_db.ok and by_path.ok, (through_db.problem, by_path.problem)
     assert by_path.last_seq == through_db.last_seq > 0
+    # With no checkpoint to name its signer, the report names this workstation's key.
+    unsigned = verify_database(services.ctx.db, [], public)
+    assert unsigned.ok and unsigned.key_id == services.audit.key.key_id
