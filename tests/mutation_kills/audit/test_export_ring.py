@@ -36,3 +36,11 @@ def test_an_export_verified_with_its_pinned_key_names_that_key(tmp_path, key):
     assert report.ok, report.problem
     assert report.key_id == key.key_id
     assert not any("shipped in the export" in note for note in report.notes)
+
+
+def test_an_export_verified_with_its_own_keys_names_each_keys_workstation(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    report = verify_export(folder)
+    assert report.ok, report.problem
+    assert (f"verified with the key(s) shipped in the export ({key.key_id} (ws1)); compare "
+            "them with the workstations' keys, or pass --key for each") in report.notes
