@@ -144,10 +144,19 @@ def test_an_anchor_at_the_last_event_is_compared_not_taken_for_a_cut(key):
 
 # --- a broken chain ---
 
-def test_a_broken_chain_reports_the_events_before_the_break_as_checked(key):
+@pytest.mark.parametrize("bad", [1, 4])
+def test_a_broken_chain_reports_the_events_before_the_break_as_checked(key, bad):
     rows = list(ROWS)
-    seq, body, prev, digest = rows[3]
-    rows[3] = (seq, body.replace('"n":4', '"n":40'), prev, digest)
+    seq, body, prev, digest = rows[bad - 1]
+    rows[bad - 1] = (seq, body.replace(f'"n":{bad}', f'"n":{bad}0'), prev, digest)
     report = verify_rows(iter(rows), [], key.public)
-    assert not report.ok and report.first_bad_seq == 4
-    assert (report.events_checked, report.last_seq) == (3, 3)
+    assert not report.ok and report.first_bad_seq == bad
+    assert (report.events_checked, report.last_seq) == (bad - 1, bad - 1)
+    assert report.key_id == key.key_id
+
+
+def test_a_checkpoint_past_the_end_means_the_tail_was_cut(key):
+    cut = verify_rows(iter(ROWS[:6]), [_cp(key, 8)], key.public)
+    _refused(cut, 7, "the chain ends at 6 but a signed checkpoint vouches for 8 events: the "
+             "tail was cut")
+    assert (cut.events_checked, cut.last_seq, cut.key_id) == (6, 6, key.key_id)
