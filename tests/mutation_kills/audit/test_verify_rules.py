@@ -5,6 +5,7 @@ anchors agreed; each refusal names its sequence and says exactly what was found.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -37,9 +38,13 @@ def _rows(n: int = N) -> list[tuple[int, str, str, str]]:
 ROWS = _rows()
 
 
-@pytest.fixture(scope="module")
+KEY = AuditKey(Ed25519PrivateKey.generate())
+OTHER = AuditKey(Ed25519PrivateKey.generate())
+
+
+@pytest.fixture
 def key() -> AuditKey:
-    return AuditKey(Ed25519PrivateKey.generate())
+    return KEY
 
 
 def _cp(key: AuditKey, seq: int, head: str | None = None) -> Checkpoint:
@@ -51,9 +56,13 @@ def _verify(key: AuditKey, at: list[int], expected: Expected | None = None, **kw
                        **kw)
 
 
-def _refused(report, seq: int, problem: str) -> None:
+def _refused(report, seq: int, problem: str, *, checked: int = N, key_id: str = "") -> None:
+    """A refusal at ``seq`` saying ``problem``, after walking ``checked`` events, reported
+    under ``key_id`` (by default the key the tests sign with)."""
     assert not report.ok
     assert (report.first_bad_seq, report.problem) == (seq, problem)
+    assert (report.events_checked, report.last_seq) == (checked, checked)
+    assert report.key_id == (key_id or KEY.key_id)
 
 
 # --- checkpoints the trail must have ---
@@ -113,7 +122,6 @@ def test_an_anchor_newer_than_the_trail_means_its_tail_was_cut(key):
     report = _verify(key, [], anchors=[Anchor("the package", _cp(key, N + 3, "ab" * 32))])
     _refused(report, N + 1, f"the chain ends at {N} but the package holds a checkpoint for "
              f"{N + 3} events: the tail was cut")
-    assert report.last_seq == N
 
 
 def test_a_newer_anchor_that_is_only_noted_does_not_hide_a_later_rewritten_one(key):
@@ -125,7 +133,7 @@ def test_a_newer_anchor_that_is_only_noted_does_not_hide_a_later_rewritten_one(k
 
 
 def test_a_rewritten_trail_under_another_key_says_the_key_was_replaced(key):
-    other = AuditKey(Ed25519PrivateKey.generate())
+    other = OTHER
     forged = make_checkpoint(other, 4, "cd" * 32, TS, "ws1")
     # An anchor of a key not trusted is refused before any comparison; trust both, as a
     # shared registry of two workstations does.
@@ -135,6 +143,22 @@ def test_a_rewritten_trail_under_another_key_says_the_key_was_replaced(key):
              f"rewritten and signed again (the anchor is signed by audit key {other.key_id}, "
              f"the trail by {key.key_id}: the audit key was replaced, or the anchor is "
              "another workstation's)")
+
+
+def test_an_anchor_of_a_key_not_trusted_means_the_key_was_replaced(key):
+    report = _verify(key, [], anchors=[Anchor("the USB copy", make_checkpoint(
+        OTHER, 4, ROWS[3][3], TS, "ws1"))])
+    _refused(report, 4, f"the USB copy: its checkpoint at sequence 4 was signed by audit key "
+             f"{OTHER.key_id}, the trail is signed by {key.key_id}: the audit key was replaced "
+             "(or the anchor is from another workstation)", checked=0)
+
+
+def test_an_anchor_whose_signature_fails_is_refused(key):
+    good = _cp(key, 4)
+    forged = replace(good, signature=OTHER.sign(b"x"))
+    report = _verify(key, [], anchors=[Anchor("the USB copy", forged)])
+    _refused(report, 4, f"the USB copy: its checkpoint at sequence 4 does not verify with "
+             f"audit key {key.key_id}", checked=0)
 
 
 def test_an_anchor_at_the_last_event_is_compared_not_taken_for_a_cut(key):
@@ -152,11 +176,49 @@ def test_a_broken_chain_reports_the_events_before_the_break_as_checked(key, bad)
     report = verify_rows(iter(rows), [], key.public)
     assert not report.ok and report.first_bad_seq == bad
     assert (report.events_checked, report.last_seq) == (bad - 1, bad - 1)
-    assert report.key_id == key.key_id
+    assert report.key_id == key.key_id and report.problem != ""
 
 
 def test_a_checkpoint_past_the_end_means_the_tail_was_cut(key):
     cut = verify_rows(iter(ROWS[:6]), [_cp(key, 8)], key.public)
     _refused(cut, 7, "the chain ends at 6 but a signed checkpoint vouches for 8 events: the "
-             "tail was cut")
-    assert (cut.events_checked, cut.last_seq, cut.key_id) == (6, 6, key.key_id)
+             "tail was cut", checked=6)
+
+
+def test_a_checkpoint_that_disagrees_with_the_chain_means_it_was_recomputed(key):
+    report = verify_rows(iter(ROWS), [_cp(key, 3), _cp(key, 6, "ab" * 32)], key.public)
+    _refused(report, 4, "the chain up to 6 differs from the signed checkpoint: events after 3 "
+             "were altered and the chain recomputed")
+
+
+def test_two_signed_checkpoints_that_disagree_are_refused_before_the_walk(key):
+    report = verify_rows(iter(ROWS), [_cp(key, 5), _cp(key, 5, "ab" * 32)], key.public)
+    _refused(report, 5, "two signed checkpoints disagree at sequence 5", checked=0)
+
+
+def test_a_checkpoint_whose_signature_fails_names_the_key_it_claims(key):
+    good = _cp(key, 5)
+    forged = replace(good, signature=OTHER.sign(b"x"))
+    report = verify_rows(iter(ROWS), [forged], key.public)
+    _refused(report, 5, f"the checkpoint at sequence 5 is not signed by the audit key "
+             f"{key.key_id} (its signature does not verify with audit key {key.key_id})",
+             checked=0)
+
+
+def test_an_intact_trail_reports_every_event_and_the_newest_signer():
+    ring = KeyRing({KEY.key_id: KEY.public, OTHER.key_id: OTHER.public}, KEY.key_id)
+    report = verify_rows(iter(ROWS), [_cp(KEY, 4), make_checkpoint(OTHER, 8, ROWS[7][3], TS,
+                                                                    "ws2")], ring)
+    assert report.ok, report.problem
+    assert (report.events_checked, report.last_seq, report.checkpoint_seq,
+            report.unsigned_tail) == (N, N, 8, N - 8)
+    assert report.key_id == OTHER.key_id
+    assert not any("no signed checkpoint yet" in note for note in report.notes)
+
+
+def test_a_trail_without_checkpoints_says_only_the_chain_protects_it(key):
+    report = _verify(key, [])
+    assert report.ok and report.key_id == key.key_id
+    assert report.notes == ["no signed checkpoint yet: only the hash chain protects these "
+                            "events"]
+    assert verify_rows(iter([]), [], key.public).notes == []
