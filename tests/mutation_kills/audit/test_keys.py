@@ -1,14 +1,17 @@
 """The audit key file read back: an edited or foreign key file is refused, naming the file and
-what is wrong with it, never loaded as a key."""
+what is wrong with it, never loaded as a key; loose permissions and a clear copy left beside
+it are repaired and each repair reported."""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from app.audit.keys import KEY_FORMAT, KEY_NAME, AuditKey
+from app.audit.keys import KEY_FORMAT, KEY_NAME, PRIVATE_NAME, AuditKey
 from app.core.errors import IntegrityError
 
 
@@ -48,3 +51,24 @@ def test_a_private_half_with_a_character_outside_base64_is_refused(tmp_path):
 def test_a_key_file_whose_recorded_id_was_changed_is_refused(tmp_path):
     path = _edit(tmp_path / "keys", key_id="0" * 16)
     assert _refusal(tmp_path / "keys") == f"{path}: the key does not match its recorded id"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses the ACL")
+def test_a_loose_key_file_and_folder_are_both_tightened_and_both_reported(tmp_path):
+    keys = tmp_path / "keys"
+    AuditKey.load_or_create(keys)
+    os.chmod(keys, 0o755)
+    os.chmod(keys / KEY_NAME, 0o645)
+    key = AuditKey.load_or_create(keys)
+    assert stat.S_IMODE((keys / KEY_NAME).stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+    assert key.changes == ("keys: mode 0755 -> 0700", f"{KEY_NAME}: mode 0645 -> 0600")
+
+
+def test_a_clear_copy_left_beside_the_protected_key_is_removed_and_reported(tmp_path):
+    keys = tmp_path / "keys"
+    AuditKey.load_or_create(keys)
+    (keys / PRIVATE_NAME).write_text("left by PlantML 0.1\n", encoding="utf-8")
+    key = AuditKey.load_or_create(keys)
+    assert not (keys / PRIVATE_NAME).exists()
+    assert key.changes[-1] == f"{PRIVATE_NAME}: an unprotected copy was removed"
