@@ -1,0 +1,79 @@
+"""An export's files against its manifest: a name that is not a plain file name is never
+read, every file the format needs must be listed, a file larger than one read is measured
+whole, and a manifest that is not JSON is named."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.audit.chain import GENESIS, chain_hash, event_body
+from app.audit.checkpoints import make_checkpoint
+from app.audit.export import write_export
+from app.audit.export_verify import MANIFEST, verify_export
+from app.audit.keylist import KEYS
+from app.audit.keys import AuditKey
+from app.core.errors import IntegrityError
+from app.core.progress import CancelToken, no_progress
+from app.core.records import VerifyReport
+from tests.audit.tamper import resign_manifest
+from tests.mutation_kills.audit.test_chain_and_export import ACTIONS, TS, _export
+
+
+@pytest.fixture
+def key() -> AuditKey:
+    return AuditKey(Ed25519PrivateKey.generate())
+
+
+def _refusal(folder: Path) -> str:
+    with pytest.raises(IntegrityError) as err:
+        verify_export(folder)
+    return str(err.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a backslash is a path separator on Windows")
+def test_a_listed_name_with_a_backslash_is_not_read_even_where_such_a_file_exists(tmp_path,
+                                                                                  key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    name = "sub\\events.jsonl"
+    (folder / name).write_bytes((folder / "events.jsonl").read_bytes())
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    resign_manifest(folder, key, files={**manifest["files"], name: {}})  # digests recomputed
+    assert _refusal(folder) == f"{folder / name}: listed in the manifest but missing"
+
+
+def test_a_current_export_must_list_its_key_list(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, drop=(KEYS,))
+    assert _refusal(folder) == f"{folder / MANIFEST}: does not list {KEYS}"
+
+
+def test_a_manifest_that_is_not_json_is_named(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    (folder / MANIFEST).write_text("{not json", encoding="utf-8")
+    message = _refusal(folder)
+    assert message.startswith(f"{folder / MANIFEST} is not a readable part of an audit "
+                              "export: ")
+
+
+def test_an_events_file_larger_than_one_read_verifies(tmp_path, key):
+    rows, prev = [], GENESIS
+    for seq in range(1, 401):
+        body = event_body(ts=TS, user="eng", role="engineer", workstation="ws1",
+                          action="dataset.import", obj=f"dataset/{seq}", old=None,
+                          new={"columns": ["c" * 40] * 80}, reason="r", result="ok")
+        digest = chain_hash(seq, prev, body)
+        rows.append((seq, body, prev, digest))
+        prev = digest
+    closing = make_checkpoint(key, len(rows), rows[-1][3], TS.isoformat(), "ws1")
+    folder = tmp_path / "big"
+    write_export(folder, lambda: iter(rows), len(rows), closing, key,
+                 VerifyReport(ok=True, events_checked=len(rows), last_seq=len(rows)),
+                 progress=no_progress, cancel=CancelToken(), checkpoints=[], interval=1000)
+    assert (folder / "events.jsonl").stat().st_size > 1 << 20
+    report = verify_export(folder)
+    assert report.ok, report.problem
