@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.audit.chain import GENESIS, chain_hash, event_body
 from app.audit.checkpoints import make_checkpoint
 from app.audit.export import write_export
-from app.audit.export_verify import MANIFEST, verify_export
+from app.audit.export_verify import MANIFEST, PUBLIC_KEY, verify_export
 from app.audit.keylist import KEYS
 from app.audit.keys import AuditKey
 from app.core.errors import IntegrityError
@@ -77,3 +77,50 @@ def test_an_events_file_larger_than_one_read_verifies(tmp_path, key):
     assert (folder / "events.jsonl").stat().st_size > 1 << 20
     report = verify_export(folder)
     assert report.ok, report.problem
+
+
+def test_an_export_without_its_public_key_is_named(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    (folder / PUBLIC_KEY).unlink()
+    assert _refusal(folder).startswith(f"{folder} is not a readable audit export: ")
+
+
+def test_a_damaged_public_key_is_named_by_its_file(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    (folder / PUBLIC_KEY).write_bytes(b"-----BEGIN PUBLIC KEY-----\nAAAA\n")
+    assert str(folder / PUBLIC_KEY) in _refusal(folder)
+
+
+def test_an_export_signed_by_a_key_other_than_the_pinned_ones_names_them_all(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    pins = [AuditKey(Ed25519PrivateKey.generate()) for _ in range(2)]
+    with pytest.raises(IntegrityError) as err:
+        verify_export(folder, [p.public_pem() for p in pins])
+    listed = ", ".join(sorted(p.key_id for p in pins))
+    assert str(err.value) == (f"{folder / PUBLIC_KEY}: the export carries audit key "
+                              f"{key.key_id}, not the pinned key {listed}: it was signed "
+                              "again with another key")
+
+
+def test_a_manifest_of_an_unknown_format_is_refused(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, format="plantml-audit-export/99")
+    assert _refusal(folder) == f"{folder / MANIFEST}: not a PlantML audit export manifest"
+
+
+def test_a_manifest_changed_without_the_key_is_refused(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest["events"] = 4
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert _refusal(folder) == (f"{folder / MANIFEST}: the manifest signature does not verify "
+                                "with the audit key")
+
+
+def test_the_manifests_checkpoint_multiple_is_demanded(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, checkpoint_every=2)
+    report = verify_export(folder)
+    assert not report.ok and report.first_bad_seq == 2
+    assert report.problem == ("the signed checkpoint written every 2 events is missing at "
+                              "sequence 2: checkpoints were removed")
