@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.audit.chain import GENESIS, chain_hash, event_body
 from app.audit.checkpoints import make_checkpoint
-from app.audit.export import write_export
+from app.audit.export import FORMAT_V1, FORMAT_V2, write_export
 from app.audit.export_verify import MANIFEST, PUBLIC_KEY, verify_export
-from app.audit.keylist import KEYS
+from app.audit.keylist import KEYS, ListedKey, key_list_bytes
 from app.audit.keys import AuditKey
 from app.core.errors import IntegrityError
 from app.core.progress import CancelToken, no_progress
@@ -124,3 +124,54 @@ def test_the_manifests_checkpoint_multiple_is_demanded(tmp_path, key):
     assert not report.ok and report.first_bad_seq == 2
     assert report.problem == ("the signed checkpoint written every 2 events is missing at "
                               "sequence 2: checkpoints were removed")
+
+
+def test_a_manifest_counting_other_events_than_the_file_holds_is_refused(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, events=len(ACTIONS) - 1)
+    report = verify_export(folder)
+    assert report.ok is False
+    assert (report.first_bad_seq, report.events_checked, report.last_seq, report.key_id) == (
+        len(ACTIONS) + 1, len(ACTIONS), len(ACTIONS), key.key_id)
+    assert report.problem == (f"the manifest lists {len(ACTIONS) - 1} events, events.jsonl "
+                              f"holds {len(ACTIONS)}")
+
+
+def test_an_export_from_before_0_2_says_what_it_cannot_show(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    (folder / "checkpoints.jsonl").unlink()
+    resign_manifest(folder, key, format=FORMAT_V1)
+    report = verify_export(folder)
+    assert report.ok, report.problem
+    assert "an export from before PlantML 0.2: only its closing checkpoint is there, so " \
+           "removed checkpoints cannot be noticed" in report.notes
+
+
+def test_the_keys_an_export_was_verified_with_are_listed_with_their_workstations(tmp_path,
+                                                                                 key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    other = AuditKey(Ed25519PrivateKey.generate())
+    (folder / KEYS).write_bytes(key_list_bytes([ListedKey(key.key_id, "ws1", key.public),
+                                                ListedKey(other.key_id, "ws2", other.public)]))
+    resign_manifest(folder, key)
+    report = verify_export(folder)
+    assert report.ok, report.problem
+    names = {key.key_id: "ws1", other.key_id: "ws2"}
+    shown = ", ".join(f"{k} ({names[k]})" for k in sorted(names))
+    assert (f"verified with the key(s) shipped in the export ({shown}); compare them with the "
+            "workstations' keys, or pass --key for each") in report.notes
+
+
+def test_an_export_of_format_2_shows_its_one_key_without_a_workstation(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, format=FORMAT_V2, drop=(KEYS,))
+    report = verify_export(folder)
+    assert report.ok, report.problem
+    assert any(f"shipped in the export ({key.key_id} (?));" in n for n in report.notes)
+
+
+def test_a_damaged_pinned_key_is_named_as_the_pinned_key(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    with pytest.raises(IntegrityError) as err:
+        verify_export(folder, b"not a key")
+    assert str(err.value).startswith("the pinned key is not a readable public key: ")
