@@ -175,3 +175,20 @@ def test_a_damaged_pinned_key_is_named_as_the_pinned_key(tmp_path, key):
     with pytest.raises(IntegrityError) as err:
         verify_export(folder, b"not a key")
     assert str(err.value).startswith("the pinned key is not a readable public key: ")
+
+
+def test_every_file_the_manifest_leaves_out_is_named(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    resign_manifest(folder, key, drop=(KEYS, "checkpoints.jsonl"))
+    assert _refusal(folder) == (f"{folder / MANIFEST}: does not list {KEYS}, "
+                                "checkpoints.jsonl")
+
+
+def test_a_manifest_without_a_checkpoint_multiple_demands_none(tmp_path, key):
+    folder = _export(tmp_path / "x", key, ACTIONS, [3])
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest.pop("checkpoint_every", None)
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    resign_manifest(folder, key)
+    report = verify_export(folder)
+    assert report.ok, report.problem

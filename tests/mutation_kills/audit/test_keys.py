@@ -10,8 +10,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.audit.keys import KEY_FORMAT, KEY_NAME, PRIVATE_NAME, AuditKey
+from app.audit.keys import KEY_FORMAT, KEY_NAME, PRIVATE_NAME, AuditKey, load_public_pem
 from app.core.errors import IntegrityError
 
 
@@ -72,3 +75,15 @@ def test_a_clear_copy_left_beside_the_protected_key_is_removed_and_reported(tmp_
     key = AuditKey.load_or_create(keys)
     assert not (keys / PRIVATE_NAME).exists()
     assert key.changes[-1] == f"{PRIVATE_NAME}: an unprotected copy was removed"
+
+
+def test_a_key_made_in_memory_names_no_protector():
+    assert AuditKey(Ed25519PrivateKey.generate()).protector == ""
+
+
+def test_a_public_key_of_another_kind_is_named_as_such():
+    pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(IntegrityError) as err:
+        load_public_pem(pem, "the pinned key")
+    assert str(err.value) == "the pinned key is not an Ed25519 public key"

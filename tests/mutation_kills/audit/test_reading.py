@@ -37,3 +37,12 @@ def test_the_stream_holds_every_row_in_order_up_to_the_sequence_asked(trail, bat
         assert list(stream_rows(conn, batch=batch, upto=4)) == rows[:4], kind
         assert list(stream_rows(conn, batch=batch, upto=len(rows) + 5)) == rows, kind
         assert list(stream_rows(conn, batch=batch, upto=0)) == [], kind
+
+
+def test_a_stream_without_a_limit_holds_a_long_trail_whole(services, admin):
+    for i in range(130):
+        services.ctx.write(lambda s, i=i: services.ctx.trail.append(
+            s, user="admin", role="admin", action="settings.change", obj=f"k{i}"))
+    for kind, conn in _connections(services):
+        rows = list(stream_rows(conn))
+        assert len(rows) > 130 and [r[0] for r in rows] == list(range(1, len(rows) + 1)), kind

@@ -5,6 +5,7 @@ event with an interval of one, and the link each appended event carries."""
 from __future__ import annotations
 
 import socket
+from datetime import datetime
 
 from app.audit import trail
 from app.audit.checkpoints import stored_checkpoints
@@ -38,6 +39,9 @@ def test_a_clock_jump_is_recorded_as_the_systems_event_before_the_one_that_notic
         assert (jump.user, jump.role, jump.object, jump.reason, jump.result) == (
             "system", "", "system-clock", "wall clock moved against the monotonic clock",
             "detected")
+        # It records the time the clock should have shown and the time it showed.
+        moved = datetime.fromisoformat(jump.old) - datetime.fromisoformat(jump.new)
+        assert abs(moved.total_seconds() - 3 * 3600) < 60
         # An interval of one signs every event.
         assert checkpointed == [e.seq for e in events]
     finally:
@@ -50,3 +54,10 @@ def test_an_appended_event_carries_the_hash_it_links_to(services, admin):
     event = services.ctx.write(lambda s: services.ctx.trail.append(
         s, user="admin", role="admin", action="settings.change", obj="x", reason="r"))
     assert (event.seq, event.prev_hash) == (head.seq + 1, head.hash)
+
+
+def test_an_event_without_an_object_or_a_reason_records_them_empty(services, admin):
+    event = services.ctx.write(lambda s: services.ctx.trail.append(
+        s, user="admin", role="admin", action="settings.change"))
+    assert (event.object, event.reason, event.old, event.new, event.result) == (
+        "", "", None, None, "ok")
