@@ -12,6 +12,7 @@ from app.audit.checkpoints import stored_checkpoints
 from app.audit.reading import AuditFilter, query_events
 from app.core.clock import FakeClock
 from app.services import open_services
+from app.services.seal import ACTION as SEAL
 from tests.conftest import FAST, password_of
 
 
@@ -61,3 +62,15 @@ def test_an_event_without_an_object_or_a_reason_records_them_empty(services, adm
         s, user="admin", role="admin", action="settings.change"))
     assert (event.object, event.reason, event.old, event.new, event.result) == (
         "", "", None, None, "ok")
+
+
+def test_the_seal_after_a_security_change_names_who_made_it(services, admin):
+    services.users.add(admin, username="eng7", password=password_of("eng7"),
+                       roles=["engineer"])
+    with services.ctx.db.reader() as s:
+        events = query_events(s, AuditFilter(newest_first=False))
+    seal = events[-1]
+    last = next(e for e in events if e.seq == seal.seq - 1)
+    assert seal.action == SEAL and last.action != SEAL and last.user == "admin"
+    assert (seal.user, seal.role) == (last.user, last.role)
+    assert seal.reason.endswith(f"changed by {last.action} {last.object}".strip())
