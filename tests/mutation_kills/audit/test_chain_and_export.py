@@ -193,11 +193,6 @@ def _export(folder: Path, key: AuditKey, actions: list[str], signed_at: list[int
     return folder
 
 
-@pytest.fixture
-def key() -> AuditKey:
-    return AuditKey(Ed25519PrivateKey.generate())
-
-
 ACTIONS = ["user.create", "settings.change", "model.approve", "model.train", "user.login"]
 
 

@@ -24,11 +24,6 @@ from tests.audit.tamper import resign_manifest
 from tests.mutation_kills.audit.test_chain_and_export import ACTIONS, TS, _export
 
 
-@pytest.fixture
-def key() -> AuditKey:
-    return AuditKey(Ed25519PrivateKey.generate())
-
-
 def _refusal(folder: Path) -> str:
     with pytest.raises(IntegrityError) as err:
         verify_export(folder)

@@ -14,11 +14,6 @@ from tests.audit.tamper import resign_manifest
 from tests.mutation_kills.audit.test_chain_and_export import ACTIONS, _export
 
 
-@pytest.fixture
-def key() -> AuditKey:
-    return AuditKey(Ed25519PrivateKey.generate())
-
-
 def test_a_key_list_without_the_exports_own_key_is_refused_naming_it(tmp_path, key):
     folder = _export(tmp_path / "x", key, ACTIONS, [3])
     other = AuditKey(Ed25519PrivateKey.generate())

@@ -6,20 +6,13 @@ file verifies by its path as through its database."""
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.audit.checkpoints import make_checkpoint, stored_checkpoints
 from app.audit.export_verify import MANIFEST, is_export
-from app.audit.keys import AuditKey
 from app.audit.verify import Anchor, verify_database, verify_rows
 from app.core.errors import UsageError
 from app.services.audit import verify_export_folder
 from tests.mutation_kills.audit.test_chain_and_export import ACTIONS, TS, _export_rows
-
-
-@pytest.fixture
-def key() -> AuditKey:
-    return AuditKey(Ed25519PrivateKey.generate())
 
 
 def test_a_trail_may_end_past_its_last_checkpoint_unless_told_otherwise(key):
