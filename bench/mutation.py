@@ -212,7 +212,7 @@ def cmd_retest(args: argparse.Namespace) -> int:
             print(f"{name}: nothing left to retest")
             continue
         rc |= _run_mutmut(where, ["run", "--max-children", str(args.max_children), *todo],
-                          args.backends)  # never lean: a retest is the last word
+                          args.backends)
     return rc
 
 
@@ -280,9 +280,6 @@ def main() -> int:
         p.add_argument("--max-children", type=int, default=1)
         p.add_argument("--before", action="store_true",
                        help=f"without {KILLS}/ (the score before those tests)")
-        p.add_argument("--lean", action="store_true",
-                       help="leave out the group's heavy tests (a mutant only they would "
-                            "kill shows as a survivor, for retest to settle)")
         p.add_argument("--backends", default="sqlite",
                        help="registry backends the tests run on (PLANTML_TEST_BACKENDS); "
                             "with postgresql, PLANTML_TEST_PG_URL must name a running server")
@@ -291,6 +288,10 @@ def main() -> int:
                            help="drop the group's earlier mutants and results first")
             p.add_argument("--only", nargs="+", default=[], metavar="PATTERN",
                            help="only the mutants whose names match (fnmatch)")
+            # Not for retest, which settles what a lean run left with every test.
+            p.add_argument("--lean", action="store_true",
+                           help="leave out the group's heavy tests (a mutant only they would "
+                                "kill shows as a survivor, for retest to settle)")
             p.add_argument("--unchecked", action="store_true",
                            help="only mutants not checked yet (of those --only names)")
     p = sub.add_parser("show", help="the diff of each mutant named, or of every one not killed")

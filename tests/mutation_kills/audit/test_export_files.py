@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.audit.chain import GENESIS, chain_hash, event_body
 from app.audit.checkpoints import make_checkpoint
-from app.audit.export import FORMAT_V1, FORMAT_V2, write_export
+from app.audit.export import FORMAT_V2, write_export
 from app.audit.export_verify import MANIFEST, PUBLIC_KEY, verify_export
 from app.audit.keylist import KEYS, ListedKey, key_list_bytes
 from app.audit.keys import AuditKey
@@ -130,16 +130,6 @@ def test_a_manifest_counting_other_events_than_the_file_holds_is_refused(tmp_pat
         len(ACTIONS) + 1, len(ACTIONS), len(ACTIONS), key.key_id)
     assert report.problem == (f"the manifest lists {len(ACTIONS) - 1} events, events.jsonl "
                               f"holds {len(ACTIONS)}")
-
-
-def test_an_export_from_before_0_2_says_what_it_cannot_show(tmp_path, key):
-    folder = _export(tmp_path / "x", key, ACTIONS, [3])
-    (folder / "checkpoints.jsonl").unlink()
-    resign_manifest(folder, key, format=FORMAT_V1)
-    report = verify_export(folder)
-    assert report.ok, report.problem
-    assert "an export from before PlantML 0.2: only its closing checkpoint is there, so " \
-           "removed checkpoints cannot be noticed" in report.notes
 
 
 def test_the_keys_an_export_was_verified_with_are_listed_with_their_workstations(tmp_path,
